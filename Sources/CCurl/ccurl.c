@@ -1,0 +1,100 @@
+// Resolves the libcurl functions with dlopen/dlsym and forwards typed calls to them.
+#include "CCurl.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_perform)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} curl;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[256];
+static int load_status = -1;
+
+#define RESOLVE(field, symbol)                                                                    \
+    do {                                                                                          \
+        *(void **)(&curl.field) = dlsym(library, symbol);                                         \
+        if (curl.field == NULL) {                                                                 \
+            snprintf(load_error, sizeof load_error, "libcurl lacks %s", symbol);                  \
+            return;                                                                               \
+        }                                                                                         \
+    } while (0)
+
+static void load(void) {
+    static const char *const names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so"};
+    void *library = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && library == NULL; i++) {
+        library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    }
+    if (library == NULL) {
+        const char *reason = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load libcurl (%s); install libcurl4",
+                 reason ? reason : "not found");
+        return;
+    }
+    RESOLVE(global_init, "curl_global_init");
+    RESOLVE(easy_init, "curl_easy_init");
+    RESOLVE(easy_cleanup, "curl_easy_cleanup");
+    RESOLVE(easy_perform, "curl_easy_perform");
+    RESOLVE(easy_strerror, "curl_easy_strerror");
+    RESOLVE(easy_setopt, "curl_easy_setopt");
+    RESOLVE(easy_getinfo, "curl_easy_getinfo");
+    RESOLVE(slist_append, "curl_slist_append");
+    RESOLVE(slist_free_all, "curl_slist_free_all");
+    CURLcode code = curl.global_init(CURL_GLOBAL_DEFAULT);
+    if (code != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed: %s",
+                 curl.easy_strerror(code));
+        return;
+    }
+    load_status = 0;
+}
+
+int ccurl_load(char *error, size_t error_size) {
+    pthread_once(&load_once, load);
+    if (load_status != 0 && error != NULL && error_size > 0) {
+        snprintf(error, error_size, "%s", load_error);
+    }
+    return load_status;
+}
+
+CURL *ccurl_easy_init(void) { return curl.easy_init(); }
+void ccurl_easy_cleanup(CURL *handle) { curl.easy_cleanup(handle); }
+CURLcode ccurl_easy_perform(CURL *handle) { return curl.easy_perform(handle); }
+const char *ccurl_easy_strerror(CURLcode code) { return curl.easy_strerror(code); }
+
+CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, const void *value) {
+    return curl.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_easy_setopt_callback(CURL *handle, CURLoption option, ccurl_data_callback callback) {
+    return curl.easy_setopt(handle, option, callback);
+}
+
+CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl.easy_getinfo(handle, info, value);
+}
+
+struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *value) {
+    return curl.slist_append(list, value);
+}
+
+void ccurl_slist_free_all(struct curl_slist *list) { curl.slist_free_all(list); }

@@ -1,0 +1,68 @@
+// A service endpoint: scheme, authority and an optional base path.
+
+/// Where requests to a service go, such as `https://api.ecr.us-east-1.amazonaws.com`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    /// Why an endpoint URL was refused.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        /// The URL, as given.
+        public var url: String
+        /// What is wrong.
+        public var reason: String
+        /// For example "invalid endpoint URL \"ftp://x\": the scheme must be http or https".
+        public var description: String { "invalid endpoint URL \"\(url)\": \(reason)" }
+    }
+
+    /// `https` or `http`.
+    public var scheme: String
+    /// `host` or `host:port` (IPv6 literals in brackets).
+    public var authority: String
+    /// A path prefix without a trailing slash, usually empty.
+    public var basePath: String
+
+    /// Creates an HTTPS endpoint for a host.
+    public init(host: String) {
+        self.init(scheme: "https", authority: host, basePath: "")
+    }
+
+    /// Creates an endpoint from its parts.
+    public init(scheme: String, authority: String, basePath: String) {
+        self.scheme = scheme
+        self.authority = authority
+        self.basePath = basePath
+    }
+
+    /// Parses `http(s)://host[:port][/path]`.
+    /// - Throws: `ParseError` for another scheme or a missing host.
+    public init(parsing url: String) throws {
+        let text = url.trimmingASCIIWhitespace()
+        guard let schemeEnd = text.firstRange(of: "://") else {
+            throw ParseError(url: url, reason: "it must start with http:// or https://")
+        }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else {
+            throw ParseError(url: url, reason: "the scheme must be http or https")
+        }
+        var rest = text[schemeEnd.upperBound...]
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = String(rest[..<slash])
+        guard !authority.isEmpty, !authority.contains("@") else {
+            throw ParseError(url: url, reason: authority.isEmpty ? "no host" : "user info is not allowed")
+        }
+        var basePath = String(rest[slash...])
+        while basePath.hasSuffix("/") { basePath.removeLast() }
+        self.init(scheme: scheme, authority: authority, basePath: basePath)
+    }
+
+    /// The host without port or brackets.
+    public var host: String {
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        if let colon = authority.lastIndex(of: ":") { return String(authority[..<colon]) }
+        return authority
+    }
+
+    /// The URL, such as `https://api.ecr.us-east-1.amazonaws.com`.
+    public var description: String { "\(scheme)://\(authority)\(basePath)" }
+}

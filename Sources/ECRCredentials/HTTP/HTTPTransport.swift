@@ -1,0 +1,70 @@
+// The boundary between this tool and the network.
+
+/// Sends one HTTP request and returns the response; the only way this library reaches the network.
+public protocol HTTPTransport: Sendable {
+    /// Sends `request`, waiting at most the given times.
+    /// - Throws: `HTTPTransportError` when no response arrived.
+    func send(_ request: HTTPRequest, timeouts: HTTPTimeouts) throws -> HTTPResponse
+}
+
+/// How long one attempt may take.
+public struct HTTPTimeouts: Sendable, Equatable {
+    /// Seconds to establish the connection (TCP and TLS).
+    public var connect: Double
+    /// Seconds for the whole exchange.
+    public var total: Double
+
+    /// Creates timeouts; the defaults suit AWS APIs: 3 s to connect, 10 s in all.
+    public init(connect: Double = 3, total: Double = 10) {
+        self.connect = connect
+        self.total = total
+    }
+}
+
+/// Why a request got no response.
+public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: Sendable, Equatable {
+        /// The HTTP library could not be loaded.
+        case libraryUnavailable
+        /// The host name did not resolve.
+        case hostNotFound
+        /// The connection was refused or could not be made.
+        case connectionFailed
+        /// A timeout expired.
+        case timedOut
+        /// TLS failed (certificate, handshake).
+        case tls
+        /// Anything else.
+        case other
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// The URL that failed, without query.
+    public var url: String
+    /// The transport's own explanation.
+    public var detail: String
+
+    /// Creates an error.
+    public init(_ code: Code, url: String, detail: String) {
+        self.code = code
+        self.url = url
+        self.detail = detail
+    }
+
+    /// Whether trying again may help.
+    public var isTransient: Bool {
+        code == .connectionFailed || code == .timedOut || code == .other || code == .hostNotFound
+    }
+
+    /// For example "cannot reach https://api.ecr.us-east-1.amazonaws.com/: Connection refused".
+    public var description: String {
+        switch code {
+        case .libraryUnavailable: return detail
+        case .timedOut: return "no answer from \(url) in time: \(detail)"
+        case .tls: return "TLS failed with \(url): \(detail)"
+        default: return "cannot reach \(url): \(detail)"
+        }
+    }
+}

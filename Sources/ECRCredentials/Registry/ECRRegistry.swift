@@ -1,0 +1,119 @@
+// Amazon ECR registries: private registries in every partition, and ECR Public.
+
+/// An Amazon ECR registry recognised from its host name.
+///
+/// Private registries are `<12-digit account>.dkr.ecr[-fips].<region>.<suffix>` and the
+/// dual-stack `...dkr-ecr[-fips].<region>.on.aws` forms; ECR Public is `public.ecr.aws` or
+/// `ecr-public.aws.com`. Anything else, including look-alikes such as
+/// `123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example`, is not ECR.
+public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
+    /// Private or public.
+    public enum Kind: Hashable, Sendable {
+        /// A private registry of an account.
+        case privateRegistry(accountID: String)
+        /// ECR Public, always authenticated in us-east-1.
+        case publicRegistry
+    }
+
+    /// The registry host, lower case, without port.
+    public var host: String
+    /// Private (with its account) or public.
+    public var kind: Kind
+    /// The region whose ECR API issues tokens for it.
+    public var region: String
+    /// The partition of that region.
+    public var partition: AWSPartition
+    /// Whether the host is a FIPS endpoint (`dkr.ecr-fips`).
+    public var fips: Bool
+    /// Whether the host is a dual-stack (IPv6) endpoint (`dkr-ecr...on.aws`).
+    public var dualStack: Bool
+
+    /// The host.
+    public var description: String { host }
+
+    /// The account id of a private registry.
+    public var accountID: String? {
+        if case .privateRegistry(let accountID) = kind { return accountID }
+        return nil
+    }
+
+    /// The ECR Public hosts.
+    public static let publicHosts: Set<String> = ["public.ecr.aws", "ecr-public.aws.com"]
+
+    /// Recognises an ECR registry from a client-supplied address; nil when it is not ECR.
+    ///
+    /// Ports other than 443 are not ECR: ECR registries serve HTTPS on 443 only.
+    public init?(address: RegistryAddress) {
+        if let port = address.port, port != 443 { return nil }
+        self.init(host: address.host)
+    }
+
+    /// Recognises an ECR registry host (lower case, no port); nil when it is not ECR.
+    public init?(host: String) {
+        if Self.publicHosts.contains(host) {
+            self.init(host: host, kind: .publicRegistry, region: "us-east-1", partition: .aws, fips: false, dualStack: false)
+            return
+        }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 5 else { return nil }
+        let account = labels[0]
+        guard account.utf8.count == 12, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+
+        // Either "dkr" "ecr[-fips]" (regional) or "dkr-ecr[-fips]" (dual-stack) before the region.
+        var index = 1
+        var service: Substring
+        var dualStack = false
+        if labels[1] == "dkr" {
+            service = labels[2]
+            index = 3
+        } else if labels[1].hasPrefix("dkr-") {
+            service = labels[1].dropFirst(4)
+            index = 2
+            dualStack = true
+        } else {
+            return nil
+        }
+        let fips: Bool
+        switch service {
+        case "ecr": fips = false
+        case "ecr-fips": fips = true
+        default: return nil
+        }
+        guard index < labels.count - 1 else { return nil }
+        let region = String(labels[index])
+        guard Self.isRegionName(region) else { return nil }
+        let suffix = labels[(index + 1)...].joined(separator: ".")
+
+        let regionPartition = AWSPartition.of(region: region)
+        let partition: AWSPartition
+        if dualStack {
+            guard let match = AWSPartition.all.first(where: { $0.registryDualStackSuffix == suffix }) else { return nil }
+            partition = match.registryDualStackSuffix == regionPartition.registryDualStackSuffix ? regionPartition : match
+        } else {
+            guard let match = AWSPartition.all.first(where: { $0.dnsSuffix == suffix }) else { return nil }
+            partition = match.dnsSuffix == regionPartition.dnsSuffix ? regionPartition : match
+        }
+        self.init(host: host, kind: .privateRegistry(accountID: String(account)), region: region,
+                  partition: partition, fips: fips, dualStack: dualStack)
+    }
+
+    private init(host: String, kind: Kind, region: String, partition: AWSPartition, fips: Bool, dualStack: Bool) {
+        self.host = host
+        self.kind = kind
+        self.region = region
+        self.partition = partition
+        self.fips = fips
+        self.dualStack = dualStack
+    }
+
+    /// Whether `name` looks like an AWS region: lower-case words joined by `-`, ending in a number
+    /// (`us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`, `eusc-de-east-1`).
+    public static func isRegionName(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, name.utf8.count <= 32, let last = parts.last else { return false }
+        guard !last.isEmpty, last.count <= 3, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return parts.dropLast().allSatisfy { word in
+            !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+// Sends signed AWS requests, retrying throttling, server faults and dropped connections.
+import FoundationEssentials
+
+/// Sends requests to AWS APIs: signs each attempt afresh, retries what is retryable, and turns
+/// error answers into `AWSServiceError`.
+public struct AWSRequestSender: Sendable {
+    /// The network.
+    public var transport: any HTTPTransport
+    /// The clock that dates signatures and times pauses.
+    public var clock: any WallClock
+    /// When to try again.
+    public var retry: RetryPolicy
+    /// Time limits of each attempt.
+    public var timeouts: HTTPTimeouts
+    /// Where debug lines go.
+    public var diagnostics: Diagnostics
+
+    /// Creates a sender.
+    public init(transport: any HTTPTransport, clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
+                timeouts: HTTPTimeouts = HTTPTimeouts(), diagnostics: Diagnostics = Diagnostics()) {
+        self.transport = transport
+        self.clock = clock
+        self.retry = retry
+        self.timeouts = timeouts
+        self.diagnostics = diagnostics
+    }
+
+    /// Sends `request`, signed with `credentials` when a signer is given, and returns a 2xx answer.
+    /// - Parameters:
+    ///   - service: the service's name for messages ("ECR").
+    ///   - operation: the operation's name for messages ("GetAuthorizationToken").
+    /// - Throws: `AWSServiceError` for an error answer, `HTTPTransportError` when none came.
+    public func send(_ request: HTTPRequest, signer: SigV4Signer?, credentials: AWSCredentials?,
+                     service: String, operation: String) throws -> HTTPResponse {
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            var signed = request
+            if let signer, let credentials {
+                signer.sign(&signed, credentials: credentials, at: clock.now())
+            }
+            let started = MonotonicTime.seconds()
+            let failure: any Error
+            do {
+                let response = try transport.send(signed, timeouts: timeouts)
+                let elapsed = Int((MonotonicTime.seconds() - started) * 1000)
+                diagnostics.debug("\(service) \(operation): HTTP \(response.status) from \(request.scheme)://\(request.authority) in \(elapsed) ms (attempt \(attempt))")
+                if (200..<300).contains(response.status) { return response }
+                let error = AWSServiceError.parse(response, service: service, operation: operation)
+                guard error.isRetryable else { throw error }
+                failure = error
+            } catch let error as HTTPTransportError {
+                diagnostics.debug("\(service) \(operation): \(error) (attempt \(attempt))")
+                guard error.isTransient else { throw error }
+                failure = error
+            }
+            guard attempt < retry.maximumAttempts else { throw failure }
+            let pause = retry.delay(afterAttempt: attempt, using: &generator)
+            diagnostics.debug("\(service) \(operation): retrying in \(Int(pause * 1000)) ms")
+            clock.sleep(seconds: pause)
+            attempt += 1
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// The boundary between this tool and the sources of AWS credentials.
+
+/// A configured source of AWS credentials.
+///
+/// A provider is chosen from configuration alone, without network calls, and knows who it stands
+/// for (`identity`) before it is asked for credentials. That is what lets a cache hit skip the
+/// credential work entirely, and keeps one identity's tokens from another.
+public protocol CredentialProvider: Sendable {
+    /// What the provider is, for messages: "environment variables", "profile dev (static keys)".
+    var name: String { get }
+    /// Who the credentials belong to, from configuration only: key ids, profile and role names,
+    /// endpoints. Only ever hashed into cache keys, never shown.
+    var identity: String { get }
+    /// The credentials; may call the network.
+    /// - Throws: `CredentialError` naming this provider and the cause.
+    func credentials() throws -> AWSCredentials
+}
+
+/// Why no usable credentials were found.
+public struct CredentialError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: Sendable, Equatable {
+        /// No source of credentials is configured.
+        case notConfigured
+        /// A source is configured but its settings are wrong.
+        case invalidConfiguration
+        /// A configured source failed to deliver credentials.
+        case providerFailed
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// The explanation, naming the provider and what to do.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The explanation.
+    public var description: String { message }
+}
+
+/// Credentials given directly: environment variables or a profile's static keys.
+public struct StaticCredentialProvider: CredentialProvider {
+    /// Where they came from, for messages.
+    public var name: String
+    private let value: AWSCredentials
+    private let now: @Sendable () -> Double
+
+    /// Creates a provider of fixed credentials.
+    public init(name: String, credentials: AWSCredentials, clock: any WallClock = SystemClock()) {
+        self.name = name
+        self.value = credentials
+        self.now = { clock.now().timeIntervalSince1970 }
+    }
+
+    /// The access key id, secret and session token: rotating any of them is a new identity.
+    public var identity: String {
+        "static\0\(value.accessKeyID)\0\(value.secretAccessKey)\0\(value.sessionToken ?? "")"
+    }
+
+    /// The credentials, unless they carry an expiry that has passed.
+    public func credentials() throws -> AWSCredentials {
+        if let expiration = value.expiration, expiration.timeIntervalSince1970 <= now() {
+            throw CredentialError(.providerFailed,
+                                  "the credentials from \(name) expired at \(Timestamp.iso8601(expiration)); refresh them")
+        }
+        return value
+    }
+}

@@ -1,0 +1,51 @@
+// The credentials `get` answers with, and the JSON that carries them.
+
+/// A user name and secret for a server, as the helper protocol carries them.
+public struct HelperCredential: Sendable, Equatable {
+    /// The server URL, as the client sent it.
+    public var serverURL: String
+    /// The user name (`AWS` for ECR tokens).
+    public var username: String
+    /// The password or token.
+    public var secret: String
+
+    /// Creates a credential.
+    public init(serverURL: String, username: String, secret: String) {
+        self.serverURL = serverURL
+        self.username = username
+        self.secret = secret
+    }
+
+    /// `{"ServerURL":...,"Username":...,"Secret":...}`, the answer to `get`.
+    public var json: String {
+        "{\"ServerURL\":\(JSONText.quote(serverURL)),\"Username\":\(JSONText.quote(username)),\"Secret\":\(JSONText.quote(secret))}"
+    }
+}
+
+/// Writing JSON text directly, in a fixed key order and without escaping `/`.
+public enum JSONText {
+    /// `text` as a JSON string literal.
+    public static func quote(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
+    }
+
+    /// A JSON object of string values, keys sorted: `{}` when empty.
+    public static func object(_ values: [String: String]) -> String {
+        "{" + values.keys.sorted().map { "\(quote($0)):\(quote(values[$0]!))" }.joined(separator: ",") + "}"
+    }
+}

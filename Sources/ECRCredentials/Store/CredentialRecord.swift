@@ -1,0 +1,79 @@
+// What is kept for a registry: a token fetched from ECR, or a login handed over by `store`.
+import FoundationEssentials
+
+/// A credential kept for one registry.
+public struct CredentialRecord: Codable, Sendable, Equatable {
+    /// Fetched by this tool or handed over by a client.
+    public enum Kind: String, Codable, Sendable {
+        /// An ECR authorization token this tool fetched; keyed by AWS identity.
+        case token
+        /// Credentials `docker login`, `nerdctl login` or `podman login` handed to `store`.
+        case login
+    }
+
+    /// The record format; records of another version are ignored (and later overwritten).
+    public static let currentVersion = 1
+
+    /// The format version.
+    public var version: Int
+    /// Token or login.
+    public var kind: Kind
+    /// The registry key: the lower-case host, with the port unless it is 443.
+    public var registry: String
+    /// The server URL as the client gave it (what `list` reports).
+    public var serverURL: String
+    /// The AWS identity fingerprint of a token; empty for logins.
+    public var identity: String
+    /// The user name (`AWS` for ECR).
+    public var username: String
+    /// The password or token.
+    public var secret: String
+    /// When it was fetched or stored (seconds since 1970).
+    public var issuedAt: Double
+    /// When it stops working (seconds since 1970); nil when unknown and unlimited.
+    public var expiresAt: Double?
+
+    /// Creates a record.
+    public init(kind: Kind, registry: String, serverURL: String, identity: String, username: String, secret: String,
+                issuedAt: Double, expiresAt: Double?) {
+        self.version = Self.currentVersion
+        self.kind = kind
+        self.registry = registry
+        self.serverURL = serverURL
+        self.identity = identity
+        self.username = username
+        self.secret = secret
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Whether it still works at `now` with `margin` seconds to spare.
+    public func isUsable(at now: Double, margin: Double = 60) -> Bool {
+        guard let expiresAt else { return true }
+        return now < expiresAt - margin
+    }
+
+    /// Whether a token should still be served without refreshing: until half its lifetime has
+    /// passed (as the AWS tools do), so a served token always has hours left.
+    public func isFresh(at now: Double) -> Bool {
+        guard let expiresAt else { return true }
+        return now < issuedAt + (expiresAt - issuedAt) / 2 && isUsable(at: now)
+    }
+}
+
+/// A place where credential records are kept: the keyring or private files.
+public protocol CredentialStore: Sendable {
+    /// A short name for messages ("file", "keyring").
+    var name: String { get }
+    /// The record of a kind for a registry and identity; nil when absent, corrupt or foreign.
+    func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord?
+    /// Saves a record, replacing the one with the same kind, registry and identity.
+    func save(_ record: CredentialRecord) throws
+    /// Removes one record; succeeds when it is absent.
+    func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws
+    /// Removes every record of a registry (every kind and identity); returns how many.
+    @discardableResult
+    func removeAll(registry: String) throws -> Int
+    /// Every readable record.
+    func allRecords() throws -> [CredentialRecord]
+}

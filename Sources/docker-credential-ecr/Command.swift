@@ -1,0 +1,61 @@
+// The human-facing command line: help, version and usage errors.
+import ArgumentParser
+import ECRCredentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `docker-credential-ecr --help`, `--version`, and the usage error for anything unknown.
+struct Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docker-credential-ecr",
+        abstract: "Amazon ECR credentials for docker, nerdctl, podman and skopeo.",
+        discussion: """
+        Docker and the other container tools run this helper with one action and talk to it
+        over stdin and stdout (the docker credential helper protocol):
+
+          get       read a registry URL, print {"ServerURL","Username","Secret"} for it
+          store     read {"ServerURL","Username","Secret"} and keep it (docker login)
+          erase     read a registry URL and forget what is kept for it (docker logout)
+          list      print the registries with credentials, as {"URL":"user",...}
+          version   print the version
+
+        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...)
+        `get` returns an ECR authorization token fetched with your AWS credentials and cached
+        until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
+
+          { "credHelpers": { "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr" } }
+
+        See docker-credential-ecr(1) for every setting.
+        """,
+        version: ToolVersion.line
+    )
+
+    @Argument(help: ArgumentHelp("One of get, store, erase, list, version.", valueName: "action"))
+    var action: String?
+
+    func validate() throws {
+        guard let action else { throw ValidationError("an action is required") }
+        throw ValidationError("unknown action \"\(action)\"")
+    }
+
+    /// Parses `arguments`; usage errors print the usage on stdout and exit 1, as helpers do.
+    static func main(_ arguments: [String]) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            print("docker-credential-ecr: \(message(for: error))\nUsage: docker-credential-ecr <get|store|erase|list|version>")
+            Glibc.exit(1)
+        }
+    }
+}

@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(
             name: "ECRCredentialsTests",
             dependencies: ["ECRCredentials"],
-            resources: [.copy("Resources")]
+            exclude: ["Resources"]
         ),
     ]
 )

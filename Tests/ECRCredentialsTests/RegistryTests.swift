@@ -1,0 +1,107 @@
+// Registry addresses as clients send them, and which hosts are ECR.
+import ECRCredentials
+import Testing
+
+@Suite struct RegistryAddressTests {
+    @Test(arguments: [
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com", nil),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "123456789012.dkr.ecr.us-east-1.amazonaws.com", 443),
+        ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com", nil),
+        ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "123456789012.dkr.ecr.us-east-1.amazonaws.com", 443),
+        ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/repo/manifests/latest", "123456789012.dkr.ecr.us-east-1.amazonaws.com", nil),
+        ("http://123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "123456789012.dkr.ecr.us-east-1.amazonaws.com", 443),
+        ("HTTPS://123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM", "123456789012.dkr.ecr.us-east-1.amazonaws.com", nil),
+        ("  public.ecr.aws\n", "public.ecr.aws", nil),
+        ("https://index.docker.io/v1/", "index.docker.io", nil),
+        ("localhost:5000", "localhost", 5000),
+        ("[::1]:5000", "::1", 5000),
+        ("https://user@registry.example:8443/x?y#z", "registry.example", 8443),
+    ] as [(String, String, Int?)])
+    func parses(input: String, host: String, port: Int?) throws {
+        let address = try RegistryAddress(parsing: input)
+        #expect(address.host == host)
+        #expect(address.port == port)
+    }
+
+    @Test(arguments: ["", "   ", "ftp://host", "https://", "host:", "host:0", "host:65536", "host:12a", "[::1", "bad host", "h\u{e9}st.example", "https://:443"])
+    func rejects(input: String) {
+        #expect(throws: RegistryAddress.ParseError.self) { try RegistryAddress(parsing: input) }
+    }
+
+    @Test func everyNerdctlFormFindsTheSameKey() throws {
+        let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        let forms = ["\(host):443", "https://\(host):443", "http://\(host):443", host, "https://\(host)", "http://\(host)"]
+        let keys = Set(try forms.map { CredentialHelper.registryKey(try RegistryAddress(parsing: $0)) })
+        #expect(keys == [host])
+    }
+}
+
+@Suite struct ECRRegistryTests {
+    // host, account (nil for public), region, partition id, fips, dual-stack, API host
+    @Test(arguments: [
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012", "us-east-1", "aws", false, false, "api.ecr.us-east-1.amazonaws.com"),
+        ("123456789012.dkr.ecr.ap-southeast-5.amazonaws.com", "123456789012", "ap-southeast-5", "aws", false, false, "api.ecr.ap-southeast-5.amazonaws.com"),
+        ("123456789012.dkr.ecr-fips.us-east-2.amazonaws.com", "123456789012", "us-east-2", "aws", true, false, "ecr-fips.us-east-2.amazonaws.com"),
+        ("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", "123456789012", "us-gov-west-1", "aws-us-gov", false, false, "api.ecr.us-gov-west-1.amazonaws.com"),
+        ("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com", "123456789012", "us-gov-east-1", "aws-us-gov", true, false, "ecr-fips.us-gov-east-1.amazonaws.com"),
+        ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "123456789012", "cn-north-1", "aws-cn", false, false, "api.ecr.cn-north-1.amazonaws.com.cn"),
+        ("123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn", "123456789012", "cn-northwest-1", "aws-cn", false, false, "api.ecr.cn-northwest-1.amazonaws.com.cn"),
+        ("123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov", "123456789012", "us-iso-east-1", "aws-iso", false, false, "api.ecr.us-iso-east-1.c2s.ic.gov"),
+        ("123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov", "123456789012", "us-isob-east-1", "aws-iso-b", false, false, "api.ecr.us-isob-east-1.sc2s.sgov.gov"),
+        ("123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk", "123456789012", "eu-isoe-west-1", "aws-iso-e", false, false, "api.ecr.eu-isoe-west-1.cloud.adc-e.uk"),
+        ("123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov", "123456789012", "us-isof-south-1", "aws-iso-f", false, false, "api.ecr.us-isof-south-1.csp.hci.ic.gov"),
+        ("123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", "123456789012", "eusc-de-east-1", "aws-eusc", false, false, "api.ecr.eusc-de-east-1.amazonaws.eu"),
+        ("123456789012.dkr-ecr.us-west-2.on.aws", "123456789012", "us-west-2", "aws", false, true, "ecr.us-west-2.api.aws"),
+        ("123456789012.dkr-ecr-fips.us-west-2.on.aws", "123456789012", "us-west-2", "aws", true, true, "ecr-fips.us-west-2.api.aws"),
+        ("123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn", "123456789012", "cn-north-1", "aws-cn", false, true, "ecr.cn-north-1.api.amazonwebservices.com.cn"),
+        ("public.ecr.aws", nil, "us-east-1", "aws", false, false, nil),
+        ("ecr-public.aws.com", nil, "us-east-1", "aws", false, false, nil),
+    ] as [(String, String?, String, String, Bool, Bool, String?)])
+    func recognises(host: String, account: String?, region: String, partition: String, fips: Bool, dualStack: Bool, apiHost: String?) throws {
+        let registry = try #require(ECRRegistry(host: host))
+        #expect(registry.accountID == account)
+        #expect(registry.region == region)
+        #expect(registry.partition.id == partition)
+        #expect(registry.fips == fips)
+        #expect(registry.dualStack == dualStack)
+        if let apiHost {
+            #expect(registry.partition.ecrAPIHost(region: region, fips: fips, dualStack: dualStack) == apiHost)
+        } else {
+            #expect(registry.kind == .publicRegistry)
+        }
+    }
+
+    @Test(arguments: [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",   // look-alike suffix
+        "evil.example/123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "x123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "12345678901.dkr.ecr.us-east-1.amazonaws.com",                 // 11 digits
+        "1234567890123.dkr.ecr.us-east-1.amazonaws.com",               // 13 digits
+        "12345678901a.dkr.ecr.us-east-1.amazonaws.com",
+        "123456789012.dkr.ecr.amazonaws.com",                          // no region
+        "123456789012.dkr.ecr..us-east-1.amazonaws.com",               // empty label
+        "123456789012.dkr.ecr.us_east_1.amazonaws.com",                // bad region label
+        "123456789012.dkr.ecr.-us-east-1.amazonaws.com",
+        "123456789012.dkr.ecr.us-east-.amazonaws.com",
+        "123456789012.dkr.ecr.useast1.amazonaws.com",
+        "123456789012.dkr.ecrx.us-east-1.amazonaws.com",
+        "123456789012.dkr.ecr-fipsx.us-east-1.amazonaws.com",
+        "123456789012.dkr-ecr.us-east-1.amazonaws.com.evil",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.co",
+        "123456789012.dkr.ecr.us-east-1.on.aws",                       // on.aws is the dkr-ecr form only
+        "123456789012.dkr-ecr.us-east-1.amazonaws.com",                // and dkr-ecr is on.aws only
+        "123456789012.ecr.us-east-1.amazonaws.com",
+        "public.ecr.aws.evil.example",
+        "xpublic.ecr.aws",
+        "docker.io",
+        "ghcr.io",
+    ])
+    func rejects(host: String) {
+        #expect(ECRRegistry(host: host) == nil)
+    }
+
+    @Test func portsOtherThan443AreNotECR() throws {
+        #expect(ECRRegistry(address: try RegistryAddress(parsing: "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000")) == nil)
+        #expect(ECRRegistry(address: try RegistryAddress(parsing: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com:443")) != nil)
+    }
+}

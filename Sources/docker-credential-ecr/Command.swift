@@ -37,7 +37,11 @@ struct Command: ParsableCommand {
     @Argument(help: ArgumentHelp("One of get, store, erase, list, version.", valueName: "action"))
     var action: String?
 
+    @Flag(name: .customShort("v"), help: "Show the version.")
+    var shortVersion = false
+
     func validate() throws {
+        if shortVersion { throw CleanExit.message(ToolVersion.line) }
         guard let action else { throw ValidationError("an action is required") }
         throw ValidationError("unknown action \"\(action)\"")
     }

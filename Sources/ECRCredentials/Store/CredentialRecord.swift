@@ -57,7 +57,7 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
     /// passed (as the AWS tools do), so a served token always has hours left.
     public func isFresh(at now: Double) -> Bool {
         guard let expiresAt else { return true }
-        return now < issuedAt + (expiresAt - issuedAt) / 2 && isUsable(at: now)
+        return now < issuedAt + (expiresAt - issuedAt) / 2 && now < expiresAt
     }
 }
 

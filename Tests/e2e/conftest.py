@@ -1,0 +1,202 @@
+"""Fixtures for the end-to-end tests: the built binary, an isolated home, and real peers.
+
+Every peer these tests need (moto_server, skopeo, the docker CLI, the Python docker package) is
+required: a missing one fails the test with the command that installs it; nothing is skipped.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from emulators.ecr_emulator import ECREmulator  # noqa: E402
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+NOT_FOUND = "credentials not found in native keychain"
+
+
+def require(command: str, install: str) -> str:
+    path = shutil.which(command)
+    if path is None:
+        pytest.fail(f"{command} is required for this test: run `{install}`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def binary() -> Path:
+    """The release binary that `./install` installs (DOCKER_CREDENTIAL_ECR overrides)."""
+    path = Path(os.environ.get("DOCKER_CREDENTIAL_ECR", REPOSITORY / ".build/release/docker-credential-ecr"))
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `swift build -c release --static-swift-stdlib` or ./test")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Helper:
+    """Runs the binary as docker would, in a private HOME with a minimal environment."""
+
+    def __init__(self, binary: Path, home: Path):
+        self.binary = binary
+        self.home = home
+        self.bin_dir = home / "bin"
+        self.bin_dir.mkdir()
+        (self.bin_dir / "docker-credential-ecr").symlink_to(binary)
+        self.env = {
+            "HOME": str(home),
+            "PATH": f"{self.bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG": "C.UTF-8",
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / ".cache/docker-credential-ecr"
+
+    def environment(self, **extra) -> dict:
+        env = dict(self.env)
+        for name, value in extra.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def run(self, *arguments, stdin: str = "", timeout: float = 30, **extra) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.binary), *arguments], input=stdin.encode(), capture_output=True,
+                              env=self.environment(**extra), timeout=timeout)
+
+    def get(self, server: str, **extra):
+        """Runs `get`; returns (parsed JSON or None, stdout text, stderr text, exit status)."""
+        result = self.run("get", stdin=server, **extra)
+        out, err = result.stdout.decode(), result.stderr.decode()
+        document = json.loads(out) if result.returncode == 0 else None
+        return document, out, err, result.returncode
+
+    def write_aws_file(self, name: str, text: str) -> Path:
+        path = self.home / ".aws" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        return path
+
+
+@pytest.fixture
+def helper(binary, tmp_path) -> Helper:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Helper(binary, home)
+
+
+class Emulator:
+    """Test-side handle on the in-process ECR emulator."""
+
+    def __init__(self, emulator: ECREmulator):
+        self.emulator = emulator
+        self.url = emulator.url
+        self.key, self.secret = next(iter(emulator.credentials.items()))
+
+    @property
+    def requests(self):
+        return list(self.emulator.requests)
+
+    def token_requests(self):
+        return [r for r in self.requests if r["error"] is None]
+
+    def fail_next(self, *faults):
+        self.emulator.faults.extend(faults)
+
+    def settings(self, **values):
+        for name, value in values.items():
+            setattr(self.emulator, name, value)
+
+    def env(self, **extra) -> dict:
+        env = {"AWS_ACCESS_KEY_ID": self.key, "AWS_SECRET_ACCESS_KEY": self.secret,
+               "AWS_ENDPOINT_URL_ECR": self.url, "AWS_ENDPOINT_URL_ECR_PUBLIC": self.url}
+        env.update(extra)
+        return env
+
+
+@pytest.fixture(scope="session")
+def ecr_emulator_server():
+    server = ECREmulator({"AKIAEMULATOR": "emulator-secret", "AKIADENIED": "denied-secret"})
+    server.denied_keys.add("AKIADENIED")
+    server.serve()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(ecr_emulator_server) -> Emulator:
+    ecr_emulator_server.reset()
+    return Emulator(ecr_emulator_server)
+
+
+class Moto:
+    """A real moto_server on a loopback port with SigV4 enforcement switched on."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.users = {}
+
+    def client(self, service: str, key="testing", secret="testing"):
+        import boto3
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret)
+
+    def enforce_signatures(self):
+        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=5).read()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto_server with IAM users `puller` (may pull) and `nobody` (may not); then enforcement."""
+    server = require("moto_server", "pip install 'moto[server]'")
+    port = free_port()
+    log = open(os.devnull, "wb")
+    process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("moto_server did not start")
+            time.sleep(0.1)
+    handle = Moto(url)
+    iam = handle.client("iam")
+    policy = iam.create_policy(PolicyName="pull", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "sts:AssumeRole"], "Resource": "*"}],
+    }))["Policy"]["Arn"]
+    for user in ("puller", "nobody"):
+        iam.create_user(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        handle.users[user] = (key["AccessKeyId"], key["SecretAccessKey"])
+    iam.attach_user_policy(UserName="puller", PolicyArn=policy)
+    handle.enforce_signatures()
+    yield handle
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

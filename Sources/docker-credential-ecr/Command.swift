@@ -14,18 +14,15 @@ struct Command: ParsableCommand {
         commandName: "docker-credential-ecr",
         abstract: "Amazon ECR credentials for docker, nerdctl, podman and skopeo.",
         discussion: """
-        Docker and the other container tools run this helper with one action and talk to it
-        over stdin and stdout (the docker credential helper protocol):
+        Docker and the other container tools run this helper with one action and talk to it over stdin and stdout (the docker credential helper protocol):
 
-          get       read a registry URL, print {"ServerURL","Username","Secret"} for it
-          store     read {"ServerURL","Username","Secret"} and keep it (docker login)
-          erase     read a registry URL and forget what is kept for it (docker logout)
-          list      print the registries with credentials, as {"URL":"user",...}
+          get       read a registry URL, print {"ServerURL","Username","Secret"}
+          store     read {"ServerURL","Username","Secret"} and keep it
+          erase     read a registry URL and forget what is kept for it
+          list      print the kept registries as {"URL":"user",...}
           version   print the version
 
-        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...)
-        `get` returns an ECR authorization token fetched with your AWS credentials and cached
-        until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
+        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) `get` returns an ECR authorization token fetched with your AWS credentials and cached until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
 
           { "credHelpers": { "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr" } }
 

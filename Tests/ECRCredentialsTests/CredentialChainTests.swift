@@ -3,12 +3,24 @@ import ECRCredentials
 import Testing
 
 @Suite struct CredentialChainTests {
-    static func chain(_ variables: [String: String], config: String = "", credentials: String = "") -> CredentialChain {
-        CredentialChain(environment: Environment(variables), clock: ManualClock()) {
+    static func context(_ variables: [String: String], config: String = "", credentials: String = "",
+                        transport: MockTransport = MockTransport(), clock: ManualClock = ManualClock()) -> CredentialContext {
+        var variables = variables
+        variables["HOME"] = variables["HOME"] ?? "/home/u"
+        if variables["AWS_EC2_METADATA_DISABLED"] == nil && variables["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == nil {
+            variables["AWS_EC2_METADATA_DISABLED"] = "true"
+        }
+        let loader = ConfigurationLoader {
             AWSConfiguration(configFile: try AWSConfigFile(path: "/home/u/.aws/config", text: config),
                              credentialsFile: try AWSConfigFile(path: "/home/u/.aws/credentials", text: credentials),
                              configPath: "/home/u/.aws/config", credentialsPath: "/home/u/.aws/credentials")
         }
+        return CredentialContext(environment: Environment(variables), configuration: loader,
+                                 sender: AWSRequestSender(transport: transport, clock: clock), fallbackRegion: "us-west-2")
+    }
+
+    static func chain(_ variables: [String: String], config: String = "", credentials: String = "") -> CredentialChain {
+        CredentialChain(context: context(variables, config: config, credentials: credentials))
     }
 
     @Test func environmentComesFirst() throws {

@@ -22,6 +22,7 @@ import Testing
             messages = Messages()
             var environment = variables
             environment["HOME"] = scratch.path
+            environment["AWS_EC2_METADATA_DISABLED"] = "true"
             let configuration = HelperConfiguration(cacheBackend: cache, tokenDirectory: scratch.path + "/tokens",
                                                     loginDirectory: scratch.path + "/logins")
             let messages = self.messages

@@ -1,40 +1,62 @@
 // Which URL each AWS service is reached at: the standard host, or the user's override.
 
-/// Resolves service endpoints, honouring the `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL`
-/// variables unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true. An override changes where a
-/// request goes, never the region or service name it is signed for.
+/// Resolves service endpoints. In order: `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the
+/// `[services NAME]` section the profile names (`services = NAME`), the profile's `endpoint_url`;
+/// none of them when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's
+/// `ignore_configured_endpoint_urls`) is true. An override changes where a request goes, never
+/// the region or service name it is signed for.
 public struct EndpointResolver: Sendable {
-    /// An AWS service this tool calls, by the identifier its endpoint variable uses.
+    /// An AWS service this tool calls.
     public struct Service: Hashable, Sendable {
         /// The suffix of `AWS_ENDPOINT_URL_<suffix>`, such as `ECR_PUBLIC`.
         public var variableSuffix: String
+        /// The key in a `[services]` section, such as `ecr_public`.
+        public var configKey: String
         /// The name used in messages.
         public var displayName: String
 
         /// Amazon ECR.
-        public static let ecr = Service(variableSuffix: "ECR", displayName: "ECR")
+        public static let ecr = Service(variableSuffix: "ECR", configKey: "ecr", displayName: "ECR")
         /// Amazon ECR Public.
-        public static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", displayName: "ECR Public")
+        public static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", configKey: "ecr_public", displayName: "ECR Public")
         /// AWS STS.
-        public static let sts = Service(variableSuffix: "STS", displayName: "STS")
+        public static let sts = Service(variableSuffix: "STS", configKey: "sts", displayName: "STS")
         /// IAM Identity Center (SSO) portal.
-        public static let sso = Service(variableSuffix: "SSO", displayName: "SSO")
+        public static let sso = Service(variableSuffix: "SSO", configKey: "sso", displayName: "SSO")
         /// IAM Identity Center OIDC.
-        public static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", displayName: "SSO OIDC")
+        public static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", configKey: "sso_oidc", displayName: "SSO OIDC")
     }
 
     private let environment: Environment
+    private let configuration: ConfigurationLoader?
+    private let profileName: String?
 
-    /// Creates a resolver reading `environment`.
-    public init(environment: Environment) {
+    /// Creates a resolver.
+    /// - Parameters:
+    ///   - configuration: the AWS config files; nil to consult the environment only.
+    ///   - profileName: the profile whose `services` and `endpoint_url` apply.
+    public init(environment: Environment, configuration: ConfigurationLoader? = nil, profileName: String? = nil) {
         self.environment = environment
+        self.configuration = configuration
+        self.profileName = profileName
     }
 
     /// The override for `service`, if one is configured.
-    /// - Throws: `Endpoint.ParseError` when the configured URL is not http(s).
+    /// - Throws: `Endpoint.ParseError` for a URL that is not http(s); config file errors.
     public func override(for service: Service) throws -> Endpoint? {
         guard !environment.isTrue("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") else { return nil }
         if let url = environment["AWS_ENDPOINT_URL_\(service.variableSuffix)"] ?? environment["AWS_ENDPOINT_URL"] {
+            return try Endpoint(parsing: url)
+        }
+        guard let configuration = try configuration?.configuration(),
+              let profile = configuration.profile(named: profileName ?? AWSConfiguration.profileName(environment: environment))
+        else { return nil }
+        if profile["ignore_configured_endpoint_urls"]?.lowercased() == "true" { return nil }
+        if let servicesName = profile["services"],
+           let url = configuration.services(named: servicesName)?.subsections[service.configKey]?["endpoint_url"], !url.isEmpty {
+            return try Endpoint(parsing: url)
+        }
+        if let url = profile["endpoint_url"] {
             return try Endpoint(parsing: url)
         }
         return nil

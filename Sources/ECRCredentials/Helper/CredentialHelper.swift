@@ -14,27 +14,24 @@ public struct CredentialHelper: Sendable {
     private let transport: any HTTPTransport
     private let clock: any WallClock
     private let diagnostics: Diagnostics
-    private let chain: CredentialChain
+    private let awsConfiguration: ConfigurationLoader
     private let tokens: (any CredentialStore)?
     private let logins: any CredentialStore
 
     /// Creates a helper.
     /// - Parameters:
     ///   - transport: the network; only used when a token must be fetched.
-    ///   - chain: the credential chain; by default the standard one over `environment`.
     ///   - tokens: where fetched tokens go; by default per `configuration.cacheBackend`.
     ///   - logins: where `store` keeps logins; by default files in `configuration.loginDirectory`.
     public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(),
-                chain: CredentialChain? = nil, tokens: (any CredentialStore)?? = nil, logins: (any CredentialStore)? = nil) {
+                tokens: (any CredentialStore)?? = nil, logins: (any CredentialStore)? = nil) {
         self.configuration = configuration
         self.environment = environment
         self.transport = transport
         self.clock = clock
         self.diagnostics = diagnostics
-        self.chain = chain ?? CredentialChain(environment: environment, clock: clock) {
-            try AWSConfiguration.load(environment: environment)
-        }
+        self.awsConfiguration = ConfigurationLoader(environment: environment)
         if let tokens {
             self.tokens = tokens
         } else {
@@ -78,9 +75,13 @@ public struct CredentialHelper: Sendable {
     }
 
     private func token(for registry: ECRRegistry, key: String, serverURL: String, now: Double) throws -> HelperCredential {
-        let provider = try chain.provider()
-        let client = ECRClient(sender: AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics),
-                               endpoints: EndpointResolver(environment: environment))
+        let sender = AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics)
+        let context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
+                                        fallbackRegion: registry.region)
+        let resolution = try RegistryCredentialResolver(context: context, settings: try ToolConfigFile.load(environment: environment))
+            .resolve(for: registry)
+        let provider = resolution.provider
+        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: resolution.profile))
         let endpoint = try client.endpoint(for: registry)
         let identity = Self.fingerprint(provider.identity, endpoint: endpoint)
         diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")

@@ -1,0 +1,94 @@
+// AWS STS: AssumeRole (signed) and AssumeRoleWithWebIdentity (unsigned).
+import FoundationEssentials
+
+/// Calls the STS Query API and reads the credentials out of its XML replies.
+public struct STSClient: Sendable {
+    /// A reply that carried no usable credentials.
+    public struct MalformedReply: Error, Sendable, CustomStringConvertible {
+        /// The operation.
+        public var operation: String
+        /// What was missing.
+        public var reason: String
+        /// For example "STS AssumeRole returned an unusable reply: no AccessKeyId".
+        public var description: String { "STS \(operation) returned an unusable reply: \(reason)" }
+    }
+
+    /// Options of a role session.
+    public struct SessionOptions: Sendable, Equatable {
+        /// `RoleSessionName`.
+        public var sessionName: String
+        /// `ExternalId`, for roles that require one.
+        public var externalID: String?
+        /// `DurationSeconds` (900 to 43200); nil for the role's default (one hour).
+        public var durationSeconds: Int?
+
+        /// Creates options.
+        public init(sessionName: String, externalID: String? = nil, durationSeconds: Int? = nil) {
+            self.sessionName = sessionName
+            self.externalID = externalID
+            self.durationSeconds = durationSeconds
+        }
+    }
+
+    private let sender: AWSRequestSender
+    private let endpoints: EndpointResolver
+    /// The signing region; nil means the global endpoint, signed for us-east-1.
+    public let region: String?
+
+    /// Creates a client for a region (nil: `sts.amazonaws.com`).
+    public init(sender: AWSRequestSender, endpoints: EndpointResolver, region: String?) {
+        self.sender = sender
+        self.endpoints = endpoints
+        self.region = region
+    }
+
+    /// The endpoint calls go to.
+    public func endpoint() throws -> Endpoint {
+        let partition = region.map(AWSPartition.of(region:)) ?? .aws
+        return try endpoints.endpoint(for: .sts, standardHost: partition.stsHost(region: region))
+    }
+
+    /// `AssumeRole`, signed with `credentials`.
+    /// - Throws: `AWSServiceError`, `HTTPTransportError`, `MalformedReply`.
+    public func assumeRole(_ roleARN: String, options: SessionOptions, credentials: AWSCredentials) throws -> AWSCredentials {
+        var parameters = [("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
+                          ("RoleSessionName", options.sessionName)]
+        if let externalID = options.externalID { parameters.append(("ExternalId", externalID)) }
+        if let duration = options.durationSeconds { parameters.append(("DurationSeconds", String(duration))) }
+        let signer = SigV4Signer(service: "sts", region: region ?? "us-east-1")
+        return try call("AssumeRole", parameters: parameters, signer: signer, credentials: credentials)
+    }
+
+    /// `AssumeRoleWithWebIdentity`, unsigned: the web identity token is the proof.
+    public func assumeRoleWithWebIdentity(_ roleARN: String, options: SessionOptions, token: String) throws -> AWSCredentials {
+        var parameters = [("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
+                          ("RoleSessionName", options.sessionName), ("WebIdentityToken", token)]
+        if let duration = options.durationSeconds { parameters.append(("DurationSeconds", String(duration))) }
+        return try call("AssumeRoleWithWebIdentity", parameters: parameters, signer: nil, credentials: nil)
+    }
+
+    private func call(_ operation: String, parameters: [(String, String)], signer: SigV4Signer?,
+                      credentials: AWSCredentials?) throws -> AWSCredentials {
+        let body = parameters.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
+        let request = HTTPRequest(method: "POST", endpoint: try endpoint(),
+                                  headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                                  body: Array(body.utf8))
+        let response = try sender.send(request, signer: signer, credentials: credentials, service: "STS", operation: operation)
+        return try Self.credentials(in: String(decoding: response.body, as: UTF8.self), operation: operation)
+    }
+
+    static func credentials(in xml: String, operation: String) throws -> AWSCredentials {
+        func field(_ name: String) throws -> String {
+            guard let value = XMLText.firstElement(name, inside: "Credentials", in: xml), !value.isEmpty else {
+                throw MalformedReply(operation: operation, reason: "no \(name)")
+            }
+            return value
+        }
+        let expiration = try field("Expiration")
+        guard let date = Timestamp.parseISO8601(expiration) else {
+            throw MalformedReply(operation: operation, reason: "Expiration is not a time: \(expiration)")
+        }
+        return AWSCredentials(accessKeyID: try field("AccessKeyId"), secretAccessKey: try field("SecretAccessKey"),
+                              sessionToken: try field("SessionToken"), expiration: date)
+    }
+}

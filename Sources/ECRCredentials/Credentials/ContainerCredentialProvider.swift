@@ -1,0 +1,132 @@
+// Credentials from the ECS task or EKS Pod Identity agent endpoint.
+import FoundationEssentials
+
+/// The container credentials endpoint: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity, local agents), with the
+/// `Authorization` header from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (re-read every call) or
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+public struct ContainerCredentialProvider: CredentialProvider {
+    /// The credentials URL.
+    public let endpoint: Endpoint
+    /// The path of the URL.
+    public let path: String
+    /// A file with the authorization token.
+    public let tokenFile: String?
+    /// An authorization token given directly.
+    public let token: String?
+    /// "container credentials (http://...)".
+    public var name: String { "container credentials (\(endpoint)\(path))" }
+    private let sender: AWSRequestSender
+
+    /// Hosts plain HTTP may go to: loopback, the ECS agent, the EKS Pod Identity agent.
+    static let allowedHTTPHosts: Set<String> = ["localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+
+    /// Builds the provider the environment configures; nil when none is.
+    /// - Throws: `CredentialError` for a URL that is not allowed.
+    public static func fromEnvironment(_ context: CredentialContext) throws -> ContainerCredentialProvider? {
+        let environment = context.environment
+        var url: String
+        if let relative = environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] {
+            url = "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)
+        } else if let full = environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] {
+            url = full
+        } else {
+            return nil
+        }
+        let parsed: Endpoint
+        do {
+            parsed = try Endpoint(parsing: url)
+        } catch {
+            throw CredentialError(.invalidConfiguration, "container credentials: \(error)")
+        }
+        if parsed.scheme == "http" && !allowedHTTPHosts.contains(parsed.host) && !parsed.host.hasPrefix("127.") {
+            throw CredentialError(.invalidConfiguration,
+                                  "AWS_CONTAINER_CREDENTIALS_FULL_URI \(url) must use https, or http to a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23")
+        }
+        var sender = context.sender
+        sender.timeouts = HTTPTimeouts(connect: 2, total: 5)
+        let query = url.firstIndex(of: "?").map { String(url[$0...]) } ?? ""
+        return ContainerCredentialProvider(
+            endpoint: Endpoint(scheme: parsed.scheme, authority: parsed.authority, basePath: ""),
+            path: (parsed.basePath.isEmpty ? "/" : parsed.basePath) + query,
+            tokenFile: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"],
+            token: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], sender: sender)
+    }
+
+    init(endpoint: Endpoint, path: String, tokenFile: String?, token: String?, sender: AWSRequestSender) {
+        self.endpoint = endpoint
+        self.path = path
+        self.tokenFile = tokenFile
+        self.token = token
+        self.sender = sender
+    }
+
+    /// The endpoint and where its authorization comes from (the token itself rotates).
+    public var identity: String { "container\0\(endpoint)\(path)\0\(tokenFile ?? "")\0\(token ?? "")" }
+
+    public func credentials() throws -> AWSCredentials {
+        var headers: [HTTPHeader] = [HTTPHeader("Accept", "application/json")]
+        if let authorization = try authorization() {
+            headers.append(HTTPHeader("Authorization", authorization))
+        }
+        var rawPath = path
+        var query: [(name: String, value: String)] = []
+        if let mark = path.firstIndex(of: "?") {
+            rawPath = String(path[..<mark])
+            for pair in path[path.index(after: mark)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query.append((PercentEncoding.decode(parts[0]), parts.count > 1 ? PercentEncoding.decode(parts[1]) : ""))
+            }
+        }
+        var request = HTTPRequest(method: "GET", endpoint: endpoint, path: PercentEncoding.decode(Substring(rawPath)), headers: headers)
+        request.query = query
+        let response: HTTPResponse
+        do {
+            response = try sender.send(request, signer: nil, credentials: nil, service: "container credentials", operation: "GET")
+        } catch {
+            throw CredentialError(.providerFailed, "\(name): \(error)")
+        }
+        return try Self.decode(response.body, source: name)
+    }
+
+    private func authorization() throws -> String? {
+        var value = token
+        if let tokenFile {
+            do {
+                guard let bytes = try PrivateFile.read(tokenFile) else {
+                    throw CredentialError(.providerFailed, "\(name): the authorization token file \(tokenFile) does not exist")
+                }
+                value = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
+            } catch let error as SystemError {
+                throw CredentialError(.providerFailed, "\(name): \(error)")
+            }
+        }
+        if let value, value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
+            throw CredentialError(.invalidConfiguration, "\(name): the authorization token contains a line break")
+        }
+        return value
+    }
+
+    /// Reads `{AccessKeyId, SecretAccessKey, Token, Expiration}`.
+    static func decode(_ body: [UInt8], source: String) throws -> AWSCredentials {
+        struct Reply: Decodable {
+            var AccessKeyId: String?
+            var SecretAccessKey: String?
+            var Token: String?
+            var Expiration: String?
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(body)),
+              let keyID = reply.AccessKeyId, !keyID.isEmpty, let secret = reply.SecretAccessKey, !secret.isEmpty
+        else {
+            throw CredentialError(.providerFailed, "\(source) answered without AccessKeyId and SecretAccessKey")
+        }
+        var expiration: Date?
+        if let text = reply.Expiration {
+            guard let date = Timestamp.parseISO8601(text) else {
+                throw CredentialError(.providerFailed, "\(source) answered an Expiration that is not a time: \(text)")
+            }
+            expiration = date
+        }
+        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.Token, expiration: expiration)
+    }
+}

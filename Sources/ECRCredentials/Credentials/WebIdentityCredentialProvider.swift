@@ -1,0 +1,46 @@
+// Credentials for a web identity token (EKS IRSA, GitHub Actions OIDC, ...).
+
+/// `sts:AssumeRoleWithWebIdentity` with a token read from a file on every call (it rotates).
+public struct WebIdentityCredentialProvider: CredentialProvider {
+    /// The role.
+    public let roleARN: String
+    /// The file holding the token.
+    public let tokenFile: String
+    /// Session options.
+    public let options: STSClient.SessionOptions
+    /// For messages.
+    public let name: String
+    private let sts: STSClient
+
+    /// Creates a provider.
+    public init(roleARN: String, tokenFile: String, options: STSClient.SessionOptions, sts: STSClient, origin: String) {
+        self.roleARN = roleARN
+        self.tokenFile = tokenFile
+        self.options = options
+        self.sts = sts
+        self.name = "web identity \(roleARN) (\(origin))"
+    }
+
+    /// The role and the token file (not its content, which rotates).
+    public var identity: String { "web-identity\0\(roleARN)\0\(tokenFile)" }
+
+    public func credentials() throws -> AWSCredentials {
+        let token: String
+        do {
+            guard let bytes = try PrivateFile.read(tokenFile) else {
+                throw CredentialError(.providerFailed, "\(name): the web identity token file \(tokenFile) does not exist")
+            }
+            token = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
+        } catch let error as SystemError {
+            throw CredentialError(.providerFailed, "\(name): \(error)")
+        }
+        guard !token.isEmpty else {
+            throw CredentialError(.providerFailed, "\(name): the web identity token file \(tokenFile) is empty")
+        }
+        do {
+            return try sts.assumeRoleWithWebIdentity(roleARN, options: options, token: token)
+        } catch {
+            throw CredentialError(.providerFailed, "\(name): \(error)")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// Running a program without a shell, with a time limit, collecting its output.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs a program (found on `PATH` when its name has no `/`) with stdin from /dev/null,
+/// collecting stdout and stderr; kills it when it outlives its time limit.
+public enum ChildProcess {
+    /// How a run ended.
+    public struct Result: Sendable {
+        /// The exit status, or 128 + the signal number.
+        public var status: Int32
+        /// Standard output (at most 1 MiB is kept).
+        public var output: [UInt8]
+        /// Standard error (at most 64 KiB is kept).
+        public var errors: [UInt8]
+        /// Whether it was killed for taking too long.
+        public var timedOut: Bool
+    }
+
+    /// Why a program could not be started.
+    public struct LaunchFailure: Error, Sendable, CustomStringConvertible {
+        /// The program.
+        public var program: String
+        /// The errno from posix_spawn.
+        public var code: Int32
+        /// For example "cannot run aws-vault: No such file or directory".
+        public var description: String { "cannot run \(program): \(String(cString: strerror(code)))" }
+    }
+
+    /// Runs `arguments` (program first) with `environment`, for at most `timeout` seconds.
+    /// - Throws: `LaunchFailure` when it cannot be started.
+    public static func run(_ arguments: [String], environment: [String: String], timeout: Double) throws -> Result {
+        precondition(!arguments.isEmpty, "a program is required")
+        var outputPipe: [Int32] = [-1, -1]
+        var errorPipe: [Int32] = [-1, -1]
+        guard pipe(&outputPipe) == 0 else { throw LaunchFailure(program: arguments[0], code: errno) }
+        guard pipe(&errorPipe) == 0 else {
+            close(outputPipe[0]); close(outputPipe[1])
+            throw LaunchFailure(program: arguments[0], code: errno)
+        }
+        // Only the duplicates on 1 and 2 may reach the child.
+        for descriptor in outputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        defer {
+            close(outputPipe[0])
+            close(errorPipe[0])
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+        close(outputPipe[1])
+        close(errorPipe[1])
+        guard spawned == 0 else { throw LaunchFailure(program: arguments[0], code: spawned) }
+
+        var output: [UInt8] = []
+        var errors: [UInt8] = []
+        var open = [outputPipe[0], errorPipe[0]]
+        var timedOut = false
+        let deadline = MonotonicTime.seconds() + timeout
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while !open.isEmpty {
+            let remaining = deadline - MonotonicTime.seconds()
+            if remaining <= 0 {
+                timedOut = true
+                kill(pid, SIGKILL)
+                break
+            }
+            var descriptors = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining * 1000, 1000)) + 1)
+            if ready < 0 && errno != EINTR { break }
+            for descriptor in descriptors where descriptor.revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor.fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    open.removeAll { $0 == descriptor.fd }
+                } else if descriptor.fd == outputPipe[0] {
+                    if output.count < 1 << 20 { output.append(contentsOf: buffer[0..<count]) }
+                } else if errors.count < 1 << 16 {
+                    errors.append(contentsOf: buffer[0..<count])
+                }
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exitCode, output: output, errors: errors, timedOut: timedOut)
+    }
+}

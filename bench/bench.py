@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY / "Tests/e2e"))
-from emulators.ecr_emulator import ECREmulator  # noqa: E402
+from emulators.aws_emulator import AWSEmulator  # noqa: E402
 
 HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 PEER_CACHE_HIT_MS = 14.6  # the AWS Go helper on this kind of machine (SPEC.md section 2)
@@ -55,7 +55,7 @@ def main():
     if not os.path.isfile(binary):
         sys.exit(f"{binary} is missing: build it with `swift build -c release --static-swift-stdlib`")
 
-    emulator = ECREmulator({"AKIABENCH": "bench-secret"})
+    emulator = AWSEmulator({"AKIABENCH": "bench-secret"})
     emulator.serve()
     scratch = Path(tempfile.mkdtemp(prefix="ecr-bench."))
     try:

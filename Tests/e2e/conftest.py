@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from emulators.ecr_emulator import ECREmulator  # noqa: E402
+from emulators.aws_emulator import AWSEmulator  # noqa: E402
+from emulators.recording_proxy import RecordingProxy  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
@@ -105,7 +106,7 @@ def helper(binary, tmp_path) -> Helper:
 class Emulator:
     """Test-side handle on the in-process ECR emulator."""
 
-    def __init__(self, emulator: ECREmulator):
+    def __init__(self, emulator: AWSEmulator):
         self.emulator = emulator
         self.url = emulator.url
         self.key, self.secret = next(iter(emulator.credentials.items()))
@@ -115,7 +116,18 @@ class Emulator:
         return list(self.emulator.requests)
 
     def token_requests(self):
-        return [r for r in self.requests if r["error"] is None]
+        """Successful GetAuthorizationToken calls."""
+        return [r for r in self.requests if r["kind"] == "ecr" and r["error"] is None]
+
+    def calls(self, kind):
+        """Every request of one kind: ecr, sts, sso, oidc, container, imds."""
+        return [r for r in self.requests if r["kind"] == kind]
+
+    def credential_env(self, **extra) -> dict:
+        """Endpoints only: credentials must come from the chain under test."""
+        env = {"AWS_ENDPOINT_URL": self.url}
+        env.update(extra)
+        return env
 
     def fail_next(self, *faults):
         self.emulator.faults.extend(faults)
@@ -132,8 +144,8 @@ class Emulator:
 
 
 @pytest.fixture(scope="session")
-def ecr_emulator_server():
-    server = ECREmulator({"AKIAEMULATOR": "emulator-secret", "AKIADENIED": "denied-secret"})
+def aws_emulator_server():
+    server = AWSEmulator({"AKIAEMULATOR": "emulator-secret", "AKIADENIED": "denied-secret"})
     server.denied_keys.add("AKIADENIED")
     server.serve()
     yield server
@@ -141,9 +153,9 @@ def ecr_emulator_server():
 
 
 @pytest.fixture
-def emulator(ecr_emulator_server) -> Emulator:
-    ecr_emulator_server.reset()
-    return Emulator(ecr_emulator_server)
+def emulator(aws_emulator_server) -> Emulator:
+    aws_emulator_server.reset()
+    return Emulator(aws_emulator_server)
 
 
 class Moto:
@@ -162,6 +174,16 @@ class Moto:
         request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"0", method="POST",
                                          headers={"Content-Type": "text/plain"})
         urllib.request.urlopen(request, timeout=5).read()
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never answers (a metadata service that hangs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield listener.getsockname()[1]
+    listener.close()
 
 
 @pytest.fixture(scope="session")
@@ -193,8 +215,18 @@ def moto():
         key = iam.create_access_key(UserName=user)["AccessKey"]
         handle.users[user] = (key["AccessKeyId"], key["SecretAccessKey"])
     iam.attach_user_policy(UserName="puller", PolicyArn=policy)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "sts:AssumeRole"], "Resource": "*"}]})
+    for role in ("pull", "hop"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+        iam.put_role_policy(RoleName=role, PolicyName="allow", PolicyDocument=allow)
+    iam.create_role(RoleName="nopull", AssumeRolePolicyDocument=trust)
     handle.enforce_signatures()
+    handle.proxy = RecordingProxy(url).serve()
     yield handle
+    handle.proxy.stop()
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -153,7 +153,11 @@ extension CurlTransport {
         func perform() throws -> HTTPResponse {
             let code = ccurl_easy_perform(handle)
             guard code == CURLE_OK else {
-                let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(code))
+                var detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(code))
+                var systemError = 0
+                if ccurl_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &systemError) == CURLE_OK, systemError != 0 {
+                    detail += " (\(String(cString: strerror(Int32(systemError)))))"
+                }
                 throw HTTPTransportError(Self.classify(code), url: shownURL, detail: detail)
             }
             var status = 0

@@ -1,0 +1,53 @@
+// Timestamps, percent-encoding and child processes.
+import ECRCredentials
+import Foundation
+import Testing
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2015-08-30T12:36:00Z", 1_440_938_160.0), ("2015-08-30T12:36:00.250Z", 1_440_938_160.25),
+        ("2015-08-30T14:36:00+02:00", 1_440_938_160.0), ("2015-08-30T12:36:00UTC", 1_440_938_160.0),
+        ("2015-08-30 12:36:00Z", 1_440_938_160.0), ("2015-08-30T07:36:00-0500", 1_440_938_160.0),
+    ])
+    func parses(text: String, seconds: Double) throws {
+        #expect(try #require(Timestamp.parseISO8601(text)).timeIntervalSince1970 == seconds)
+    }
+
+    @Test(arguments: ["", "soon", "2015-13-01T00:00:00Z", "2015-08-30", "2015-08-30T12:36Z", "2015-08-30T12:36:00.Z", "2015-08-30T12:36:00+2"])
+    func refuses(text: String) {
+        #expect(Timestamp.parseISO8601(text) == nil)
+    }
+
+    @Test func formats() {
+        let date = Date(timeIntervalSince1970: 1_440_938_160.9)
+        #expect(Timestamp.amzDate(date) == "20150830T123600Z")
+        #expect(Timestamp.iso8601(date) == "2015-08-30T12:36:00Z")
+    }
+}
+
+@Suite struct ChildProcessTests {
+    @Test func collectsOutputErrorsAndStatus() throws {
+        let result = try ChildProcess.run(["sh", "-c", "printf out; printf err >&2; exit 3"], environment: ["PATH": "/usr/bin:/bin"], timeout: 5)
+        #expect(String(decoding: result.output, as: UTF8.self) == "out")
+        #expect(String(decoding: result.errors, as: UTF8.self) == "err")
+        #expect(result.status == 3 && !result.timedOut)
+    }
+
+    @Test func stopsAProgramThatTakesTooLong() throws {
+        let started = Date()
+        let result = try ChildProcess.run(["sleep", "10"], environment: ["PATH": "/usr/bin:/bin"], timeout: 0.3)
+        #expect(result.timedOut)
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
+    @Test func passesOnlyTheGivenEnvironment() throws {
+        let result = try ChildProcess.run(["sh", "-c", "echo \"$ONLY:$HOME\""], environment: ["PATH": "/usr/bin:/bin", "ONLY": "this"], timeout: 5)
+        #expect(String(decoding: result.output, as: UTF8.self) == "this:\n")
+    }
+
+    @Test func aMissingProgramIsALaunchFailure() {
+        #expect(throws: ChildProcess.LaunchFailure.self) {
+            try ChildProcess.run(["/nonexistent/program"], environment: [:], timeout: 1)
+        }
+    }
+}

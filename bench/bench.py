@@ -7,8 +7,10 @@ the machine touches them all alike; `/bin/true` runs in the same rounds as the f
 every median is also given as a ratio to it.
 
 Cases: `version`; `get` for a non-ECR host; a cache-hit `get`; a cold `get` against the
-loopback ECR emulator (the cache is emptied before each run); 20 parallel cold `get`s for one
-registry (requests made: single flight) and 30 parallel `get`s for 30 registries (entries kept).
+loopback ECR emulator (the cache is emptied before each run); 50 parallel cold `get`s for one
+registry (requests made: single flight) and 30 parallel `get`s for 30 registries (entries kept);
+and a failing `get` off EC2 with no credentials, when the metadata endpoint refuses connections
+and when it never answers.
 
 Usage: bench/bench.py [--runs N] [--binary PATH]
 """
@@ -17,6 +19,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +34,8 @@ from emulators.aws_emulator import AWSEmulator  # noqa: E402
 HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 PEER_CACHE_HIT_MS = 14.6  # the AWS Go helper on this kind of machine (SPEC.md section 2)
 PEER_COLD_MS = 20.4
+PEER_REFUSED_S = 12.5  # off EC2, no credentials, metadata endpoint refusing connections
+PEER_SILENT_S = 18.6   # ... and never answering
 
 
 def spawn_time(argv, stdin_path, env):
@@ -117,6 +122,28 @@ def main():
             statuses = list(pool.map(run, [(host, many_env) for host in hosts]))
         listed = json.loads(subprocess.run([binary, "list"], env=many_env, capture_output=True).stdout)
         print(f"30 parallel gets, 30 registries: {statuses.count(0)}/30 succeeded, {len(listed)} cache entries kept")
+
+        # Off EC2 with no credentials at all: how long until docker can go on anonymously.
+        bare = {"HOME": str(scratch / "bare"), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(scratch / "bare-cache")}
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            refused_port = closed.getsockname()[1]
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        for label, port, runs, peer in (("metadata refuses connections", refused_port, 20, PEER_REFUSED_S),
+                                        ("metadata never answers", silent.getsockname()[1], 5, PEER_SILENT_S)):
+            failing = dict(bare, AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{port}")
+            times = []
+            for _ in range(runs):
+                elapsed, status = spawn_time([binary, "get"], inputs["ecr"], failing)
+                if status != 1:
+                    sys.exit(f"failing get ({label}): exit status {status}, expected 1")
+                times.append(elapsed)
+            median = statistics.median(times)
+            print(f"failing get off EC2, {label}: median {median * 1000:.0f} ms over {runs} runs "
+                  f"(AWS Go helper: {peer} s, {peer / median:.0f}x slower)")
+        silent.close()
     finally:
         emulator.stop()
         shutil.rmtree(scratch, ignore_errors=True)

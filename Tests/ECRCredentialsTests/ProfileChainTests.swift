@@ -95,6 +95,22 @@ import Testing
         }
     }
 
+    @Test(arguments: [("Ec2InstanceMetadata", "EC2 instance metadata (http://127.0.0.1:9)"),
+                      ("EcsContainer", "container credentials (http://127.0.0.1:8/creds)"),
+                      ("Environment", "environment variables")])
+    func credentialSourcesPickTheirProvider(source: String, name: String) throws {
+        let config = "[profile a]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = \(source)\n"
+        let variables = ["AWS_PROFILE": "a", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9",
+                         "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:8/creds"]
+        let context = Chain.context(variables, config: config)
+        // credential_source = Environment reads the keys from the environment the profile runs in;
+        // here they are given only to that lookup, so the chain itself still picks the profile.
+        var keyed = context
+        keyed.environment.variables.merge(["AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s"]) { a, _ in a }
+        let provider = try CredentialChain(context: source == "Environment" ? keyed : context).provider(profile: "a")
+        #expect((provider as? AssumeRoleCredentialProvider)?.source.name == name)
+    }
+
     @Test func aSelfSourcedProfileUsesItsOwnKeys() throws {
         let config = "[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = a\naws_access_key_id = A\naws_secret_access_key = s\n"
         let provider = try Chain.chain(["AWS_PROFILE": "a"], config: config).provider()

@@ -65,10 +65,7 @@ import Testing
         var query: [(name: String, value: String)] = []
         if let mark = rawTarget.firstIndex(of: "?") {
             path = String(rawTarget[..<mark])
-            for pair in rawTarget[rawTarget.index(after: mark)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                query.append((PercentEncoding.decode(parts[0]), parts.count > 1 ? PercentEncoding.decode(parts[1]) : ""))
-            }
+            query = HTTPRequest.queryItems(rawTarget[rawTarget.index(after: mark)...])
         }
         var headers: [HTTPHeader] = []
         var index = 1

@@ -225,7 +225,7 @@ def test_credential_process_runs_only_on_a_miss(helper, emulator):
     ("print(json.dumps({'Version': 2, 'AccessKeyId': 'A', 'SecretAccessKey': 'S'}))", 'printed "Version": 2; only 1 is supported'),
     ("print(json.dumps({'Version': 1, 'AccessKeyId': 'A'}))", "printed no SecretAccessKey"),
     ("print(json.dumps({'Version': 1, 'AccessKeyId': 'A', 'SecretAccessKey': 'S', 'Expiration': 'soon'}))",
-     "printed an Expiration that is not an ISO 8601 time: soon"),
+     "gave an Expiration that is not an ISO 8601 time: soon"),
 ])
 def test_credential_process_failures_are_explained(helper, emulator, body, message):
     script = process_script(helper, body + "\n")
@@ -352,3 +352,14 @@ def test_a_mistake_in_the_tool_config_names_the_line(helper, emulator):
     _, out, err, status = helper.get(HOST, **emulator.env())
     assert status == 1 and f"{config}:4: unknown setting rol_arn in [registry y]" in err
     assert config.read_bytes() == before
+
+
+def test_web_identity_from_a_profile(helper, emulator):
+    token_file = helper.home / "token"
+    token_file.write_text("web-identity-token")
+    helper.write_aws_file("config", f"[profile irsa]\nrole_arn = arn:aws:iam::123456789012:role/from-profile\n"
+                                    f"web_identity_token_file = {token_file}\nrole_session_name = build-7\n")
+    document, out, err, status = helper.get(HOST, **emulator.credential_env(AWS_PROFILE="irsa"))
+    assert status == 0, out + err
+    [call] = emulator.calls("sts")
+    assert (call["role"], call["session"]) == ("arn:aws:iam::123456789012:role/from-profile", "build-7")

@@ -69,17 +69,9 @@ public struct ContainerCredentialProvider: CredentialProvider {
         if let authorization = try authorization() {
             headers.append(HTTPHeader("Authorization", authorization))
         }
-        var rawPath = path
-        var query: [(name: String, value: String)] = []
-        if let mark = path.firstIndex(of: "?") {
-            rawPath = String(path[..<mark])
-            for pair in path[path.index(after: mark)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                query.append((PercentEncoding.decode(parts[0]), parts.count > 1 ? PercentEncoding.decode(parts[1]) : ""))
-            }
-        }
-        var request = HTTPRequest(method: "GET", endpoint: endpoint, path: PercentEncoding.decode(Substring(rawPath)), headers: headers)
-        request.query = query
+        let mark = path.firstIndex(of: "?") ?? path.endIndex
+        var request = HTTPRequest(method: "GET", endpoint: endpoint, path: PercentEncoding.decode(path[..<mark]), headers: headers)
+        request.query = mark == path.endIndex ? [] : HTTPRequest.queryItems(path[path.index(after: mark)...])
         let response: HTTPResponse
         do {
             response = try sender.send(request, signer: nil, credentials: nil, service: "container credentials", operation: "GET")
@@ -120,13 +112,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         else {
             throw CredentialError(.providerFailed, "\(source) answered without AccessKeyId and SecretAccessKey")
         }
-        var expiration: Date?
-        if let text = reply.Expiration {
-            guard let date = Timestamp.parseISO8601(text) else {
-                throw CredentialError(.providerFailed, "\(source) answered an Expiration that is not a time: \(text)")
-            }
-            expiration = date
-        }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.Token, expiration: expiration)
+        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.Token,
+                              expiration: try CredentialError.expiration(reply.Expiration, from: source))
     }
 }

@@ -1,4 +1,5 @@
 // The boundary between this tool and the sources of AWS credentials.
+import FoundationEssentials
 
 /// A configured source of AWS credentials.
 ///
@@ -41,6 +42,16 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
 
     /// The explanation.
     public var description: String { message }
+
+    /// The optional `Expiration` a credential source sent, parsed as ISO 8601.
+    /// - Throws: a `.providerFailed` error naming `source` when it is not a time.
+    static func expiration(_ text: String?, from source: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = Timestamp.parseISO8601(text) else {
+            throw CredentialError(.providerFailed, "\(source) gave an Expiration that is not an ISO 8601 time: \(text)")
+        }
+        return date
+    }
 }
 
 /// Credentials given directly: environment variables or a profile's static keys.

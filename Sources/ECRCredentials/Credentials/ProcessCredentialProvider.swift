@@ -75,13 +75,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
         guard let secret = reply.SecretAccessKey, !secret.isEmpty else {
             throw CredentialError(.providerFailed, "\(source) printed no SecretAccessKey")
         }
-        var expiration: Date?
-        if let text = reply.Expiration {
-            guard let date = Timestamp.parseISO8601(text) else {
-                throw CredentialError(.providerFailed, "\(source) printed an Expiration that is not an ISO 8601 time: \(text)")
-            }
-            expiration = date
-        }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.SessionToken, expiration: expiration)
+        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.SessionToken,
+                              expiration: try CredentialError.expiration(reply.Expiration, from: source))
     }
 }

@@ -55,6 +55,14 @@ public struct HTTPRequest: Sendable, Equatable {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
+    /// Splits a raw query string (`a=1&b=%20`) into decoded name/value pairs, in order.
+    public static func queryItems(_ query: Substring) -> [(name: String, value: String)] {
+        query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (PercentEncoding.decode(parts[0]), parts.count > 1 ? PercentEncoding.decode(parts[1]) : "")
+        }
+    }
+
     /// The URL to hand to the transport, with path and query percent-encoded.
     public var url: String {
         var url = "\(scheme)://\(authority)\(PercentEncoding.encode(path, keepingSlashes: true))"

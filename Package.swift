@@ -16,10 +16,13 @@ let package = Package(
     targets: [
         // libcurl, opened with dlopen on the network path only; the headers give the types.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // libsecret (and GLib under it), opened with dlopen on the keyring path only.
+        .target(name: "CLibsecret", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "ECRCredentials",
             dependencies: [
                 "CCurl",
+                "CLibsecret",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

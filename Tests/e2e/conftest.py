@@ -176,6 +176,95 @@ class Moto:
         urllib.request.urlopen(request, timeout=5).read()
 
 
+class SessionBus:
+    """A private D-Bus session bus (dbus-daemon), optionally with a real gnome-keyring-daemon."""
+
+    def __init__(self, directory: Path):
+        require("dbus-daemon", "apt-get install dbus")
+        self.directory = directory
+        self.processes = []
+        socket_path = directory / "bus"
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
+                                f"--address=unix:path={socket_path}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.processes.append(bus)
+        self.address = bus.stdout.readline().strip()
+        if not self.address:
+            pytest.fail("dbus-daemon did not start")
+
+    def env(self) -> dict:
+        return {"DBUS_SESSION_BUS_ADDRESS": self.address}
+
+    def call(self, *arguments) -> str:
+        gdbus = require("gdbus", "apt-get install libglib2.0-bin")
+        result = subprocess.run([gdbus, "call", "--session", *arguments], capture_output=True, text=True, timeout=10,
+                                env={**os.environ, **self.env()})
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr)
+        return result.stdout
+
+    def secrets_running(self) -> bool:
+        return "true" in self.call("--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+                                   "--method", "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.secrets")
+
+    def start_keyring(self, home: Path, password: str = "pw"):
+        """gnome-keyring-daemon for `home`, unlocked with `password` (creating the keyring the first time)."""
+        daemon = require("gnome-keyring-daemon", "apt-get install gnome-keyring")
+        process = subprocess.Popen([daemon, "--foreground", "--unlock", "--components=secrets"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env={"HOME": str(home), "PATH": os.environ["PATH"], **self.env()})
+        process.stdin.write(password.encode())
+        process.stdin.close()
+        self.processes.append(process)
+        deadline = time.monotonic() + 10
+        while not self.secrets_running():
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("gnome-keyring-daemon did not claim org.freedesktop.secrets")
+            time.sleep(0.05)
+        return process
+
+    def stop_keyring(self, process):
+        process.terminate()
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while self.secrets_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def lock_default_collection(self):
+        self.call("--dest", "org.freedesktop.secrets", "--object-path", "/org/freedesktop/secrets",
+                  "--method", "org.freedesktop.Secret.Service.Lock", "['/org/freedesktop/secrets/collection/login']")
+
+    def close(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+@pytest.fixture
+def session_bus(tmp_path):
+    bus = SessionBus(tmp_path)
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
+def keyring(session_bus, helper):
+    """A real, unlocked gnome-keyring on a private session bus; the helper's env points at it."""
+    session_bus.start_keyring(helper.home)
+    helper.env.update(session_bus.env())
+    return session_bus
+
+
+def secret_tool(bus, *arguments) -> str:
+    tool = require("secret-tool", "apt-get install libsecret-tools")
+    result = subprocess.run([tool, *arguments], capture_output=True, text=True, timeout=10, env={**os.environ, **bus.env()})
+    return result.stdout + result.stderr  # secret-tool prints the attributes on stderr
+
+
 @pytest.fixture
 def silent_port():
     """A port that accepts connections and never answers (a metadata service that hangs)."""

@@ -80,4 +80,4 @@ def test_ignore_creds_storage_makes_store_and_erase_no_ops(helper):
 def test_unknown_cache_backend_is_a_clear_error(helper):
     result = helper.run("get", stdin=HOST, DOCKER_CREDENTIAL_ECR_CACHE="disk")
     assert result.returncode == 1
-    assert result.stdout.decode() == "DOCKER_CREDENTIAL_ECR_CACHE=disk is not one of file, none\n"
+    assert result.stdout.decode() == "DOCKER_CREDENTIAL_ECR_CACHE=disk is not one of auto, keyring, file, none\n"

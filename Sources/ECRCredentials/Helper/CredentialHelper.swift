@@ -15,32 +15,27 @@ public struct CredentialHelper: Sendable {
     private let clock: any WallClock
     private let diagnostics: Diagnostics
     private let awsConfiguration: ConfigurationLoader
-    private let tokens: (any CredentialStore)?
-    private let logins: any CredentialStore
+    private let injectedStores: CredentialStores?
 
     /// Creates a helper.
     /// - Parameters:
     ///   - transport: the network; only used when a token must be fetched.
-    ///   - tokens: where fetched tokens go; by default per `configuration.cacheBackend`.
-    ///   - logins: where `store` keeps logins; by default files in `configuration.loginDirectory`.
+    ///   - stores: the stores to use; by default chosen per `configuration.cacheBackend` for each action.
     public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
-                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(),
-                tokens: (any CredentialStore)?? = nil, logins: (any CredentialStore)? = nil) {
+                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil) {
         self.configuration = configuration
         self.environment = environment
         self.transport = transport
         self.clock = clock
         self.diagnostics = diagnostics
         self.awsConfiguration = ConfigurationLoader(environment: environment)
-        if let tokens {
-            self.tokens = tokens
-        } else {
-            switch configuration.cacheBackend {
-            case .file: self.tokens = FileCredentialStore(directory: configuration.tokenDirectory, diagnostics: diagnostics)
-            case .none: self.tokens = nil
-            }
-        }
-        self.logins = logins ?? FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
+        self.injectedStores = stores
+    }
+
+    /// The stores for one action; `everyBackend` for actions that must reach all of them.
+    private func stores(everyBackend: Bool = false) -> CredentialStores {
+        injectedStores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics,
+                                                  everyBackend: everyBackend)
     }
 
     // MARK: get
@@ -57,16 +52,23 @@ public struct CredentialHelper: Sendable {
         }
         let key = Self.registryKey(address)
         let now = clock.now().timeIntervalSince1970
-        if let login = try? logins.record(kind: .login, registry: key, identity: ""), login.isUsable(at: now) {
-            diagnostics.debug("\(key): using the login stored by `store`")
-            return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+        let stores = stores()
+        for source in stores.loginSources {
+            if let login = try? source.record(kind: .login, registry: key, identity: ""), login.isUsable(at: now) {
+                diagnostics.debug("\(key): using the login stored by `store` (\(source.name))")
+                return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+            }
         }
         guard let registry = ECRRegistry(address: address) else {
             diagnostics.debug("\(key) is not an ECR registry")
             throw HelperError.notFound()
         }
+        if configuration.cacheBackend == .keyring, let problem = stores.keyringProblem {
+            diagnostics.warning("\(problem); the token is not cached")
+        }
         do {
-            return try token(for: registry, key: key, serverURL: input, now: now)
+            if let problem = configuration.toolConfigError { throw HelperError.notFound(cause: "\(registry.host): \(problem)") }
+            return try token(for: registry, key: key, serverURL: input, now: now, tokens: stores.tokens)
         } catch let error as HelperError {
             throw error
         } catch {
@@ -74,12 +76,12 @@ public struct CredentialHelper: Sendable {
         }
     }
 
-    private func token(for registry: ECRRegistry, key: String, serverURL: String, now: Double) throws -> HelperCredential {
+    private func token(for registry: ECRRegistry, key: String, serverURL: String, now: Double,
+                       tokens: (any CredentialStore)?) throws -> HelperCredential {
         let sender = AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics)
         let context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
                                         fallbackRegion: registry.region)
-        let resolution = try RegistryCredentialResolver(context: context, settings: try ToolConfigFile.load(environment: environment))
-            .resolve(for: registry)
+        let resolution = try RegistryCredentialResolver(context: context, settings: configuration.toolConfig).resolve(for: registry)
         let provider = resolution.provider
         let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: resolution.profile))
         let endpoint = try client.endpoint(for: registry)
@@ -101,9 +103,7 @@ public struct CredentialHelper: Sendable {
         // One process fetches; the others wait for its result instead of calling ECR too.
         let lock: FileLock?
         do {
-            try PrivateFile.makeDirectory(configuration.lockDirectory)
-            lock = try FileLock(path: "\(configuration.lockDirectory)/\(FileCredentialStore.fileStem(key))@\(identity).lock",
-                                timeout: configuration.lockTimeout)
+            lock = try self.lock(for: key, identity: identity)
         } catch {
             diagnostics.debug("\(registry.host): fetching without the lock: \(error)")
             lock = nil
@@ -119,6 +119,10 @@ public struct CredentialHelper: Sendable {
             if record.isFresh(at: stamp) {
                 do {
                     try tokens.save(record)
+                    if tokens is KeyringCredentialStore {
+                        // Tokens live in the keyring now: no copy of this registry's may stay in a file.
+                        try? FileCredentialStore(directory: configuration.tokenDirectory).removeAll(registry: key)
+                    }
                 } catch {
                     diagnostics.warning("\(registry.host): could not cache the token: \(error)")
                 }
@@ -134,6 +138,13 @@ public struct CredentialHelper: Sendable {
             }
             throw error
         }
+    }
+
+    /// The cross-process lock of one registry and identity, waited for at most `lockTimeout`.
+    private func lock(for key: String, identity: String) throws -> FileLock {
+        try PrivateFile.makeDirectory(configuration.lockDirectory)
+        return try FileLock(path: "\(configuration.lockDirectory)/\(FileCredentialStore.fileStem(key))@\(identity).lock",
+                            timeout: configuration.lockTimeout)
     }
 
     private func readToken(_ store: any CredentialStore, key: String, identity: String) -> CredentialRecord? {
@@ -198,8 +209,17 @@ public struct CredentialHelper: Sendable {
         }
         let record = CredentialRecord(kind: .login, registry: Self.registryKey(address), serverURL: serverURL, identity: "",
                                       username: username, secret: secret, issuedAt: now, expiresAt: expiresAt)
+        let stores = stores()
+        guard let target = stores.loginTarget else {
+            throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(stores.keyringProblem ?? "no store")")
+        }
         do {
-            try logins.save(record)
+            let lock = try? self.lock(for: record.registry, identity: "login")
+            defer { withExtendedLifetime(lock) {} }
+            try target.save(record)
+            if target is KeyringCredentialStore {
+                try? FileCredentialStore(directory: configuration.loginDirectory).remove(kind: .login, registry: record.registry, identity: "")
+            }
         } catch {
             throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(error)")
         }
@@ -214,7 +234,10 @@ public struct CredentialHelper: Sendable {
         guard !configuration.ignoreStorage, let address = try? RegistryAddress(parsing: input) else { return }
         let key = Self.registryKey(address)
         do {
-            let removed = try logins.removeAll(registry: key) + (tokens?.removeAll(registry: key) ?? 0)
+            var removed = 0
+            for store in stores(everyBackend: true).everything {
+                removed += try store.removeAll(registry: key)
+            }
             diagnostics.debug("\(key): erased \(removed) entries")
         } catch {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)")
@@ -226,7 +249,7 @@ public struct CredentialHelper: Sendable {
     public func list() throws -> [String: String] {
         var result: [String: String] = [:]
         let now = clock.now().timeIntervalSince1970
-        for store in [tokens, logins].compactMap({ $0 }) {
+        for store in stores(everyBackend: true).everything {
             let records: [CredentialRecord]
             do {
                 records = try store.allRecords()

@@ -1,0 +1,315 @@
+// Resolves libsecret, GIO and GLib functions with dlopen/dlsym and performs the keyring
+// operations of docker-credential-ecr. The declarations below mirror the stable C ABI of
+// libsecret 0.18+ and GLib 2.x for exactly the functions used, so nothing needs their headers.
+#include "CLibsecret.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int gboolean;
+typedef unsigned int guint;
+typedef unsigned int GQuark;
+typedef struct {
+    GQuark domain;
+    int code;
+    char *message;
+} GError;
+typedef struct GList {
+    void *data;
+    struct GList *next;
+    struct GList *prev;
+} GList;
+typedef struct {
+    const char *name;
+    int type;  // SECRET_SCHEMA_ATTRIBUTE_STRING = 0
+} SecretSchemaAttribute;
+typedef struct {
+    const char *name;
+    int flags;  // SECRET_SCHEMA_NONE = 0
+    SecretSchemaAttribute attributes[32];
+    int reserved;
+    void *reserved1, *reserved2, *reserved3, *reserved4, *reserved5, *reserved6, *reserved7;
+} SecretSchema;
+
+enum {
+    G_BUS_TYPE_SESSION = 2,
+    G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0,
+    SECRET_SERVICE_NONE = 0,
+    SECRET_COLLECTION_NONE = 0,
+    SECRET_SEARCH_ALL = 1 << 1,
+    SECRET_SEARCH_LOAD_SECRETS = 1 << 3,
+};
+
+const char *const clibsecret_schema_name = "io.github.docker_credential_ecr.Credential";
+
+// Every attribute this tool writes; libsecret refuses attributes a schema does not name.
+static const SecretSchema schema = {
+    "io.github.docker_credential_ecr.Credential",
+    0,
+    {
+        {"registry", 0},
+        {"kind", 0},
+        {"identity", 0},
+        {"server_url", 0},
+        {"username", 0},
+        {"issued_at", 0},
+        {"expires_at", 0},
+        {"version", 0},
+        {NULL, 0},
+    },
+    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+static struct {
+    // GLib / GObject
+    void (*error_free)(GError *);
+    void *(*hash_table_new_full)(guint (*)(const void *), gboolean (*)(const void *, const void *), void (*)(void *),
+                                 void (*)(void *));
+    void (*hash_table_replace)(void *, void *, void *);
+    void *(*hash_table_lookup)(void *, const void *);
+    void (*hash_table_unref)(void *);
+    guint (*str_hash)(const void *);
+    gboolean (*str_equal)(const void *, const void *);
+    void (*g_free)(void *);
+    char *(*g_strdup)(const char *);
+    void (*list_free_full)(GList *, void (*)(void *));
+    void (*object_unref)(void *);
+    // GIO
+    void *(*bus_get_sync)(int, void *, GError **);
+    void *(*dbus_connection_call_sync)(void *, const char *, const char *, const char *, const char *, void *,
+                                       const void *, int, int, void *, GError **);
+    void *(*variant_new)(const char *, ...);
+    void (*variant_get)(void *, const char *, ...);
+    void (*variant_unref)(void *);
+    // libsecret
+    void *(*service_get_sync)(int, void *, GError **);
+    void *(*collection_for_alias_sync)(void *, const char *, int, void *, GError **);
+    gboolean (*collection_get_locked)(void *);
+    GList *(*service_search_sync)(void *, const SecretSchema *, void *, int, void *, GError **);
+    gboolean (*item_get_locked)(void *);
+    void *(*item_get_secret)(void *);
+    void *(*item_get_attributes)(void *);
+    gboolean (*item_delete_sync)(void *, void *, GError **);
+    const char *(*value_get_text)(void *);
+    void (*value_unref)(void *);
+    void *(*value_new)(const char *, long, const char *);
+    gboolean (*service_store_sync)(void *, const SecretSchema *, void *, const char *, const char *, void *, void *,
+                                   GError **);
+} lib;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[256];
+static int load_status = -1;
+
+#define RESOLVE(field, symbol)                                                                    \
+    do {                                                                                          \
+        *(void **)(&lib.field) = dlsym(handle, symbol);                                           \
+        if (lib.field == NULL) {                                                                  \
+            snprintf(load_error, sizeof load_error, "libsecret or GLib lacks %s", symbol);        \
+            return;                                                                               \
+        }                                                                                         \
+    } while (0)
+
+static void load(void) {
+    void *handle = dlopen("libsecret-1.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        const char *reason = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load libsecret (%s); install libsecret-1-0",
+                 reason ? reason : "not found");
+        return;
+    }
+    // dlsym on the libsecret handle also searches its dependencies: GIO, GObject, GLib.
+    RESOLVE(error_free, "g_error_free");
+    RESOLVE(hash_table_new_full, "g_hash_table_new_full");
+    RESOLVE(hash_table_replace, "g_hash_table_replace");
+    RESOLVE(hash_table_lookup, "g_hash_table_lookup");
+    RESOLVE(hash_table_unref, "g_hash_table_unref");
+    RESOLVE(str_hash, "g_str_hash");
+    RESOLVE(str_equal, "g_str_equal");
+    RESOLVE(g_free, "g_free");
+    RESOLVE(g_strdup, "g_strdup");
+    RESOLVE(list_free_full, "g_list_free_full");
+    RESOLVE(object_unref, "g_object_unref");
+    RESOLVE(bus_get_sync, "g_bus_get_sync");
+    RESOLVE(dbus_connection_call_sync, "g_dbus_connection_call_sync");
+    RESOLVE(variant_new, "g_variant_new");
+    RESOLVE(variant_get, "g_variant_get");
+    RESOLVE(variant_unref, "g_variant_unref");
+    RESOLVE(service_get_sync, "secret_service_get_sync");
+    RESOLVE(collection_for_alias_sync, "secret_collection_for_alias_sync");
+    RESOLVE(collection_get_locked, "secret_collection_get_locked");
+    RESOLVE(service_search_sync, "secret_service_search_sync");
+    RESOLVE(item_get_locked, "secret_item_get_locked");
+    RESOLVE(item_get_secret, "secret_item_get_secret");
+    RESOLVE(item_get_attributes, "secret_item_get_attributes");
+    RESOLVE(item_delete_sync, "secret_item_delete_sync");
+    RESOLVE(value_get_text, "secret_value_get_text");
+    RESOLVE(value_unref, "secret_value_unref");
+    RESOLVE(value_new, "secret_value_new");
+    RESOLVE(service_store_sync, "secret_service_store_sync");
+    load_status = 0;
+}
+
+int clibsecret_load(char *error, size_t error_size) {
+    pthread_once(&load_once, load);
+    if (load_status != 0 && error != NULL && error_size > 0) {
+        snprintf(error, error_size, "%s", load_error);
+    }
+    return load_status;
+}
+
+/// Moves a GError's message into a malloc'd string for the caller and frees the GError.
+static void take_error(GError *gerror, char **error, const char *fallback) {
+    if (error != NULL) {
+        *error = strdup(gerror != NULL && gerror->message != NULL ? gerror->message : fallback);
+    }
+    if (gerror != NULL) {
+        lib.error_free(gerror);
+    }
+}
+
+int clibsecret_service_running(int timeout_ms, char **error) {
+    GError *gerror = NULL;
+    void *bus = lib.bus_get_sync(G_BUS_TYPE_SESSION, NULL, &gerror);
+    if (bus == NULL) {
+        take_error(gerror, error, "no session bus");
+        return -1;
+    }
+    void *reply = lib.dbus_connection_call_sync(
+        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+        lib.variant_new("(s)", "org.freedesktop.secrets"), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL,
+        &gerror);
+    lib.object_unref(bus);
+    if (reply == NULL) {
+        take_error(gerror, error, "the session bus did not answer");
+        return -1;
+    }
+    gboolean owned = 0;
+    lib.variant_get(reply, "(b)", &owned);
+    lib.variant_unref(reply);
+    return owned ? 1 : 0;
+}
+
+void *clibsecret_service_connect(char **error) {
+    GError *gerror = NULL;
+    void *service = lib.service_get_sync(SECRET_SERVICE_NONE, NULL, &gerror);
+    if (service == NULL) {
+        take_error(gerror, error, "cannot connect to the Secret Service");
+    }
+    return service;
+}
+
+int clibsecret_default_collection_state(void *service, char **error) {
+    GError *gerror = NULL;
+    void *collection = lib.collection_for_alias_sync(service, "default", SECRET_COLLECTION_NONE, NULL, &gerror);
+    if (gerror != NULL) {
+        take_error(gerror, error, "cannot look up the default collection");
+        return -1;
+    }
+    if (collection == NULL) {
+        return 2;
+    }
+    int locked = lib.collection_get_locked(collection) ? 1 : 0;
+    lib.object_unref(collection);
+    return locked;
+}
+
+void *clibsecret_attributes_new(void) {
+    return lib.hash_table_new_full(lib.str_hash, lib.str_equal, lib.g_free, lib.g_free);
+}
+
+void clibsecret_attributes_set(void *attributes, const char *name, const char *value) {
+    lib.hash_table_replace(attributes, lib.g_strdup(name), lib.g_strdup(value));
+}
+
+void clibsecret_attributes_free(void *attributes) { lib.hash_table_unref(attributes); }
+
+void *clibsecret_search(void *service, void *attributes, int load_secrets, int *status, char **error) {
+    GError *gerror = NULL;
+    int flags = SECRET_SEARCH_ALL | (load_secrets ? SECRET_SEARCH_LOAD_SECRETS : 0);
+    GList *items = lib.service_search_sync(service, &schema, attributes, flags, NULL, &gerror);
+    if (gerror != NULL) {
+        take_error(gerror, error, "search failed");
+        *status = -1;
+        return NULL;
+    }
+    *status = 0;
+    return items;
+}
+
+size_t clibsecret_list_count(void *list) {
+    size_t count = 0;
+    for (GList *node = list; node != NULL; node = node->next) {
+        count++;
+    }
+    return count;
+}
+
+void *clibsecret_list_item(void *list, size_t index) {
+    GList *node = list;
+    while (node != NULL && index > 0) {
+        node = node->next;
+        index--;
+    }
+    return node != NULL ? node->data : NULL;
+}
+
+void clibsecret_list_free(void *list) {
+    if (list != NULL) {
+        lib.list_free_full(list, lib.object_unref);
+    }
+}
+
+int clibsecret_item_locked(void *item) { return lib.item_get_locked(item) ? 1 : 0; }
+
+char *clibsecret_item_copy_secret(void *item) {
+    void *value = lib.item_get_secret(item);
+    if (value == NULL) {
+        return NULL;
+    }
+    const char *text = lib.value_get_text(value);
+    char *copy = text != NULL ? strdup(text) : NULL;
+    lib.value_unref(value);
+    return copy;
+}
+
+char *clibsecret_item_copy_attribute(void *item, const char *name) {
+    void *attributes = lib.item_get_attributes(item);
+    if (attributes == NULL) {
+        return NULL;
+    }
+    const char *value = lib.hash_table_lookup(attributes, name);
+    char *copy = value != NULL ? strdup(value) : NULL;
+    lib.hash_table_unref(attributes);
+    return copy;
+}
+
+int clibsecret_item_delete(void *item, char **error) {
+    GError *gerror = NULL;
+    if (!lib.item_delete_sync(item, NULL, &gerror)) {
+        take_error(gerror, error, "delete failed");
+        return -1;
+    }
+    return 0;
+}
+
+int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, char **error) {
+    GError *gerror = NULL;
+    void *value = lib.value_new(secret, -1, "text/plain");
+    gboolean stored = lib.service_store_sync(service, &schema, attributes, "default", label, value, NULL, &gerror);
+    lib.value_unref(value);
+    if (!stored) {
+        take_error(gerror, error, "store failed");
+        return -1;
+    }
+    return 0;
+}
+
+void clibsecret_object_unref(void *object) {
+    if (object != NULL) {
+        lib.object_unref(object);
+    }
+}

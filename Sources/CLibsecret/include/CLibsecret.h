@@ -1,0 +1,62 @@
+// Typed entry points into libsecret (the Secret Service client), opened with dlopen on first use.
+//
+// Linking libsecret and GLib would cost every process milliseconds at start-up, and servers
+// without a desktop session never need them; so this shim opens them at run time and exposes
+// the few operations the keyring store performs. Every function that can fail returns its
+// error as a malloc'd string in *error (free it with free()); GLib objects are passed as
+// opaque pointers and released with clibsecret_object_unref or the matching free function.
+#ifndef CLIBSECRET_H
+#define CLIBSECRET_H
+
+#include <stddef.h>
+
+/// Opens libsecret-1.so.0 and resolves its functions. Returns 0, or -1 with a message in error.
+int clibsecret_load(char *error, size_t error_size);
+
+/// Asks the session bus whether a Secret Service (org.freedesktop.secrets) is running, without
+/// letting D-Bus activation start one. Returns 1 (yes), 0 (no) or -1 (no bus; *error is set).
+int clibsecret_service_running(int timeout_ms, char **error);
+
+/// Connects to the Secret Service (secret_service_get_sync); NULL with *error on failure.
+void *clibsecret_service_connect(char **error);
+
+/// The state of the default collection: 0 unlocked, 1 locked, 2 absent, -1 error (*error set).
+int clibsecret_default_collection_state(void *service, char **error);
+
+/// A new attribute table (string keys and values, copied).
+void *clibsecret_attributes_new(void);
+/// Adds or replaces an attribute.
+void clibsecret_attributes_set(void *attributes, const char *name, const char *value);
+/// Frees an attribute table.
+void clibsecret_attributes_free(void *attributes);
+
+/// Items of this tool's schema matching the attributes, never unlocking anything (so never
+/// prompting); with load_secrets, the secrets of unlocked items are loaded. Returns a list
+/// (free with clibsecret_list_free; NULL is the empty list); -1 in *status on error.
+void *clibsecret_search(void *service, void *attributes, int load_secrets, int *status, char **error);
+/// The number of items in a list.
+size_t clibsecret_list_count(void *list);
+/// The item at an index (owned by the list).
+void *clibsecret_list_item(void *list, size_t index);
+/// Frees a list and releases its items.
+void clibsecret_list_free(void *list);
+
+/// Whether an item is locked.
+int clibsecret_item_locked(void *item);
+/// A copy of an item's secret as text, or NULL when it is not loaded (free with free()).
+char *clibsecret_item_copy_secret(void *item);
+/// A copy of one attribute of an item, or NULL (free with free()).
+char *clibsecret_item_copy_attribute(void *item, const char *name);
+/// Deletes an item. Returns 0, or -1 with *error.
+int clibsecret_item_delete(void *item, char **error);
+
+/// Stores a secret with this tool's schema in the default collection. Returns 0, or -1 with *error.
+int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, char **error);
+
+/// g_object_unref.
+void clibsecret_object_unref(void *object);
+
+/// The schema name of this tool's items.
+extern const char *const clibsecret_schema_name;
+
+#endif

@@ -6,7 +6,8 @@ Every case is a fresh process started with posix_spawn, stdin from a file and st
 the machine touches them all alike; `/bin/true` runs in the same rounds as the floor, and
 every median is also given as a ratio to it.
 
-Cases: `version`; `get` for a non-ECR host; a cache-hit `get`; a cold `get` against the
+Cases: `version`; `get` for a non-ECR host; a cache-hit `get` from the private file cache and
+from a real gnome-keyring on a private D-Bus session; a cold `get` against the
 loopback ECR emulator (the cache is emptied before each run); 50 parallel cold `get`s for one
 registry (requests made: single flight) and 30 parallel `get`s for 30 registries (entries kept);
 and a failing `get` off EC2 with no credentials, when the metadata endpoint refuses connections
@@ -50,6 +51,32 @@ def spawn_time(argv, stdin_path, env):
     return elapsed, os.waitstatus_to_exitcode(status)
 
 
+def start_keyring(directory):
+    """A private session bus with an unlocked gnome-keyring; returns (env, processes) or (None, reason)."""
+    for tool in ("dbus-daemon", "gnome-keyring-daemon", "gdbus"):
+        if shutil.which(tool) is None:
+            return None, f"{tool} is not installed (./install --dev)"
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:path={directory}/bus"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = {"DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip()}
+    keyring = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={"HOME": str(directory), "PATH": os.environ["PATH"], **env})
+    keyring.stdin.write(b"bench")
+    keyring.stdin.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        owner = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
+                                "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.NameHasOwner",
+                                "org.freedesktop.secrets"], capture_output=True, text=True, env={**os.environ, **env})
+        if "true" in owner.stdout:
+            return env, [keyring, bus]
+        time.sleep(0.05)
+    for process in (keyring, bus):
+        process.kill()
+    return None, "gnome-keyring-daemon did not start"
+
+
 def main():
     parser = argparse.ArgumentParser(description="docker-credential-ecr benchmark")
     parser.add_argument("--runs", type=int, default=200, help="runs per case (default 200)")
@@ -73,6 +100,9 @@ def main():
             inputs[name] = str(scratch / f"{name}.txt")
             Path(inputs[name]).write_text(text)
         cold_env = dict(env, XDG_CACHE_HOME=str(scratch / "cold-cache"))
+        keyring_home = scratch / "keyring"
+        keyring_home.mkdir()
+        bus_env, keyring_processes = start_keyring(keyring_home)
 
         # Warm the cache for the hit case and check every case answers as expected.
         assert spawn_time([binary, "get"], inputs["ecr"], env)[1] == 0, "get against the emulator failed"
@@ -80,9 +110,14 @@ def main():
             "/bin/true (floor)": ([shutil.which("true")], inputs["none"], env, 0, None),
             "version": ([binary, "version"], inputs["none"], env, 0, None),
             "get, not ECR": ([binary, "get"], inputs["other"], env, 1, None),
-            "get, cache hit": ([binary, "get"], inputs["ecr"], env, 0, None),
+            "get, cache hit (file)": ([binary, "get"], inputs["ecr"], env, 0, None),
             "get, cold (emulator)": ([binary, "get"], inputs["ecr"], cold_env, 0, scratch / "cold-cache"),
         }
+        if bus_env:
+            keyring_env = dict(env, XDG_CACHE_HOME=str(scratch / "keyring-cache"), **bus_env)
+            assert spawn_time([binary, "get"], inputs["ecr"], keyring_env)[1] == 0, "get with the keyring failed"
+            assert not list((scratch / "keyring-cache").glob("docker-credential-ecr/*.json")), "the token did not go to the keyring"
+            cases["get, cache hit (keyring)"] = ([binary, "get"], inputs["ecr"], keyring_env, 0, None)
         samples = {name: [] for name in cases}
         for _ in range(arguments.runs):
             for name, (argv, stdin_path, case_env, expected, reset) in cases.items():
@@ -100,7 +135,9 @@ def main():
             median = statistics.median(values)
             p90 = statistics.quantiles(values, n=10)[-1]
             print(f"{name:<24} {median:>10.2f} {p90:>8.2f} {median / floor:>8.1f}")
-        hit = statistics.median(samples["get, cache hit"])
+        if not bus_env:
+            print(f"get, cache hit (keyring): not measured: {keyring_processes}")
+        hit = statistics.median(samples["get, cache hit (file)"])
         cold = statistics.median(samples["get, cold (emulator)"])
         print(f"cache-hit get vs the AWS Go helper's {PEER_CACHE_HIT_MS} ms: {PEER_CACHE_HIT_MS / hit:.1f}x faster")
         print(f"cold get vs the AWS Go helper's {PEER_COLD_MS} ms: {PEER_COLD_MS / cold:.1f}x faster")
@@ -145,6 +182,9 @@ def main():
                   f"(AWS Go helper: {peer} s, {peer / median:.0f}x slower)")
         silent.close()
     finally:
+        if bus_env:
+            for process in keyring_processes:
+                process.terminate()
         emulator.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 

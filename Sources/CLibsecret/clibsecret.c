@@ -171,9 +171,16 @@ static void take_error(GError *gerror, char **error, const char *fallback) {
     }
 }
 
+// GIO shares one session bus connection per process but closes it when its last reference
+// goes; this reference keeps it open for libsecret, which would otherwise connect again.
+static void *session_bus;
+
 int clibsecret_service_running(int timeout_ms, char **error) {
     GError *gerror = NULL;
-    void *bus = lib.bus_get_sync(G_BUS_TYPE_SESSION, NULL, &gerror);
+    if (session_bus == NULL) {
+        session_bus = lib.bus_get_sync(G_BUS_TYPE_SESSION, NULL, &gerror);
+    }
+    void *bus = session_bus;
     if (bus == NULL) {
         take_error(gerror, error, "no session bus");
         return -1;
@@ -182,7 +189,6 @@ int clibsecret_service_running(int timeout_ms, char **error) {
         bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
         lib.variant_new("(s)", "org.freedesktop.secrets"), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL,
         &gerror);
-    lib.object_unref(bus);
     if (reply == NULL) {
         take_error(gerror, error, "the session bus did not answer");
         return -1;

@@ -54,7 +54,10 @@ public struct CredentialHelper: Sendable {
         let now = clock.now().timeIntervalSince1970
         let stores = stores()
         for source in stores.loginSources {
-            if let login = try? source.record(kind: .login, registry: key, identity: ""), login.isUsable(at: now) {
+            let started = MonotonicTime.seconds()
+            let login = try? source.record(kind: .login, registry: key, identity: "")
+            diagnostics.debug("\(key): login lookup (\(source.name)) took \(Self.milliseconds(since: started)) ms")
+            if let login, login.isUsable(at: now) {
                 diagnostics.debug("\(key): using the login stored by `store` (\(source.name))")
                 return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
             }
@@ -149,6 +152,8 @@ public struct CredentialHelper: Sendable {
 
     private func readToken(_ store: any CredentialStore, key: String, identity: String) -> CredentialRecord? {
         do {
+            let started = MonotonicTime.seconds()
+            defer { diagnostics.debug("\(key): token lookup (\(store.name)) took \(Self.milliseconds(since: started)) ms") }
             return try store.record(kind: .token, registry: key, identity: identity)
         } catch {
             diagnostics.warning("cannot read the token cache: \(error)")
@@ -265,6 +270,11 @@ public struct CredentialHelper: Sendable {
             }
         }
         return result
+    }
+
+    static func milliseconds(since start: Double) -> String {
+        let tenths = Int(((MonotonicTime.seconds() - start) * 10_000).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     // MARK: keys

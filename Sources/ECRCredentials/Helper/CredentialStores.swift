@@ -43,7 +43,7 @@ public struct CredentialStores: Sendable {
             } catch {
                 problem = "\(error)"
             }
-            diagnostics.debug("keyring \(keyring == nil ? "unavailable" : "open") in \(Int((MonotonicTime.seconds() - started) * 1000)) ms\(problem.map { ": \($0)" } ?? "")")
+            diagnostics.debug("keyring \(keyring == nil ? "unavailable" : "open") in \(CredentialHelper.milliseconds(since: started)) ms\(problem.map { ": \($0)" } ?? "")")
         }
         let files: [any CredentialStore] = [tokenFiles, loginFiles]
         let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + files

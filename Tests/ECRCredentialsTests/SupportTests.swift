@@ -51,3 +51,23 @@ import Testing
         }
     }
 }
+
+@Suite struct FileLockTests {
+    @Test func waitingIsBoundedAndTheLockIsFreedWithItsOwner() throws {
+        let scratch = try TemporaryDirectory()
+        let path = scratch.path + "/registry.lock"
+        var holder: FileLock? = try FileLock(path: path, timeout: 1)
+        let started = Date()
+        #expect {
+            _ = try FileLock(path: path, timeout: 0.2)
+        } throws: { error in
+            (error as? FileLock.Failure)?.path == path
+        }
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited >= 0.2 && waited < 1)
+        withExtendedLifetime(holder) {}
+        holder = nil
+        #expect(throws: Never.self) { _ = try FileLock(path: path, timeout: 0.1) }
+        #expect(try scratch.mode(of: "registry.lock") == 0o600)
+    }
+}

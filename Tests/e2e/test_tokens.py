@@ -194,3 +194,45 @@ def test_parallel_gets_for_one_registry_fetch_once(helper, emulator):
     assert all(status == 0 for _, _, _, status in results)
     assert len({document["Secret"] for document, _, _, _ in results}) == 1
     assert len(emulator.token_requests()) == 1
+
+
+def hold_lock(path, seconds):
+    """A separate process that takes the flock on `path` and keeps it for `seconds`."""
+    import subprocess
+    import sys
+    code = ("import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('locked', flush=True); time.sleep(float(sys.argv[2]))")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def lock_file(helper, emulator):
+    """The lock file of HOST for the emulator identity (created by a first get, then emptied cache)."""
+    helper.get(HOST, **emulator.env())
+    [path] = list((helper.cache_dir / "locks").glob(f"{HOST}@*.lock"))
+    for entry in helper.cache_dir.glob("*.json"):
+        entry.unlink()
+    return path
+
+
+def test_a_killed_lock_holder_blocks_nobody(helper, emulator):
+    path = lock_file(helper, emulator)
+    holder = hold_lock(path, 60)
+    holder.kill()
+    holder.wait()
+    started = time.monotonic()
+    document, out, err, status = helper.get(HOST, **emulator.env())
+    assert status == 0, out + err
+    assert time.monotonic() - started < 1
+
+
+def test_a_live_lock_holder_is_waited_for(helper, emulator):
+    path = lock_file(helper, emulator)
+    holder = hold_lock(path, 1.0)
+    started = time.monotonic()
+    document, out, err, status = helper.get(HOST, **emulator.env())
+    elapsed = time.monotonic() - started
+    holder.wait()
+    assert status == 0, out + err
+    assert 0.8 <= elapsed < 5

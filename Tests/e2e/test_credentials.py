@@ -127,6 +127,12 @@ def test_web_identity_errors_are_precise(helper, emulator):
     env = emulator.credential_env(AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "missing"), AWS_ROLE_ARN="arn:aws:iam::1:role/x")
     _, out, err, status = helper.get(HOST, **env)
     assert status == 1 and f"the web identity token file {helper.home / 'missing'} does not exist" in err
+    (helper.home / "empty").write_text("\n")
+    _, out, err, status = helper.get(HOST, **dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "empty")))
+    assert status == 1 and f"the web identity token file {helper.home / 'empty'} is empty" in err
+    (helper.home / "a-directory").mkdir()  # unreadable as a file, even for root
+    _, out, err, status = helper.get(HOST, **dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "a-directory")))
+    assert status == 1 and f"cannot read {helper.home / 'a-directory'}: Is a directory" in err
     (helper.home / "bad").write_text("wrong")
     _, out, err, status = helper.get(HOST, **dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "bad")))
     assert status == 1 and "InvalidIdentityToken" in err

@@ -84,14 +84,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
     private func authorization() throws -> String? {
         var value = token
         if let tokenFile {
-            do {
-                guard let bytes = try PrivateFile.read(tokenFile) else {
-                    throw CredentialError(.providerFailed, "\(name): the authorization token file \(tokenFile) does not exist")
-                }
-                value = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
-            } catch let error as SystemError {
-                throw CredentialError(.providerFailed, "\(name): \(error)")
-            }
+            value = try CredentialError.readTokenFile(tokenFile, what: "authorization token", provider: name)
         }
         if let value, value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
             throw CredentialError(.invalidConfiguration, "\(name): the authorization token contains a line break")

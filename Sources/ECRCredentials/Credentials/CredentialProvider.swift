@@ -43,6 +43,25 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
     /// The explanation.
     public var description: String { message }
 
+    /// The trimmed content of a token file that rotates (web identity, container authorization),
+    /// read afresh on every call.
+    /// - Parameters:
+    ///   - what: the file's role for messages ("web identity token").
+    ///   - provider: the provider's name for messages.
+    /// - Throws: a `.providerFailed` error when the file is missing, unreadable or empty.
+    static func readTokenFile(_ path: String, what: String, provider: String) throws -> String {
+        let bytes: [UInt8]?
+        do {
+            bytes = try PrivateFile.read(path)
+        } catch {
+            throw CredentialError(.providerFailed, "\(provider): \(error)")
+        }
+        guard let bytes else { throw CredentialError(.providerFailed, "\(provider): the \(what) file \(path) does not exist") }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
+        guard !token.isEmpty else { throw CredentialError(.providerFailed, "\(provider): the \(what) file \(path) is empty") }
+        return token
+    }
+
     /// The optional `Expiration` a credential source sent, parsed as ISO 8601.
     /// - Throws: a `.providerFailed` error naming `source` when it is not a time.
     static func expiration(_ text: String?, from source: String) throws -> Date? {

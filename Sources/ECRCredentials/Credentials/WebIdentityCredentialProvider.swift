@@ -25,18 +25,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
     public var identity: String { "web-identity\0\(roleARN)\0\(tokenFile)" }
 
     public func credentials() throws -> AWSCredentials {
-        let token: String
-        do {
-            guard let bytes = try PrivateFile.read(tokenFile) else {
-                throw CredentialError(.providerFailed, "\(name): the web identity token file \(tokenFile) does not exist")
-            }
-            token = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
-        } catch let error as SystemError {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
-        }
-        guard !token.isEmpty else {
-            throw CredentialError(.providerFailed, "\(name): the web identity token file \(tokenFile) is empty")
-        }
+        let token = try CredentialError.readTokenFile(tokenFile, what: "web identity token", provider: name)
         do {
             return try sts.assumeRoleWithWebIdentity(roleARN, options: options, token: token)
         } catch {

@@ -22,7 +22,7 @@ struct Command: ParsableCommand {
           list      print the kept registries as {"URL":"user",...}
           version   print the version
 
-        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) `get` returns an ECR authorization token fetched with your AWS credentials and cached until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
+        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) `get` returns an ECR authorization token fetched with your AWS credentials and cached (in the Secret Service keyring, else a private file) until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
 
           { "credHelpers": { "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr" } }
 

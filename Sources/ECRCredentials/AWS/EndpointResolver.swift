@@ -12,19 +12,17 @@ public struct EndpointResolver: Sendable {
         public var variableSuffix: String
         /// The key in a `[services]` section, such as `ecr_public`.
         public var configKey: String
-        /// The name used in messages.
-        public var displayName: String
 
         /// Amazon ECR.
-        public static let ecr = Service(variableSuffix: "ECR", configKey: "ecr", displayName: "ECR")
+        public static let ecr = Service(variableSuffix: "ECR", configKey: "ecr")
         /// Amazon ECR Public.
-        public static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", configKey: "ecr_public", displayName: "ECR Public")
+        public static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", configKey: "ecr_public")
         /// AWS STS.
-        public static let sts = Service(variableSuffix: "STS", configKey: "sts", displayName: "STS")
+        public static let sts = Service(variableSuffix: "STS", configKey: "sts")
         /// IAM Identity Center (SSO) portal.
-        public static let sso = Service(variableSuffix: "SSO", configKey: "sso", displayName: "SSO")
+        public static let sso = Service(variableSuffix: "SSO", configKey: "sso")
         /// IAM Identity Center OIDC.
-        public static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", configKey: "sso_oidc", displayName: "SSO OIDC")
+        public static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", configKey: "sso_oidc")
     }
 
     private let environment: Environment

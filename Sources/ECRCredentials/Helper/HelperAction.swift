@@ -31,14 +31,6 @@ public struct HelperOutcome: Sendable, Equatable {
     }
 }
 
-/// The program's name and version.
-public enum ToolVersion {
-    /// The version.
-    public static let number = "0.1.0"
-    /// `docker-credential-ecr 0.1.0`.
-    public static let line = "docker-credential-ecr \(number)"
-}
-
 extension CredentialHelper {
     /// Runs one action: errors go to stdout with exit status 1 (clients read only stdout), and
     /// for ECR hosts the cause goes to stderr through the diagnostics.

@@ -15,7 +15,7 @@ import Testing
         let diagnostics: Diagnostics
 
         init(_ variables: [String: String] = ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"],
-             replies: [MockTransport.Reply] = [], cache: HelperConfiguration.CacheBackend = .file, level: Diagnostics.Level = .debug) throws {
+             replies: [MockTransport.Reply] = [], cache: TokenSettings.CacheBackend = .file, level: Diagnostics.Level = .debug) throws {
             scratch = try TemporaryDirectory()
             transport = MockTransport(replies)
             clock = ManualClock()
@@ -23,7 +23,7 @@ import Testing
             var environment = variables
             environment["HOME"] = scratch.path
             environment["AWS_EC2_METADATA_DISABLED"] = "true"
-            let configuration = HelperConfiguration(cacheBackend: cache, tokenDirectory: scratch.path + "/tokens",
+            let configuration = HelperConfiguration(tokens: TokenSettings(cacheBackend: cache, tokenDirectory: scratch.path + "/tokens"),
                                                     loginDirectory: scratch.path + "/logins")
             let messages = self.messages
             let sink = self.messages

@@ -70,4 +70,17 @@ import Testing
         #expect(throws: Never.self) { _ = try FileLock(path: path, timeout: 0.1) }
         #expect(try scratch.mode(of: "registry.lock") == 0o600)
     }
+
+    @Test func theWaitIsMeasuredOnTheInjectedClock() throws {
+        let scratch = try TemporaryDirectory()
+        let path = scratch.path + "/registry.lock"
+        let holder = try FileLock(path: path, timeout: 1)
+        let clock = ManualClock()
+        let failure = try #require(throws: FileLock.Failure.self) { _ = try FileLock(path: path, timeout: 30, clock: clock) }
+        #expect(abs(failure.waited - 30) < 1e-9)
+        // Backoff from 1 ms doubling to 20 ms: about 1 500 tries in 30 simulated seconds, none longer than 20 ms.
+        #expect(abs(clock.slept.reduce(0, +) - 30) < 1e-9)
+        #expect(clock.slept.allSatisfy { $0 <= 0.02 })
+        withExtendedLifetime(holder) {}
+    }
 }

@@ -33,9 +33,9 @@ public struct AssumeRoleCredentialProvider: CredentialProvider {
             return try sts.assumeRole(roleARN, options: options, credentials: base)
         } catch var error as AWSServiceError where error.code == "AccessDenied" {
             error.advice = "\(source.name) may not assume \(roleARN): it needs sts:AssumeRole on the role, and the role's trust policy must allow it"
-            throw CredentialError(.providerFailed, "assuming \(name): \(error)")
+            throw CredentialError(.providerFailed, "assuming \(name): \(error)", underlying: error)
         } catch {
-            throw CredentialError(.providerFailed, "assuming \(name): \(error)")
+            throw CredentialError(.providerFailed, "assuming \(name): \(error)", underlying: error)
         }
     }
 }

@@ -16,11 +16,6 @@ public final class ConfigurationLoader: Sendable {
         self.init { try AWSConfiguration.load(environment: environment) }
     }
 
-    /// A loader of an already-parsed configuration.
-    public convenience init(_ configuration: AWSConfiguration) {
-        self.init { configuration }
-    }
-
     /// The configuration.
     /// - Throws: what loading threw, every time it is asked.
     public func configuration() throws -> AWSConfiguration {

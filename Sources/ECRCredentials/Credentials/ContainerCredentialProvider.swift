@@ -76,7 +76,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         do {
             response = try sender.send(request, signer: nil, credentials: nil, service: "container credentials", operation: "GET")
         } catch {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
+            throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
         return try Self.decode(response.body, source: name)
     }

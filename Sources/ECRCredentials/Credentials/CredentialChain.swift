@@ -261,7 +261,7 @@ struct LastResortCredentialProvider: CredentialProvider {
         do {
             return try inner.credentials()
         } catch {
-            throw CredentialError(.notConfigured, "\(searched), and \(error)")
+            throw CredentialError(.notConfigured, "\(searched), and \(error)", underlying: error)
         }
     }
 }

@@ -18,7 +18,11 @@ public protocol CredentialProvider: Sendable {
 }
 
 /// Why no usable credentials were found.
-public struct CredentialError: Error, Sendable, CustomStringConvertible {
+///
+/// It keeps the error that caused it (an STS throttling answer, a metadata-service timeout, a
+/// child process that was stopped) as a value, so that whether the failure is passing is
+/// decided from that value and not from the text.
+public struct CredentialError: Error, Sendable, CustomStringConvertible, TransientFailure {
     /// The kind of failure.
     public enum Code: Sendable, Equatable {
         /// No source of credentials is configured.
@@ -33,15 +37,25 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// The explanation, naming the provider and what to do.
     public var message: String
+    /// The error underneath, when there is one: `AWSServiceError`, `HTTPTransportError`, ...
+    public var underlying: (any Error)?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    /// - Parameter underlying: the error that caused it; decides `isTransient`.
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
 
     /// The explanation.
     public var description: String { message }
+
+    /// Passing when what caused it is passing (STS throttled, metadata service timing out);
+    /// never for configuration errors.
+    public var isTransient: Bool {
+        code != .invalidConfiguration && Failure.isTransient(underlying)
+    }
 
     /// The trimmed content of a token file that rotates (web identity, container authorization),
     /// read afresh on every call.
@@ -54,7 +68,7 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
         do {
             bytes = try PrivateFile.read(path)
         } catch {
-            throw CredentialError(.providerFailed, "\(provider): \(error)")
+            throw CredentialError(.providerFailed, "\(provider): \(error)", underlying: error)
         }
         guard let bytes else { throw CredentialError(.providerFailed, "\(provider): the \(what) file \(path) does not exist") }
         let token = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()

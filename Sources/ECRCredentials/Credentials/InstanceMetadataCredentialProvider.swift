@@ -76,12 +76,13 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
                 if allowsV1 { return nil }  // IMDSv2 unavailable here; IMDSv1 may answer
                 throw CredentialError(.providerFailed, "\(name): the session token request was answered with HTTP \(response.status) and IMDSv1 is disabled (AWS_EC2_METADATA_V1_DISABLED)")
             default:
-                throw CredentialError(.providerFailed, "\(name): the session token request was answered with HTTP \(response.status)")
+                throw CredentialError(.providerFailed, "\(name): the session token request was answered with HTTP \(response.status)",
+                                      underlying: HTTPStatusError(url: request.url, status: response.status))
             }
         } catch let error as HTTPTransportError where error.code == .timedOut && allowsV1 {
             return nil  // most likely the hop limit: the answer cannot reach a container; IMDSv1 may
         } catch let error as HTTPTransportError {
-            throw CredentialError(.providerFailed, "no credentials from \(name): \(error.detail)")
+            throw CredentialError(.providerFailed, "no credentials from \(name): \(error.detail)", underlying: error)
         }
     }
 
@@ -92,7 +93,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         do {
             response = try transport.send(request, timeouts: timeouts)
         } catch let error as HTTPTransportError {
-            throw CredentialError(.providerFailed, "no credentials from \(name): \(error.detail)")
+            throw CredentialError(.providerFailed, "no credentials from \(name): \(error.detail)", underlying: error)
         }
         switch response.status {
         case 200:
@@ -102,7 +103,8 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         case 401 where token == nil:
             throw CredentialError(.providerFailed, "\(name): IMDSv1 is disabled on this instance and the IMDSv2 token request failed (raise the metadata hop limit to 2 for containers)")
         default:
-            throw CredentialError(.providerFailed, "\(name): \(what) was answered with HTTP \(response.status)")
+            throw CredentialError(.providerFailed, "\(name): \(what) was answered with HTTP \(response.status)",
+                                  underlying: HTTPStatusError(url: request.url, status: response.status))
         }
     }
 }

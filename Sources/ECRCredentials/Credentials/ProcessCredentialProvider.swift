@@ -39,11 +39,12 @@ public struct ProcessCredentialProvider: CredentialProvider {
         do {
             result = try ChildProcess.run(arguments, environment: environment.variables, timeout: timeout)
         } catch {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
+            throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
         let errors = String(decoding: result.errors, as: UTF8.self).trimmingASCIIWhitespace()
         if result.timedOut {
-            throw CredentialError(.providerFailed, "\(name): `\(arguments[0])` did not finish within \(Int(timeout)) s and was stopped")
+            let failure = TimeLimitExceeded(program: arguments[0], seconds: timeout)
+            throw CredentialError(.providerFailed, "\(name): \(failure)", underlying: failure)
         }
         guard result.status == 0 else {
             // Pass the program's own explanation through: it is usually what the user needs.
@@ -52,6 +53,25 @@ public struct ProcessCredentialProvider: CredentialProvider {
         }
         if !errors.isEmpty { diagnostics.debug("\(name) wrote on stderr: \(errors)") }
         return try Self.decode(result.output, source: name)
+    }
+
+    /// The program was stopped at its time limit. Passing: what it waits for (a vault, an SSO
+    /// portal, a network) may answer next time.
+    public struct TimeLimitExceeded: Error, Sendable, CustomStringConvertible, TransientFailure {
+        /// The program.
+        public var program: String
+        /// The limit, in seconds.
+        public var seconds: Double
+        /// Creates the error.
+        public init(program: String, seconds: Double) {
+            self.program = program
+            self.seconds = seconds
+        }
+
+        /// Always true.
+        public var isTransient: Bool { true }
+        /// For example "`aws-vault` did not finish within 30 s and was stopped".
+        public var description: String { "`\(program)` did not finish within \(Int(seconds)) s and was stopped" }
     }
 
     static func decode(_ output: [UInt8], source: String) throws -> AWSCredentials {

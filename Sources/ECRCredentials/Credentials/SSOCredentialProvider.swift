@@ -53,7 +53,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         do {
             endpoint = try context.endpoints(profile: profileName).endpoint(for: .sso, standardHost: "portal.sso.\(ssoRegion).amazonaws.com")
         } catch {
-            throw CredentialError(.invalidConfiguration, "\(name): \(error)")
+            throw CredentialError(.invalidConfiguration, "\(name): \(error)", underlying: error)
         }
         var request = HTTPRequest(method: "GET", endpoint: endpoint, path: "/federation/credentials",
                                   headers: [HTTPHeader("x-amz-sso_bearer_token", token), HTTPHeader("Accept", "application/json")])
@@ -62,11 +62,12 @@ public struct SSOCredentialProvider: CredentialProvider {
         do {
             response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO", operation: "GetRoleCredentials")
         } catch let error as AWSServiceError where error.code == "UnauthorizedException" {
-            throw CredentialError(.providerFailed, "\(name): the SSO session is no longer valid; \(loginHint)")
+            throw CredentialError(.providerFailed, "\(name): the SSO session is no longer valid; \(loginHint)", underlying: error)
         } catch let error as AWSServiceError where error.code == "ForbiddenException" {
-            throw CredentialError(.providerFailed, "\(name): your SSO user may not use role \(roleName) in account \(accountID) (\(error.message))")
+            throw CredentialError(.providerFailed, "\(name): your SSO user may not use role \(roleName) in account \(accountID) (\(error.message))",
+                                  underlying: error)
         } catch {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
+            throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
         struct Reply: Decodable {
             struct RoleCredentials: Decodable {
@@ -95,7 +96,7 @@ public struct SSOCredentialProvider: CredentialProvider {
             }
             bytes = read
         } catch let error as SystemError {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
+            throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
         guard var cached = try? JSONDecoder().decode(SSOToken.self, from: Data(bytes)), let accessToken = cached.accessToken,
               let expiresText = cached.expiresAt, let expiresAt = Timestamp.parseISO8601(expiresText)
@@ -104,22 +105,40 @@ public struct SSOCredentialProvider: CredentialProvider {
         }
         let now = context.clock.now()
         if expiresAt.timeIntervalSince(now) > Self.refreshWindow { return accessToken }
-        if sessionName != nil, let refreshed = refresh(&cached, now: now) {
+        var refreshFailure: (any Error)?
+        if sessionName != nil {
             do {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                try PrivateFile.writeAtomically(Array(try encoder.encode(cached)), to: path)
+                if let refreshed = try refresh(&cached, now: now) {
+                    do {
+                        let encoder = JSONEncoder()
+                        encoder.outputFormatting = [.sortedKeys]
+                        try PrivateFile.writeAtomically(Array(try encoder.encode(cached)), to: path)
+                    } catch {
+                        context.diagnostics.warning("\(name): could not save the refreshed SSO token: \(error)")
+                    }
+                    return refreshed
+                }
             } catch {
-                context.diagnostics.warning("\(name): could not save the refreshed SSO token: \(error)")
+                context.diagnostics.debug("\(name): refreshing the SSO token failed: \(error)")
+                refreshFailure = error
             }
-            return refreshed
         }
         if expiresAt > now { return accessToken }
-        throw CredentialError(.providerFailed, "\(name): the SSO session expired at \(Timestamp.iso8601(expiresAt)); \(loginHint)")
+        if let refreshFailure, Failure.isTransient(refreshFailure) {
+            // The login may well still be good: the refresh could not get through. Say so, and
+            // let a still-valid registry token be served meanwhile.
+            throw CredentialError(.providerFailed, "\(name): the SSO access token expired at \(Timestamp.iso8601(expiresAt)) "
+                                  + "and refreshing it failed: \(refreshFailure)", underlying: refreshFailure)
+        }
+        throw CredentialError(.providerFailed, "\(name): the SSO session expired at \(Timestamp.iso8601(expiresAt)); \(loginHint)",
+                              underlying: refreshFailure)
     }
 
-    /// OIDC CreateToken with the refresh token; updates `token` and returns the new access token.
-    private func refresh(_ token: inout SSOToken, now: Date) -> String? {
+    /// OIDC CreateToken with the refresh token; updates `token` and returns the new access token,
+    /// or nil when the cached login cannot be refreshed (no refresh token, registration expired).
+    /// - Throws: what the OIDC call threw (`AWSServiceError`, `HTTPTransportError`), or
+    ///   `MalformedReply` for an answer without a usable token.
+    private func refresh(_ token: inout SSOToken, now: Date) throws -> String? {
         guard let clientID = token.clientId, let clientSecret = token.clientSecret, let refreshToken = token.refreshToken else {
             return nil
         }
@@ -135,22 +154,33 @@ public struct SSOCredentialProvider: CredentialProvider {
             var expiresIn: Double
             var refreshToken: String?
         }
-        do {
-            let endpoint = try context.endpoints(profile: profileName).endpoint(for: .ssoOIDC, standardHost: "oidc.\(ssoRegion).amazonaws.com")
-            let body = try JSONEncoder().encode(Request(clientId: clientID, clientSecret: clientSecret, refreshToken: refreshToken))
-            let request = HTTPRequest(method: "POST", endpoint: endpoint, path: "/token",
-                                      headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body))
-            let response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO OIDC", operation: "CreateToken")
-            let reply = try JSONDecoder().decode(Reply.self, from: Data(response.body))
-            token.accessToken = reply.accessToken
-            token.expiresAt = Timestamp.iso8601(now.addingTimeInterval(reply.expiresIn))
-            if let newRefresh = reply.refreshToken { token.refreshToken = newRefresh }
-            context.diagnostics.debug("\(name): refreshed the SSO access token")
-            return reply.accessToken
-        } catch {
-            context.diagnostics.debug("\(name): refreshing the SSO token failed: \(error)")
-            return nil
+        let endpoint = try context.endpoints(profile: profileName).endpoint(for: .ssoOIDC, standardHost: "oidc.\(ssoRegion).amazonaws.com")
+        let body = try JSONEncoder().encode(Request(clientId: clientID, clientSecret: clientSecret, refreshToken: refreshToken))
+        let request = HTTPRequest(method: "POST", endpoint: endpoint, path: "/token",
+                                  headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body))
+        let response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO OIDC", operation: "CreateToken")
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)), !reply.accessToken.isEmpty,
+              reply.expiresIn.isFinite, (1...Self.longestTokenLife).contains(reply.expiresIn)
+        else {
+            throw MalformedReply(reason: "CreateToken answered without a usable accessToken and expiresIn")
         }
+        token.accessToken = reply.accessToken
+        token.expiresAt = Timestamp.iso8601(now.addingTimeInterval(reply.expiresIn))
+        if let newRefresh = reply.refreshToken { token.refreshToken = newRefresh }
+        context.diagnostics.debug("\(name): refreshed the SSO access token")
+        return reply.accessToken
+    }
+
+    /// The longest access-token life accepted from CreateToken: 90 days, far above Identity
+    /// Center's maximum, and far below what would overflow a date.
+    static let longestTokenLife = 90.0 * 86_400
+
+    /// An SSO answer that carried no usable token.
+    public struct MalformedReply: Error, Sendable, CustomStringConvertible {
+        /// What was wrong.
+        public var reason: String
+        /// For example "SSO OIDC CreateToken answered without ...".
+        public var description: String { "SSO OIDC \(reason)" }
     }
 
     /// The AWS CLI's SSO token cache file.

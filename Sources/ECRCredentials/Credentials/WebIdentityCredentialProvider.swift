@@ -29,7 +29,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
         do {
             return try sts.assumeRoleWithWebIdentity(roleARN, options: options, token: token)
         } catch {
-            throw CredentialError(.providerFailed, "\(name): \(error)")
+            throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
     }
 }

@@ -4,9 +4,10 @@ import FoundationEssentials
 
 /// Carries out the helper protocol's actions for docker, nerdctl, podman and friends.
 ///
-/// `get` for an ECR host answers, in order: a login handed over by `store` while it lasts; a cached
-/// token of the current AWS identity while it is fresh; a new token from ECR. The cache hit costs
-/// no AWS call and loads no network library. For any other host it answers only stored logins.
+/// `get` for an ECR host answers, in order: a login handed over by `store` while it lasts; a
+/// token from the `TokenService` (cached, fetched, or a still-valid one when a refresh fails for
+/// a passing reason). For any other host it answers only stored logins. This type holds the
+/// protocol's side only: stored logins, docker's texts and exit codes.
 public struct CredentialHelper: Sendable {
     /// The settings.
     public let configuration: HelperConfiguration
@@ -21,14 +22,16 @@ public struct CredentialHelper: Sendable {
     /// - Parameters:
     ///   - transport: the network; only used when a token must be fetched.
     ///   - stores: the stores to use; by default chosen per `configuration.cacheBackend` for each action.
+    ///   - awsConfiguration: the AWS config files; by default those the environment names.
     public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
-                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil) {
+                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil,
+                awsConfiguration: ConfigurationLoader? = nil) {
         self.configuration = configuration
         self.environment = environment
         self.transport = transport
         self.clock = clock
         self.diagnostics = diagnostics
-        self.awsConfiguration = ConfigurationLoader(environment: environment)
+        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: environment)
         self.injectedStores = stores
     }
 
@@ -42,7 +45,7 @@ public struct CredentialHelper: Sendable {
 
     /// The credentials for `serverURL`.
     /// - Throws: `HelperError`: `.missingServerURL` for empty input, `.notFound` (with the cause
-    ///   for ECR hosts) when there are none.
+    ///   for ECR hosts, as text for stderr and as the underlying error) when there are none.
     public func get(_ serverURL: String) throws -> HelperCredential {
         let input = serverURL.trimmingASCIIWhitespace()
         guard !input.isEmpty else { throw HelperError.missingServerURL }
@@ -55,8 +58,14 @@ public struct CredentialHelper: Sendable {
         let stores = stores()
         for source in stores.loginSources {
             let started = MonotonicTime.seconds()
-            let login = try? source.record(kind: .login, registry: key, identity: "")
-            diagnostics.debug("\(key): login lookup (\(source.name)) took \(Self.milliseconds(since: started)) ms")
+            let login: CredentialRecord?
+            do {
+                login = try source.record(kind: .login, registry: key, identity: "")
+            } catch {
+                diagnostics.warning("\(key): cannot read the logins kept in the \(source.name) store: \(error)")
+                login = nil
+            }
+            diagnostics.debug("\(key): login lookup (\(source.name)) took \(TokenService.milliseconds(since: started)) ms")
             if let login, login.isUsable(at: now) {
                 diagnostics.debug("\(key): using the login stored by `store` (\(source.name))")
                 return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
@@ -66,116 +75,15 @@ public struct CredentialHelper: Sendable {
             diagnostics.debug("\(key) is not an ECR registry")
             throw HelperError.notFound()
         }
-        if configuration.cacheBackend == .keyring, let problem = stores.keyringProblem {
-            diagnostics.warning("\(problem); the token is not cached")
-        }
+        let service = TokenService(settings: configuration.tokens, cache: stores.tokens, environment: environment,
+                                   transport: transport, clock: clock, diagnostics: diagnostics,
+                                   awsConfiguration: awsConfiguration)
         do {
-            if let problem = configuration.toolConfigError { throw HelperError.notFound(cause: "\(registry.host): \(problem)") }
-            return try token(for: registry, key: key, serverURL: input, now: now, tokens: stores.tokens)
-        } catch let error as HelperError {
-            throw error
+            let token = try service.token(for: registry)
+            return HelperCredential(serverURL: input, username: token.username, secret: token.password)
         } catch {
-            throw HelperError.notFound(cause: "\(registry.host): \(error)")
+            throw HelperError.notFound(cause: "\(registry.host): \(error)", underlying: error)
         }
-    }
-
-    private func token(for registry: ECRRegistry, key: String, serverURL: String, now: Double,
-                       tokens: (any CredentialStore)?) throws -> HelperCredential {
-        let sender = AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics)
-        let context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
-                                        fallbackRegion: registry.region)
-        let resolution = try RegistryCredentialResolver(context: context, settings: configuration.toolConfig).resolve(for: registry)
-        let provider = resolution.provider
-        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: resolution.profile))
-        let endpoint = try client.endpoint(for: registry)
-        let identity = Self.fingerprint(provider.identity, endpoint: endpoint)
-        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
-
-        func answer(_ record: CredentialRecord) -> HelperCredential {
-            HelperCredential(serverURL: serverURL, username: record.username, secret: record.secret)
-        }
-        guard let tokens else {
-            return answer(try fetch(registry, key: key, identity: identity, provider: provider, client: client))
-        }
-        let cached = readToken(tokens, key: key, identity: identity)
-        if let cached, cached.isFresh(at: now) {
-            diagnostics.debug("\(registry.host): cache hit (\(tokens.name)), expires \(Timestamp.iso8601(Date(timeIntervalSince1970: cached.expiresAt ?? 0)))")
-            return answer(cached)
-        }
-
-        // One process fetches; the others wait for its result instead of calling ECR too.
-        let lock: FileLock?
-        do {
-            lock = try self.lock(for: key, identity: identity)
-        } catch {
-            diagnostics.debug("\(registry.host): fetching without the lock: \(error)")
-            lock = nil
-        }
-        defer { withExtendedLifetime(lock) {} }
-        if lock != nil, let current = readToken(tokens, key: key, identity: identity), current.isFresh(at: clock.now().timeIntervalSince1970) {
-            diagnostics.debug("\(registry.host): another process fetched the token")
-            return answer(current)
-        }
-        do {
-            let record = try fetch(registry, key: key, identity: identity, provider: provider, client: client)
-            let stamp = clock.now().timeIntervalSince1970
-            if record.isFresh(at: stamp) {
-                do {
-                    try tokens.save(record)
-                    if tokens is KeyringCredentialStore {
-                        // Tokens live in the keyring now: no copy of this registry's may stay in a file.
-                        try? FileCredentialStore(directory: configuration.tokenDirectory).removeAll(registry: key)
-                    }
-                } catch {
-                    diagnostics.warning("\(registry.host): could not cache the token: \(error)")
-                }
-            } else {
-                diagnostics.debug("\(registry.host): ECR issued a token that is already past half its life (clock skew?); not caching it")
-            }
-            return answer(record)
-        } catch {
-            let stamp = clock.now().timeIntervalSince1970
-            if let cached, cached.isUsable(at: stamp, margin: configuration.staleTokenMargin), Self.isTransient(error) {
-                diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Timestamp.iso8601(Date(timeIntervalSince1970: cached.expiresAt ?? 0)))")
-                return answer(cached)
-            }
-            throw error
-        }
-    }
-
-    /// The cross-process lock of one registry and identity, waited for at most `lockTimeout`.
-    private func lock(for key: String, identity: String) throws -> FileLock {
-        try PrivateFile.makeDirectory(configuration.lockDirectory)
-        return try FileLock(path: "\(configuration.lockDirectory)/\(FileCredentialStore.fileStem(key))@\(identity).lock",
-                            timeout: configuration.lockTimeout)
-    }
-
-    private func readToken(_ store: any CredentialStore, key: String, identity: String) -> CredentialRecord? {
-        do {
-            let started = MonotonicTime.seconds()
-            defer { diagnostics.debug("\(key): token lookup (\(store.name)) took \(Self.milliseconds(since: started)) ms") }
-            return try store.record(kind: .token, registry: key, identity: identity)
-        } catch {
-            diagnostics.warning("cannot read the token cache: \(error)")
-            return nil
-        }
-    }
-
-    private func fetch(_ registry: ECRRegistry, key: String, identity: String, provider: any CredentialProvider,
-                       client: ECRClient) throws -> CredentialRecord {
-        let credentials = try provider.credentials()
-        let issued = clock.now().timeIntervalSince1970
-        let token = try client.authorizationToken(for: registry, credentials: credentials)
-        diagnostics.debug("\(registry.host): fetched a token valid until \(Timestamp.iso8601(token.expiresAt))")
-        return CredentialRecord(kind: .token, registry: key, serverURL: registry.host, identity: identity,
-                                username: token.username, secret: token.password, issuedAt: issued,
-                                expiresAt: token.expiresAt.timeIntervalSince1970)
-    }
-
-    static func isTransient(_ error: any Error) -> Bool {
-        if let error = error as? HTTPTransportError { return error.isTransient }
-        if let error = error as? AWSServiceError { return error.isRetryable }
-        return false
     }
 
     // MARK: store, erase, list
@@ -219,14 +127,20 @@ public struct CredentialHelper: Sendable {
             throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(stores.keyringProblem ?? "no store")")
         }
         do {
-            let lock = try? self.lock(for: record.registry, identity: "login")
+            let lock = try? FileLock(path: try loginLockPath(record.registry), timeout: configuration.tokens.lockTimeout, clock: clock)
             defer { withExtendedLifetime(lock) {} }
             try target.save(record)
-            if target is KeyringCredentialStore {
-                try? FileCredentialStore(directory: configuration.loginDirectory).remove(kind: .login, registry: record.registry, identity: "")
-            }
         } catch {
-            throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(error)")
+            throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(error)", underlying: error)
+        }
+        if !(target is FileCredentialStore) {
+            // The login lives in the keyring now: no older copy may stay in a file.
+            do {
+                try FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
+                    .remove(kind: .login, registry: record.registry, identity: "")
+            } catch {
+                diagnostics.warning("\(record.registry): could not remove the older login file: \(error)")
+            }
         }
     }
 
@@ -245,7 +159,7 @@ public struct CredentialHelper: Sendable {
             }
             diagnostics.debug("\(key): erased \(removed) entries")
         } catch {
-            throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)")
+            throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)", underlying: error)
         }
     }
 
@@ -259,22 +173,37 @@ public struct CredentialHelper: Sendable {
             do {
                 records = try store.allRecords()
             } catch {
-                throw HelperError(.failed, message: "cannot list the credentials: \(error)")
+                throw HelperError(.failed, message: "cannot list the credentials: \(error)", underlying: error)
             }
             for record in records {
                 if record.isUsable(at: now, margin: 0) {
                     result[record.serverURL] = record.username
                 } else {
-                    try? store.remove(kind: record.kind, registry: record.registry, identity: record.identity)
+                    removeIfExpired(kind: record.kind, registry: record.registry, identity: record.identity, in: store, now: now)
                 }
             }
         }
         return result
     }
 
-    static func milliseconds(since start: Double) -> String {
-        let tenths = Int(((MonotonicTime.seconds() - start) * 10_000).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+    /// Removes the record kept under these fields, but only if that record itself has expired:
+    /// an expired stray copy elsewhere never takes a live record with it.
+    private func removeIfExpired(kind: CredentialRecord.Kind, registry: String, identity: String, in store: any CredentialStore,
+                                 now: Double) {
+        do {
+            guard let kept = try store.record(kind: kind, registry: registry, identity: identity),
+                  !kept.isUsable(at: now, margin: 0)
+            else { return }
+            try store.remove(kind: kind, registry: registry, identity: identity)
+        } catch {
+            diagnostics.debug("\(registry): could not remove an expired entry from the \(store.name) store: \(error)")
+        }
+    }
+
+    /// The lock that serialises `store` of one registry's login.
+    private func loginLockPath(_ registry: String) throws -> String {
+        try PrivateFile.makeDirectory(configuration.tokens.lockDirectory)
+        return "\(configuration.tokens.lockDirectory)/\(FileCredentialStore.fileStem(registry))@login.lock"
     }
 
     // MARK: keys
@@ -285,11 +214,5 @@ public struct CredentialHelper: Sendable {
         var normalised = address
         if normalised.port == 443 { normalised.port = nil }
         return normalised.description
-    }
-
-    /// A short fingerprint of an identity and the endpoint its tokens come from.
-    static func fingerprint(_ identity: String, endpoint: Endpoint) -> String {
-        let digest = SHA256.hash(data: Array("docker-credential-ecr/1\0\(identity)\0\(endpoint)".utf8))
-        return Hex.encode(digest.prefix(16))
     }
 }

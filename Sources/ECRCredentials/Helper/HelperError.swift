@@ -2,7 +2,7 @@
 
 /// A failed helper action: the text for stdout (what clients read) and, for ECR hosts, the real
 /// cause for stderr (what the user sees).
-public struct HelperError: Error, Sendable, CustomStringConvertible {
+public struct HelperError: Error, Sendable, CustomStringConvertible, TransientFailure {
     /// The kind of failure.
     public enum Code: Sendable, Equatable {
         /// No credentials for this server; clients fall back to anonymous access.
@@ -26,18 +26,24 @@ public struct HelperError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The cause for stderr, if the user should see one.
     public var cause: String?
+    /// The error underneath, as a value: what the token service or a store threw.
+    public var underlying: (any Error)?
 
     /// Creates an error.
-    public init(_ code: Code, message: String, cause: String? = nil) {
+    public init(_ code: Code, message: String, cause: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.underlying = underlying
     }
 
-    /// "Not found", with an optional explanation for stderr.
-    public static func notFound(cause: String? = nil) -> HelperError {
-        HelperError(.notFound, message: notFoundText, cause: cause)
+    /// "Not found", with an optional explanation for stderr and the error behind it.
+    public static func notFound(cause: String? = nil, underlying: (any Error)? = nil) -> HelperError {
+        HelperError(.notFound, message: notFoundText, cause: cause, underlying: underlying)
     }
+
+    /// Whether the error underneath is passing (throttling, timeouts, 5xx).
+    public var isTransient: Bool { Failure.isTransient(underlying) }
 
     /// The protocol's text for an empty server URL.
     public static let missingServerURL = HelperError(.missingServerURL, message: "no credentials server URL")

@@ -28,12 +28,13 @@ public final class FileLock {
     public let path: String
 
     /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
+    /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
     /// - Throws: `SystemError` if the file cannot be opened, `FileLock.Failure` on timeout.
-    public init(path: String, timeout: Double) throws {
+    public init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
         self.path = path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw SystemError.current("open lock", path: path) }
-        let start = MonotonicTime.seconds()
+        var waited = 0.0
         var pause = 0.001
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let failure = errno
@@ -41,12 +42,13 @@ public final class FileLock {
                 close(descriptor)
                 throw SystemError("lock", path: path, code: failure)
             }
-            let waited = MonotonicTime.seconds() - start
             guard waited < timeout else {
                 close(descriptor)
                 throw Failure(path: path, waited: waited)
             }
-            SystemClock().sleep(seconds: min(pause, timeout - waited))
+            let step = min(pause, timeout - waited)
+            clock.sleep(seconds: step)
+            waited += step
             pause = min(pause * 2, 0.02)
         }
     }

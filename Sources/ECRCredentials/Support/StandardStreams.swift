@@ -1,0 +1,41 @@
+// Standard input and output as bytes, shared by the executables.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Standard input and output of the process, as bytes: what every front end reads and answers.
+public enum StandardStreams {
+    /// The most a client sends: a server URL or a small JSON document.
+    public static let inputLimit = 1 << 20
+
+    /// Reads all of stdin, up to `inputLimit` bytes.
+    /// - Throws: `SystemError` when stdin cannot be read or holds more than `inputLimit` bytes.
+    public static func readInput() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= inputLimit {
+            let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.current("read", path: "standard input")
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        throw SystemError("read", path: "standard input", code: EFBIG)
+    }
+
+    /// Writes `text` to stdout completely; a closed stdout ends the write quietly.
+    public static func writeOutput(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            offset += count
+        }
+    }
+}

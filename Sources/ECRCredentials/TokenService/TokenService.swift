@@ -1,0 +1,184 @@
+// The one way every front end gets an ECR token: cache, single flight, fetch, fallback.
+import Crypto
+import FoundationEssentials
+
+/// Turns a registry and an identity into an ECR authorization token, with its expiry.
+///
+/// For each request it resolves the AWS identity from configuration alone (no network), then:
+/// a cached token of that identity is served while less than half its life has passed; otherwise
+/// one process fetches a new token from ECR while the others wait on a file lock and take its
+/// result; if the refresh fails for a passing reason (throttling, 5xx, timeouts, an unreachable
+/// STS, SSO portal or metadata service) and the cached token still has `staleTokenMargin` seconds
+/// left, that token is served with a warning. An expired token is never served, and a final
+/// failure (denied access, bad credentials, configuration errors) is never papered over.
+///
+/// The docker helper and the kubelet plugin are thin front ends over this type.
+public struct TokenService: Sendable {
+    /// Who fetches the token.
+    public enum Identity: Sendable {
+        /// The identity rules (`DOCKER_CREDENTIAL_ECR_PROFILE`/`_ROLE_ARN`, then the tool's config
+        /// file), on top of the standard AWS credential chain.
+        case configured
+        /// A provider the front end built itself (for example a Kubernetes service account's web
+        /// identity), with the profile whose endpoint settings apply.
+        case provider(any CredentialProvider, profile: String?)
+    }
+
+    /// The settings.
+    public let settings: TokenSettings
+    private let cache: TokenCache
+    private let environment: Environment
+    private let transport: any HTTPTransport
+    private let clock: any WallClock
+    private let diagnostics: Diagnostics
+    private let awsConfiguration: ConfigurationLoader
+
+    /// Creates a service.
+    /// - Parameters:
+    ///   - cache: where tokens are kept for this run (`TokenCache.disabled` for none).
+    ///   - transport: the network; used only when a token must be fetched.
+    ///   - awsConfiguration: the AWS config files, read on first use; by default those the
+    ///     environment names.
+    public init(settings: TokenSettings, cache: TokenCache, environment: Environment, transport: any HTTPTransport,
+                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(),
+                awsConfiguration: ConfigurationLoader? = nil) {
+        self.settings = settings
+        self.cache = cache
+        self.environment = environment
+        self.transport = transport
+        self.clock = clock
+        self.diagnostics = diagnostics
+        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: environment)
+    }
+
+    /// The token for `registry`.
+    /// - Throws: what resolving the identity or fetching threw, with its type intact:
+    ///   `CredentialError`, `AWSServiceError`, `HTTPTransportError`, `ToolConfigFile` errors, ...
+    public func token(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken {
+        let now = clock.now().timeIntervalSince1970
+        if cache.store == nil, settings.cacheBackend == .keyring, let problem = cache.problem {
+            diagnostics.warning("\(problem); the token is not cached")
+        }
+        let sender = AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics)
+        let context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
+                                        fallbackRegion: registry.region)
+        let provider: any CredentialProvider
+        let profile: String?
+        switch identity {
+        case .configured:
+            if let problem = settings.toolConfigError { throw problem }
+            let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
+            (provider, profile) = (resolution.provider, resolution.profile)
+        case .provider(let given, let givenProfile):
+            (provider, profile) = (given, givenProfile)
+        }
+        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: profile))
+        let endpoint = try client.endpoint(for: registry)
+        let fingerprint = Self.fingerprint(provider.identity, endpoint: endpoint)
+        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
+
+        guard let store = cache.store else {
+            return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider, client: client), source: .fetched)
+        }
+        let cached = read(store, registry: registry.host, identity: fingerprint)
+        if let cached, cached.isFresh(at: now) {
+            diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
+            return IssuedToken(cached, source: .cache)
+        }
+
+        // One process fetches; the others wait for its result instead of calling ECR too.
+        let lock: FileLock?
+        do {
+            lock = try self.lock(registry: registry.host, identity: fingerprint)
+        } catch {
+            diagnostics.debug("\(registry.host): fetching without the lock: \(error)")
+            lock = nil
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if lock != nil, let current = read(store, registry: registry.host, identity: fingerprint),
+           current.isFresh(at: clock.now().timeIntervalSince1970) {
+            diagnostics.debug("\(registry.host): another process fetched the token")
+            return IssuedToken(current, source: .cache)
+        }
+        do {
+            let record = try fetch(registry, identity: fingerprint, provider: provider, client: client)
+            save(record, in: store)
+            return IssuedToken(record, source: .fetched)
+        } catch {
+            let stamp = clock.now().timeIntervalSince1970
+            guard let cached, cached.isUsable(at: stamp, margin: settings.staleTokenMargin), Failure.isTransient(error) else {
+                throw error
+            }
+            diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Self.time(cached.expiresAt))")
+            return IssuedToken(cached, source: .staleFallback)
+        }
+    }
+
+    /// Keeps a fetched token, unless it is already past half its life (a skewed clock): then it
+    /// is served but not cached, so the next request fetches again.
+    private func save(_ record: CredentialRecord, in store: any CredentialStore) {
+        guard record.isFresh(at: clock.now().timeIntervalSince1970) else {
+            diagnostics.debug("\(record.registry): ECR issued a token that is already past half its life (clock skew?); not caching it")
+            return
+        }
+        do {
+            try store.save(record)
+        } catch {
+            diagnostics.warning("\(record.registry): could not cache the token: \(error)")
+            return
+        }
+        for older in cache.superseded {
+            do {
+                try older.removeAll(registry: record.registry)
+            } catch {
+                diagnostics.warning("\(record.registry): could not remove the older copy in the \(older.name) store: \(error)")
+            }
+        }
+    }
+
+    /// The cross-process lock of one registry and identity, waited for at most `lockTimeout`.
+    private func lock(registry: String, identity: String) throws -> FileLock {
+        try PrivateFile.makeDirectory(settings.lockDirectory)
+        return try FileLock(path: "\(settings.lockDirectory)/\(FileCredentialStore.fileStem(registry))@\(identity).lock",
+                            timeout: settings.lockTimeout, clock: clock)
+    }
+
+    private func read(_ store: any CredentialStore, registry: String, identity: String) -> CredentialRecord? {
+        let started = MonotonicTime.seconds()
+        defer { diagnostics.debug("\(registry): token lookup (\(store.name)) took \(Self.milliseconds(since: started)) ms") }
+        do {
+            return try store.record(kind: .token, registry: registry, identity: identity)
+        } catch {
+            diagnostics.warning("cannot read the token cache: \(error)")
+            return nil
+        }
+    }
+
+    private func fetch(_ registry: ECRRegistry, identity: String, provider: any CredentialProvider,
+                       client: ECRClient) throws -> CredentialRecord {
+        let credentials = try provider.credentials()
+        let issued = clock.now().timeIntervalSince1970
+        let token = try client.authorizationToken(for: registry, credentials: credentials)
+        diagnostics.debug("\(registry.host): fetched a token valid until \(Timestamp.iso8601(token.expiresAt))")
+        return CredentialRecord(kind: .token, registry: registry.host, serverURL: registry.host, identity: identity,
+                                username: token.username, secret: token.password, issuedAt: issued,
+                                expiresAt: token.expiresAt.timeIntervalSince1970)
+    }
+
+    /// A short fingerprint of an identity and the endpoint its tokens come from: the cache key,
+    /// so one identity never sees another's token.
+    public static func fingerprint(_ identity: String, endpoint: Endpoint) -> String {
+        let digest = SHA256.hash(data: Array("docker-credential-ecr/1\0\(identity)\0\(endpoint)".utf8))
+        return Hex.encode(digest.prefix(16))
+    }
+
+    /// Milliseconds since a `MonotonicTime` reading, to one decimal, for debug lines.
+    public static func milliseconds(since start: Double) -> String {
+        let tenths = Int(((MonotonicTime.seconds() - start) * 10_000).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    private static func time(_ seconds: Double?) -> String {
+        Timestamp.iso8601(Date(timeIntervalSince1970: seconds ?? 0))
+    }
+}

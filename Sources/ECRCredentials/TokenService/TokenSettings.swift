@@ -1,0 +1,88 @@
+// Settings of the token service: where tokens are cached, how long to wait, who fetches them.
+
+/// How the token service caches tokens and picks identities; shared by every front end.
+public struct TokenSettings: Sendable {
+    /// Which backend keeps fetched tokens (and, for the docker helper, stored logins).
+    public enum CacheBackend: String, Sendable, Equatable, CaseIterable {
+        /// The keyring when it is reachable and unlocked, else private files (the default).
+        case auto
+        /// The keyring only; when it cannot be used, tokens are not cached and `store` fails.
+        case keyring
+        /// Private files under `$XDG_CACHE_HOME` and `$XDG_DATA_HOME`.
+        case file
+        /// No token cache: every request asks ECR. Logins are kept as with `auto`.
+        case none
+    }
+
+    /// Why a setting was refused.
+    public struct InvalidSetting: Error, Sendable, CustomStringConvertible {
+        /// Where it was set: a variable or the config file.
+        public var source: String
+        /// Its value.
+        public var value: String
+        /// What it accepts.
+        public var expected: String
+        /// For example "DOCKER_CREDENTIAL_ECR_CACHE=disk is not one of auto, keyring, file, none".
+        public var description: String { "\(source)=\(value) is not one of \(expected)" }
+    }
+
+    /// The backend. Default `.auto`; `DOCKER_CREDENTIAL_ECR_CACHE`, else `[cache] backend` in the
+    /// tool's config file; `.none` with `AWS_ECR_DISABLE_CACHE`.
+    public var cacheBackend: CacheBackend
+    /// Where fetched tokens are cached as files: `$XDG_CACHE_HOME/docker-credential-ecr`.
+    public var tokenDirectory: String
+    /// Where the lock files that serialise fetches live: `<tokenDirectory>/locks`.
+    public var lockDirectory: String
+    /// Seconds a request waits for another process fetching the same token. Default 30.
+    public var lockTimeout: Double
+    /// A token whose refresh failed for a passing reason is still served while it has this many
+    /// seconds left. Default 300.
+    public var staleTokenMargin: Double
+    /// The tool's config file (per-registry identities), when it exists and reads cleanly.
+    public var toolConfig: ToolConfigFile?
+    /// Why the tool's config file could not be read, if it could not; reported when a token is
+    /// asked for, so that actions needing no identity still work.
+    public var toolConfigError: (any Error)?
+
+    /// Creates settings with explicit values.
+    public init(cacheBackend: CacheBackend = .auto, tokenDirectory: String, lockDirectory: String? = nil,
+                lockTimeout: Double = 30, staleTokenMargin: Double = 300,
+                toolConfig: ToolConfigFile? = nil, toolConfigError: (any Error)? = nil) {
+        self.cacheBackend = cacheBackend
+        self.tokenDirectory = tokenDirectory
+        self.lockDirectory = lockDirectory ?? tokenDirectory + "/locks"
+        self.lockTimeout = lockTimeout
+        self.staleTokenMargin = staleTokenMargin
+        self.toolConfig = toolConfig
+        self.toolConfigError = toolConfigError
+    }
+
+    /// Reads `DOCKER_CREDENTIAL_ECR_CACHE`, `AWS_ECR_DISABLE_CACHE`, `$XDG_CACHE_HOME` and the
+    /// tool's config file. A config file that does not read is kept as `toolConfigError`.
+    /// - Throws: `InvalidSetting` for an unknown backend name.
+    public init(environment: Environment) throws {
+        var toolConfig: ToolConfigFile?
+        var toolConfigError: (any Error)?
+        do {
+            toolConfig = try ToolConfigFile.load(environment: environment)
+        } catch {
+            toolConfigError = error
+        }
+        let expected = CacheBackend.allCases.map(\.rawValue).joined(separator: ", ")
+        var backend = CacheBackend.auto
+        if let value = environment["DOCKER_CREDENTIAL_ECR_CACHE"] {
+            guard let parsed = CacheBackend(rawValue: value.lowercased()) else {
+                throw InvalidSetting(source: "DOCKER_CREDENTIAL_ECR_CACHE", value: value, expected: expected)
+            }
+            backend = parsed
+        } else if let value = toolConfig?.cacheSettings["backend"] {
+            guard let parsed = CacheBackend(rawValue: value.lowercased()) else {
+                throw InvalidSetting(source: "\(toolConfig?.path ?? "config") [cache] backend", value: value, expected: expected)
+            }
+            backend = parsed
+        }
+        if environment["AWS_ECR_DISABLE_CACHE"] != nil { backend = .none }
+        self.init(cacheBackend: backend, tokenDirectory: environment.cacheHome + "/docker-credential-ecr",
+                  toolConfig: toolConfig, toolConfigError: toolConfigError)
+    }
+}

@@ -43,19 +43,27 @@ struct Command: ParsableCommand {
         throw ValidationError("unknown action \"\(action)\"")
     }
 
-    /// Parses `arguments`; usage errors print the usage on stdout and exit 1, as helpers do.
+    /// The one line helpers print for a wrong command line, as docker-credential-helpers do.
+    static let usage = "Usage: docker-credential-ecr <get|store|erase|list|version>"
+
+    /// Parses `arguments` for `--help` and `--version`; anything else is a usage error: one line
+    /// on stdout and exit status 1, as the helper protocol asks.
     static func main(_ arguments: [String]) -> Never {
+        let words = arguments.filter { !$0.hasPrefix("-") }
+        if words.count > 1 {
+            print("docker-credential-ecr: expected one action, got \(words.count) arguments. \(usage)")
+            Glibc.exit(1)
+        }
         do {
-            var command = try parseAsRoot(arguments)
-            try command.run()
-            Glibc.exit(0)
+            // Only `--help` gets past validate(); the parser then prints the help.
+            throw CleanExit.helpRequest(try parseAsRoot(arguments))
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
+            if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
                 Glibc.exit(0)
             }
-            print("docker-credential-ecr: \(message(for: error))\nUsage: docker-credential-ecr <get|store|erase|list|version>")
+            let problem = message(for: error)
+            print(problem.hasPrefix("an action is required") ? usage : "docker-credential-ecr: \(problem). \(usage)")
             Glibc.exit(1)
         }
     }

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +39,31 @@ def binary() -> Path:
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `swift build -c release --static-swift-stdlib` or ./test")
     return path
+
+
+class Timing:
+    """Time bounds relative to how fast this machine starts the binary, measured just before.
+
+    A bound is the time a run must wait by design (timeouts, a lock holder) plus the work of a
+    run, counted in process starts, so a slow or busy CI machine widens every bound alike.
+    """
+
+    def __init__(self, binary: Path):
+        samples = []
+        for _ in range(3):
+            started = time.monotonic()
+            subprocess.run([str(binary), "version"], capture_output=True, check=True, timeout=30)
+            samples.append(time.monotonic() - started)
+        self.startup = statistics.median(samples)
+
+    def limit(self, wait: float = 0.0, runs: int = 1) -> float:
+        """`wait` seconds plus, for each of `runs` runs, 50 process starts (at least 0.25 s)."""
+        return wait + runs * max(50 * self.startup, 0.25)
+
+
+@pytest.fixture
+def timing(binary) -> Timing:
+    return Timing(binary)
 
 
 def free_port() -> int:
@@ -78,9 +104,10 @@ class Helper:
                 env[name] = value
         return env
 
-    def run(self, *arguments, stdin: str = "", timeout: float = 30, **extra) -> subprocess.CompletedProcess:
+    def run(self, *arguments, stdin: str = "", timeout: float = 30, umask: int = -1, **extra) -> subprocess.CompletedProcess:
+        """Runs the binary; `umask` sets the child's umask only (never this process's: tests share it)."""
         return subprocess.run([str(self.binary), *arguments], input=stdin.encode(), capture_output=True,
-                              env=self.environment(**extra), timeout=timeout)
+                              env=self.environment(**extra), timeout=timeout, umask=umask)
 
     def get(self, server: str, **extra):
         """Runs `get`; returns (parsed JSON or None, stdout text, stderr text, exit status)."""
@@ -88,6 +115,18 @@ class Helper:
         out, err = result.stdout.decode(), result.stderr.decode()
         document = json.loads(out) if result.returncode == 0 else None
         return document, out, err, result.returncode
+
+    def age_cached_tokens(self, age_hours: float = 8.0, left_hours: float = 4.0):
+        """Makes every cached token file look issued `age_hours` ago with `left_hours` of life left
+        (negative: expired that long ago)."""
+        now = time.time()
+        paths = list(self.cache_dir.glob("*.json"))
+        assert paths, "nothing was cached"
+        for path in paths:
+            record = json.loads(path.read_text())
+            record["issuedAt"] = now - age_hours * 3600
+            record["expiresAt"] = now + left_hours * 3600
+            path.write_text(json.dumps(record))
 
     def write_aws_file(self, name: str, text: str) -> Path:
         path = self.home / ".aws" / name

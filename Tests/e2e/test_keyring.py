@@ -46,7 +46,7 @@ def test_tokens_are_cached_in_the_keyring_not_in_files(helper, keyring, emulator
     assert len(emulator.token_requests()) == 1
 
 
-def test_a_locked_keyring_falls_back_at_once_and_never_prompts(helper, keyring, emulator):
+def test_a_locked_keyring_falls_back_at_once_and_never_prompts(helper, keyring, emulator, timing):
     keyring.lock_default_collection()
     started = time.monotonic()
     document, out, err, status = helper.get(HOST, DISPLAY=":0", **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
@@ -54,7 +54,7 @@ def test_a_locked_keyring_falls_back_at_once_and_never_prompts(helper, keyring, 
     assert status == 0, out + err
     assert "the default collection is locked" in err
     assert len(token_files(helper)) == 1  # fell back to the private file
-    assert elapsed < 1
+    assert elapsed < timing.limit()
 
 
 def test_required_keyring_that_is_locked_caches_nothing(helper, keyring, emulator):
@@ -79,12 +79,12 @@ def test_no_session_bus_does_not_even_load_libsecret(helper, emulator):
     assert len(token_files(helper)) == 1
 
 
-def test_a_bus_without_a_secret_service_falls_back_and_starts_nothing(helper, session_bus, emulator):
+def test_a_bus_without_a_secret_service_falls_back_and_starts_nothing(helper, session_bus, emulator, timing):
     started = time.monotonic()
     document, out, err, status = helper.get(HOST, **session_bus.env(), **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
     assert status == 0, out + err
     assert "no Secret Service is running on the session bus" in err
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < timing.limit()
     assert not session_bus.secrets_running()  # D-Bus activation did not start gnome-keyring
     assert len(token_files(helper)) == 1
 

@@ -25,7 +25,13 @@ def test_help_lists_the_actions(helper):
 def test_wrong_arguments_print_usage_on_stdout_and_exit_1(helper, arguments):
     result = helper.run(*arguments)
     assert result.returncode == 1
-    assert "Usage: docker-credential-ecr <get|store|erase|list|version>" in result.stdout.decode()
+    out = result.stdout.decode()
+    assert out.endswith("Usage: docker-credential-ecr <get|store|erase|list|version>\n")
+    assert out.count("\n") == 1  # one line, as docker-credential-helpers print
+    if arguments == []:
+        assert out == "Usage: docker-credential-ecr <get|store|erase|list|version>\n"
+    if arguments == ["bogus"]:
+        assert out.startswith('docker-credential-ecr: unknown action "bogus". ')
 
 
 @pytest.mark.parametrize("stdin", ["", "   ", "\n"])

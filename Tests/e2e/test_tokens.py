@@ -46,8 +46,7 @@ def test_every_client_form_of_the_host_shares_one_cached_token(helper, emulator)
 
 
 def test_the_cache_is_private(helper, emulator):
-    os.umask(0o022)
-    helper.get(HOST, **emulator.env())
+    helper.get(HOST, umask=0o000, **emulator.env())  # even with nothing masked
     directory = helper.cache_dir
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     files = [p for p in directory.iterdir() if p.suffix == ".json"]
@@ -68,7 +67,10 @@ def test_a_cache_hit_loads_no_libcurl_and_makes_no_request(helper, emulator):
 
 
 def test_the_binary_does_not_link_heavy_libraries(binary):
-    linked = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
+    result = subprocess.run(["ldd", str(binary)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr  # a dynamic executable ldd can read
+    linked = result.stdout
+    assert "libc.so.6" in linked
     for library in ("libcurl", "libsecret", "libglib", "libgio", "libFoundation.so", "FoundationInternationalization", "_FoundationICU",
                     "libswiftCore"):
         assert library not in linked, f"{binary} links {library} at start-up"
@@ -93,6 +95,16 @@ def test_tokens_are_refreshed_at_half_life_and_never_served_expired(helper, emul
     second = helper.get(HOST, **emulator.env())[0]
     assert second != first
     assert len(emulator.token_requests()) == 2
+    # An expired token is never served: not even when ECR fails and it is all there is...
+    helper.age_cached_tokens(age_hours=13, left_hours=-1)
+    emulator.fail_next(*[{"status": 503, "code": "ServiceUnavailable", "message": "busy"}] * 3)
+    document, out, err, status = helper.get(HOST, **emulator.env())
+    assert (status, out) == (1, NOT_FOUND + "\n")
+    assert "ServiceUnavailable" in err and "using the cached one" not in err
+    # ...and when ECR answers, it is replaced.
+    third = helper.get(HOST, **emulator.env())[0]
+    assert third not in (first, second)
+    assert len(emulator.token_requests()) == 3
 
 
 def test_a_corrupt_cache_file_is_replaced(helper, emulator):
@@ -151,14 +163,14 @@ def test_a_wrong_secret_is_explained(helper, emulator):
     assert "InvalidSignatureException" in err and "the secret access key does not match" in err
 
 
-def test_a_dead_endpoint_fails_fast_with_the_cause(helper, emulator):
+def test_a_dead_endpoint_fails_fast_with_the_cause(helper, emulator, timing):
     from conftest import free_port
     started = time.monotonic()
     document, out, err, status = helper.get(HOST, **emulator.env(AWS_ENDPOINT_URL_ECR=f"http://127.0.0.1:{free_port()}"))
     elapsed = time.monotonic() - started
     assert (status, out) == (1, NOT_FOUND + "\n")
     assert "cannot reach http://127.0.0.1:" in err
-    assert elapsed < 5
+    assert elapsed < timing.limit(wait=1)  # three tries, with at most 0.6 s of backoff
 
 
 def test_a_bad_endpoint_url_is_explained(helper, emulator):
@@ -216,7 +228,7 @@ def lock_file(helper, emulator):
     return path
 
 
-def test_a_killed_lock_holder_blocks_nobody(helper, emulator):
+def test_a_killed_lock_holder_blocks_nobody(helper, emulator, timing):
     path = lock_file(helper, emulator)
     holder = hold_lock(path, 60)
     holder.kill()
@@ -224,10 +236,10 @@ def test_a_killed_lock_holder_blocks_nobody(helper, emulator):
     started = time.monotonic()
     document, out, err, status = helper.get(HOST, **emulator.env())
     assert status == 0, out + err
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < timing.limit()
 
 
-def test_a_live_lock_holder_is_waited_for(helper, emulator):
+def test_a_live_lock_holder_is_waited_for(helper, emulator, timing):
     path = lock_file(helper, emulator)
     holder = hold_lock(path, 1.0)
     started = time.monotonic()
@@ -235,4 +247,4 @@ def test_a_live_lock_holder_is_waited_for(helper, emulator):
     elapsed = time.monotonic() - started
     holder.wait()
     assert status == 0, out + err
-    assert 0.8 <= elapsed < 5
+    assert 0.8 <= elapsed < timing.limit(wait=1)

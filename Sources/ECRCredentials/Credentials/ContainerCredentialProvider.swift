@@ -94,18 +94,6 @@ public struct ContainerCredentialProvider: CredentialProvider {
 
     /// Reads `{AccessKeyId, SecretAccessKey, Token, Expiration}`.
     static func decode(_ body: [UInt8], source: String) throws -> AWSCredentials {
-        struct Reply: Decodable {
-            var AccessKeyId: String?
-            var SecretAccessKey: String?
-            var Token: String?
-            var Expiration: String?
-        }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(body)),
-              let keyID = reply.AccessKeyId, !keyID.isEmpty, let secret = reply.SecretAccessKey, !secret.isEmpty
-        else {
-            throw CredentialError(.providerFailed, "\(source) answered without AccessKeyId and SecretAccessKey")
-        }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.Token,
-                              expiration: try CredentialError.expiration(reply.Expiration, from: source))
+        try CredentialsDocument.credentials(from: body, source: source, verb: "answered", requiresVersion: false)
     }
 }

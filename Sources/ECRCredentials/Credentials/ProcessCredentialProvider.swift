@@ -75,27 +75,6 @@ public struct ProcessCredentialProvider: CredentialProvider {
     }
 
     static func decode(_ output: [UInt8], source: String) throws -> AWSCredentials {
-        struct Reply: Decodable {
-            var Version: Int?
-            var AccessKeyId: String?
-            var SecretAccessKey: String?
-            var SessionToken: String?
-            var Expiration: String?
-        }
-        let reply: Reply
-        do {
-            reply = try JSONDecoder().decode(Reply.self, from: Data(output))
-        } catch {
-            throw CredentialError(.providerFailed, "\(source) printed something that is not the expected JSON object")
-        }
-        guard reply.Version == 1 else {
-            throw CredentialError(.providerFailed, "\(source) printed \"Version\": \(reply.Version.map(String.init) ?? "nothing"); only 1 is supported")
-        }
-        guard let keyID = reply.AccessKeyId, !keyID.isEmpty else { throw CredentialError(.providerFailed, "\(source) printed no AccessKeyId") }
-        guard let secret = reply.SecretAccessKey, !secret.isEmpty else {
-            throw CredentialError(.providerFailed, "\(source) printed no SecretAccessKey")
-        }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: reply.SessionToken,
-                              expiration: try CredentialError.expiration(reply.Expiration, from: source))
+        try CredentialsDocument.credentials(from: output, source: source, verb: "printed", requiresVersion: true)
     }
 }

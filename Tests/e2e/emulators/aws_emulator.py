@@ -3,7 +3,9 @@
 ECR and ECR Public GetAuthorizationToken behave like the real services where this tool
 depends on it: SigV4 is verified (service name, scope region, clock skew, signature), tokens
 look like ECR's (base64 JSON with an expiration, 12 hours by default), errors are JSON with
-`__type`; faults can be injected (throttling, 5xx, access denied, delays).
+`__type`; faults can be injected (throttling, 5xx, access denied, delays), and every credential
+endpoint can be put in an outage that answers each request with a given error, as a throttled
+STS or a failing SSO portal does.
 
 The credential endpoints issue keys that the ECR endpoint then accepts, so a whole chain runs:
   POST / Action=AssumeRoleWithWebIdentity   STS, unsigned only (a signed request is refused)
@@ -12,12 +14,9 @@ The credential endpoints issue keys that the ECR endpoint then accepts, so a who
   GET  /container/credentials               container credentials (Authorization checked)
   PUT  /latest/api/token, GET /latest/...   EC2 instance metadata (IMDSv2, IMDSv1 if allowed)
 
-Control API (JSON over HTTP on the same port):
-  GET  /_emulator/requests       every token request so far
-  POST /_emulator/faults         [{"status":503,"code":"ServiceUnavailable","message":".."}, ...]
-                                 answered, in order, to the next token requests
-  POST /_emulator/settings       {"ttl": seconds, "delay": seconds, ...any attribute below}
-  POST /_emulator/reset          forget requests, faults and settings
+Tests drive it in process: `faults` (answered, in order, to the next token requests),
+`outages` (kind -> error, for every request of that kind until removed), `requests` (what was
+asked), and the settings attributes that `reset()` sets.
 
 Run standalone: python3 aws_emulator.py [--port N] prints "port N" once it listens.
 """
@@ -73,6 +72,19 @@ class AWSEmulator:
             # PUT never answers, GETs without token do), "no-role" (no instance profile).
             self.imds_mode = "v2"
             self.imds_tokens = set()
+            # Outages: kind ("sts", "sso", "oidc", "container", "imds") -> {"status", "code", "message"}
+            # answered to every request of that kind; "imds": "silent" makes the metadata service
+            # accept connections and never answer.
+            self.outages = {}
+
+    def outage(self, kind):
+        """The error answer of an outage of `kind`, logged, or None when there is none."""
+        with self.lock:
+            fault = self.outages.get(kind)
+        if fault is None:
+            return None
+        self.log(kind, error=fault["code"])
+        return fault
 
     def issue_credentials(self, prefix):
         """New temporary keys that the ECR endpoint will accept."""
@@ -89,6 +101,9 @@ class AWSEmulator:
 
     # -- credential endpoints ---------------------------------------------------------------
     def web_identity(self, handler, body: bytes):
+        fault = self.outage("sts")
+        if fault:
+            return fault["status"], sts_error(fault["code"], fault["message"]), "text/xml"
         form = urllib.parse.parse_qs(body.decode())
         field = lambda name: form.get(name, [None])[0]
         if handler.headers.get("Authorization") or handler.headers.get("X-Amz-Security-Token"):
@@ -112,6 +127,9 @@ class AWSEmulator:
         return 200, xml, "text/xml"
 
     def sso_role_credentials(self, handler):
+        fault = self.outage("sso")
+        if fault:
+            return fault["status"], {"message": fault["message"]}, "application/json", fault["code"]
         query = urllib.parse.parse_qs(urllib.parse.urlparse(handler.path).query)
         bearer = handler.headers.get("x-amz-sso_bearer_token")
         if bearer not in self.sso_tokens:
@@ -124,6 +142,9 @@ class AWSEmulator:
         return 200, reply, "application/json", None
 
     def oidc_create_token(self, body: bytes):
+        fault = self.outage("oidc")
+        if fault:
+            return fault["status"], {"error": fault["code"], "error_description": fault["message"]}
         request = json.loads(body or b"{}")
         client_id, client_secret, refresh = self.oidc_client
         if (request.get("grantType"), request.get("clientId"), request.get("clientSecret"), request.get("refreshToken")) != \
@@ -137,6 +158,9 @@ class AWSEmulator:
         return 200, {"accessToken": access, "expiresIn": 28800, "refreshToken": "refresh-token-2", "tokenType": "Bearer"}
 
     def container_credentials(self, handler):
+        fault = self.outage("container")
+        if fault:
+            return fault["status"], {"code": fault["code"], "message": fault["message"]}
         if handler.headers.get("Authorization") != self.container_authorization:
             self.log("container", error="Unauthorized")
             return 401, {"code": "AccessDeniedException", "message": "invalid authorization token"}
@@ -147,6 +171,9 @@ class AWSEmulator:
 
     def imds(self, handler):
         """Returns (status, text) or None to never answer."""
+        if self.outages.get("imds") == "silent":
+            self.log("imds", path=handler.path, error="NoAnswer")
+            return None
         if handler.command == "PUT" and handler.path == "/latest/api/token":
             if self.imds_mode == "hop-limit":
                 self.log("imds", path=handler.path, error="NoAnswer")
@@ -225,26 +252,6 @@ class AWSEmulator:
                 "key": scope and scope["key"], "region": scope and scope["region"], "user_agent": agent,
             })
 
-    # -- the control API ----------------------------------------------------------------
-    def control(self, handler, body: bytes):
-        path = handler.path
-        if handler.command == "GET" and path == "/_emulator/requests":
-            with self.lock:
-                return 200, list(self.requests)
-        if handler.command == "POST" and path == "/_emulator/faults":
-            with self.lock:
-                self.faults.extend(json.loads(body))
-            return 200, {}
-        if handler.command == "POST" and path == "/_emulator/settings":
-            with self.lock:
-                for name, value in json.loads(body).items():
-                    setattr(self, name, value)
-            return 200, {}
-        if handler.command == "POST" and path == "/_emulator/reset":
-            self.reset()
-            return 200, {}
-        return 404, {"message": "no such control path"}
-
     # -- serving ------------------------------------------------------------------------
     def serve(self, port=0):
         emulator = self
@@ -285,10 +292,8 @@ class AWSEmulator:
                     self.reply(404, {"message": "not found"})
 
             def do_GET(self):
-                body = self.body()
-                if self.path.startswith("/_emulator/"):
-                    self.reply(*emulator.control(self, body), content_type="application/json")
-                elif self.path.startswith("/latest/"):
+                self.body()
+                if self.path.startswith("/latest/"):
                     self.metadata()
                 elif self.path.startswith("/federation/credentials"):
                     self.reply(*emulator.sso_role_credentials(self))
@@ -299,9 +304,7 @@ class AWSEmulator:
 
             def do_POST(self):
                 body = self.body()
-                if self.path.startswith("/_emulator/"):
-                    self.reply(*emulator.control(self, body), content_type="application/json")
-                elif self.path == "/token":
+                if self.path == "/token":
                     self.reply(*emulator.oidc_create_token(body), content_type="application/json")
                 elif self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     self.reply(*emulator.web_identity(self, body))

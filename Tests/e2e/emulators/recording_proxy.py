@@ -7,6 +7,10 @@ It changes one thing in what moto answers: moto dates every ECR token 2015-01-01
 limitation), so such a token could never be cached; the proxy gives GetAuthorizationToken
 replies the 12-hour `expiresAt` the real service gives. Signatures, STS and the tokens
 themselves stay moto's.
+
+An outage can be declared per action (`outages["AssumeRole"] = (400, "Throttling", "Rate exceeded")`):
+every such request is then answered with that STS-style error instead of being forwarded, and
+logged like the others, as a throttled or failing STS would.
 """
 import json
 import threading
@@ -32,6 +36,7 @@ class RecordingProxy:
     def __init__(self, target: str):
         self.target = target.rstrip("/")
         self.requests = []
+        self.outages = {}
         self.lock = threading.Lock()
         self.server = None
 
@@ -50,6 +55,17 @@ class RecordingProxy:
                 with proxy.lock:
                     proxy.requests.append({"method": self.command, "path": self.path, "action": action,
                                            "target": self.headers.get("X-Amz-Target")})
+                    outage = proxy.outages.get(action or self.headers.get("X-Amz-Target"))
+                if outage:
+                    status, code, message = outage
+                    data = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                            f"</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 request = urllib.request.Request(proxy.target + self.path, data=body if body else None, method=self.command)
                 for name, value in self.headers.items():
                     if name.lower() not in HOP_BY_HOP:
@@ -89,6 +105,7 @@ class RecordingProxy:
     def clear(self):
         with self.lock:
             self.requests.clear()
+            self.outages.clear()
 
     def stop(self):
         self.server.shutdown()

@@ -6,6 +6,7 @@ let package = Package(
     name: "docker-credential-ecr",
     products: [
         .executable(name: "docker-credential-ecr", targets: ["docker-credential-ecr"]),
+        .executable(name: "ecr-credential-provider", targets: ["ecr-credential-provider"]),
         .library(name: "ECRCredentials", targets: ["ECRCredentials"]),
     ],
     dependencies: [
@@ -28,6 +29,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "docker-credential-ecr",
+            dependencies: [
+                "ECRCredentials",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ecr-credential-provider",
             dependencies: [
                 "ECRCredentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

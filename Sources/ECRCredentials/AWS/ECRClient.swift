@@ -81,7 +81,8 @@ public struct ECRClient: Sendable {
                 + "attach the managed policy AmazonElasticContainerRegistryPublicReadOnly or a policy allowing both"
         }
         return "ecr:GetAuthorizationToken was denied\(principal); attach the managed policy "
-            + "AmazonEC2ContainerRegistryPullOnly (or a policy allowing ecr:GetAuthorizationToken)"
+            + "AmazonEC2ContainerRegistryPullOnly (or a policy allowing ecr:GetAuthorizationToken); pulls through a "
+            + "pull-through cache repository also need ecr:BatchImportUpstreamImage, which AmazonEC2ContainerRegistryReadOnly lacks"
     }
 
     /// The ARN in "User: arn:aws:... is not authorized ...", if present.

@@ -59,9 +59,8 @@ public struct TokenService: Sendable {
         if cache.store == nil, settings.cacheBackend == .keyring, let problem = cache.problem {
             diagnostics.warning("\(problem); the token is not cached")
         }
-        let sender = AWSRequestSender(transport: transport, clock: clock, diagnostics: diagnostics)
-        let context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
-                                        fallbackRegion: registry.region)
+        let context = credentialContext(for: registry)
+        let sender = context.sender
         let provider: any CredentialProvider
         let profile: String?
         switch identity {
@@ -112,6 +111,15 @@ public struct TokenService: Sendable {
             diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Self.time(cached.expiresAt))")
             return IssuedToken(cached, source: .staleFallback)
         }
+    }
+
+    /// What credential providers for `registry` are built with: this service's environment, AWS
+    /// config files, network, clock and time limits, with the registry's region as the STS
+    /// fallback. Front ends that build their own provider (`Identity.provider`) use it.
+    public func credentialContext(for registry: ECRRegistry) -> CredentialContext {
+        let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: settings.requestTimeouts, diagnostics: diagnostics)
+        return CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
+                                 fallbackRegion: registry.region)
     }
 
     /// Keeps a fetched token, unless it is already past half its life (a skewed clock): then it

@@ -38,6 +38,9 @@ public struct TokenSettings: Sendable {
     /// A token whose refresh failed for a passing reason is still served while it has this many
     /// seconds left. Default 300.
     public var staleTokenMargin: Double
+    /// Time limits of each AWS request (STS, SSO, ECR, metadata endpoints have their own).
+    /// Default: 3 s to connect, 10 s in all.
+    public var requestTimeouts: HTTPTimeouts
     /// The tool's config file (per-registry identities), when it exists and reads cleanly.
     public var toolConfig: ToolConfigFile?
     /// Why the tool's config file could not be read, if it could not; reported when a token is
@@ -46,13 +49,14 @@ public struct TokenSettings: Sendable {
 
     /// Creates settings with explicit values.
     public init(cacheBackend: CacheBackend = .auto, tokenDirectory: String, lockDirectory: String? = nil,
-                lockTimeout: Double = 30, staleTokenMargin: Double = 300,
+                lockTimeout: Double = 30, staleTokenMargin: Double = 300, requestTimeouts: HTTPTimeouts = HTTPTimeouts(),
                 toolConfig: ToolConfigFile? = nil, toolConfigError: (any Error)? = nil) {
         self.cacheBackend = cacheBackend
         self.tokenDirectory = tokenDirectory
         self.lockDirectory = lockDirectory ?? tokenDirectory + "/locks"
         self.lockTimeout = lockTimeout
         self.staleTokenMargin = staleTokenMargin
+        self.requestTimeouts = requestTimeouts
         self.toolConfig = toolConfig
         self.toolConfigError = toolConfigError
     }

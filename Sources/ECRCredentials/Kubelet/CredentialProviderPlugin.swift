@@ -1,0 +1,130 @@
+// The kubelet image credential provider: a thin front end on the token service.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Answers the kubelet's `CredentialProviderRequest` for an ECR image with the registry's token.
+///
+/// The node's identity (the full credential chain and the per-registry identity rules) fetches
+/// the token, through the same `TokenService` as the docker helper: cache, single flight and
+/// stale fallback included. When the request carries a service-account token and a role is named
+/// (the service account's `eks.amazonaws.com/ecr-role-arn` annotation, else `AWS_ECR_ROLE_ARN`),
+/// that role is assumed with the token instead, and its tokens are cached per role and service
+/// account. The response keys the credentials by the image's registry, with a cache duration of
+/// half the token's remaining life (`0s` when it has none left).
+public struct CredentialProviderPlugin: Sendable {
+    /// The service-account annotation that names the role to pull as.
+    public static let roleAnnotation = "eks.amazonaws.com/ecr-role-arn"
+
+    /// Why no credentials were given for an image.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The image, as requested.
+        public var image: String
+        /// What went wrong.
+        public var reason: String
+        /// The error underneath, when there is one.
+        public var underlying: (any Error)?
+
+        /// For example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app: ECR GetAuthorizationToken failed: ...".
+        public var description: String { "\(CredentialProviderRequest.printable(image)): \(reason)" }
+    }
+
+    private let service: TokenService
+    private let environment: Environment
+    private let clock: any WallClock
+    private let diagnostics: Diagnostics
+
+    /// Creates a plugin on `service`.
+    public init(service: TokenService, environment: Environment, clock: any WallClock = SystemClock(),
+                diagnostics: Diagnostics = Diagnostics(program: "ecr-credential-provider")) {
+        self.service = service
+        self.environment = environment
+        self.clock = clock
+        self.diagnostics = diagnostics
+    }
+
+    /// The response to `request`.
+    /// - Throws: `Failure` for an image that is not in ECR, or when no token could be had.
+    public func answer(_ request: CredentialProviderRequest) throws -> CredentialProviderResponse {
+        let (registry, authKey) = try Self.registry(of: request.image)
+        let identity = try self.identity(for: request, registry: registry)
+        let token: IssuedToken
+        do {
+            token = try service.token(for: registry, identity: identity)
+        } catch {
+            throw Failure(image: request.image, reason: "\(error)", underlying: error)
+        }
+        let now = clock.now().timeIntervalSince1970
+        let duration = GoDuration(rounding: (token.remainingLifetime(at: now) ?? 0) / 2)
+        diagnostics.debug("\(authKey): token from \(token.source), kubelet may cache it for \(duration)")
+        return CredentialProviderResponse(apiVersion: request.apiVersion, cacheDuration: duration,
+                                          auth: [(key: authKey, username: token.username, password: token.password)])
+    }
+
+    /// The node's identity, or the service account's role when the request names one.
+    private func identity(for request: CredentialProviderRequest, registry: ECRRegistry) throws -> TokenService.Identity {
+        guard let token = request.serviceAccountToken.map(ServiceAccountToken.init) else { return .configured }
+        let annotated = request.serviceAccountAnnotations[Self.roleAnnotation].flatMap { $0.isEmpty ? nil : $0 }
+        guard let roleARN = annotated ?? environment["AWS_ECR_ROLE_ARN"] else {
+            diagnostics.debug("service-account token without \(Self.roleAnnotation) or AWS_ECR_ROLE_ARN: using the node's identity")
+            return .configured
+        }
+        guard roleARN.hasPrefix("arn:"), roleARN.contains(":role/") else {
+            throw Failure(image: request.image, reason: "\(annotated != nil ? Self.roleAnnotation : "AWS_ECR_ROLE_ARN") is "
+                          + "\"\(CredentialProviderRequest.printable(roleARN))\", which is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        }
+        let context = service.credentialContext(for: registry)
+        let options = STSClient.SessionOptions(sessionName: token.sessionName ?? context.defaultSessionName())
+        let origin = annotated != nil ? "service account \(token.sessionName ?? "token")" : "AWS_ECR_ROLE_ARN"
+        let provider = WebIdentityCredentialProvider(roleARN: roleARN, token: .value(token.value, owner: token.owner),
+                                                     options: options, sts: context.sts(profile: nil), origin: origin)
+        return .provider(provider, profile: nil)
+    }
+
+    /// The ECR registry of `image` and the auth key the kubelet matches it with: the host, and
+    /// the port when the image names one (the kubelet requires ports to match).
+    /// - Throws: `Failure` when the image is not in an ECR registry.
+    public static func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
+        let address: RegistryAddress
+        do {
+            address = try RegistryAddress(parsing: image)
+        } catch {
+            throw Failure(image: image, reason: "not an image reference (\(error))", underlying: error)
+        }
+        guard let registry = ECRRegistry(address: address) else {
+            throw Failure(image: image, reason: "\(CredentialProviderRequest.printable(address.description)) is not an Amazon ECR "
+                          + "registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...); no credentials given")
+        }
+        return (registry, address.description)
+    }
+
+    /// Token settings for a node: the docker helper's settings (identity rules, `[cache]`), but
+    /// never the keyring, a cache of its own (`$XDG_CACHE_HOME/ecr-credential-provider`, or
+    /// `/var/cache/ecr-credential-provider` for root without `HOME`), and time limits that keep
+    /// every failure well inside the kubelet's one-minute timeout.
+    /// - Returns: the settings, and the cache: disabled when no private directory is writable.
+    public static func nodeSettings(environment: Environment, diagnostics: Diagnostics) throws -> (TokenSettings, TokenCache) {
+        var settings = try TokenSettings(environment: environment)
+        settings.lockTimeout = 15
+        settings.requestTimeouts = HTTPTimeouts(connect: 2, total: 5)
+        let directory: String?
+        if environment["HOME"] != nil {
+            directory = environment.cacheHome + "/ecr-credential-provider"
+        } else {
+            directory = geteuid() == 0 ? "/var/cache/ecr-credential-provider" : nil
+        }
+        settings.tokenDirectory = directory ?? ""
+        settings.lockDirectory = (directory ?? "") + "/locks"
+        guard settings.cacheBackend != .none, let directory else {
+            diagnostics.debug("token cache off: \(settings.cacheBackend == .none ? "disabled" : "no HOME, and not root")")
+            return (settings, .disabled)
+        }
+        do {
+            try PrivateFile.makeDirectory(directory)
+        } catch {
+            diagnostics.debug("token cache off: \(error)")
+            return (settings, .disabled)
+        }
+        return (settings, TokenCache(store: FileCredentialStore(directory: directory, diagnostics: diagnostics)))
+    }
+}

@@ -1,0 +1,81 @@
+// What the kubelet sends an image credential provider plugin on stdin.
+import FoundationEssentials
+
+/// A `CredentialProviderRequest` of `credentialprovider.kubelet.k8s.io` v1, v1beta1 or v1alpha1.
+public struct CredentialProviderRequest: Sendable, Equatable {
+    /// The API versions understood; the response is written in the request's.
+    public enum APIVersion: String, Sendable, CaseIterable {
+        /// Kubernetes 1.26 and later (service-account tokens from 1.33).
+        case v1 = "credentialprovider.kubelet.k8s.io/v1"
+        /// Kubernetes 1.24 and 1.25.
+        case v1beta1 = "credentialprovider.kubelet.k8s.io/v1beta1"
+        /// Kubernetes 1.20 to 1.23.
+        case v1alpha1 = "credentialprovider.kubelet.k8s.io/v1alpha1"
+    }
+
+    /// Why a request was refused.
+    public struct InvalidRequest: Error, Sendable, CustomStringConvertible {
+        /// What is wrong.
+        public var reason: String
+        /// For example "invalid CredentialProviderRequest: kind is \"Pod\"".
+        public var description: String { "invalid CredentialProviderRequest: \(reason)" }
+    }
+
+    /// The API version of the request, and of the response.
+    public var apiVersion: APIVersion
+    /// The image being pulled, usually without its tag: `host[:port]/repository[@digest]`.
+    public var image: String
+    /// The pod's service-account token, when the provider is configured with `tokenAttributes`.
+    public var serviceAccountToken: String?
+    /// The service account's annotations that the provider configuration passes on.
+    public var serviceAccountAnnotations: [String: String]
+
+    /// Creates a request.
+    public init(apiVersion: APIVersion, image: String, serviceAccountToken: String? = nil,
+                serviceAccountAnnotations: [String: String] = [:]) {
+        self.apiVersion = apiVersion
+        self.image = image
+        self.serviceAccountToken = serviceAccountToken
+        self.serviceAccountAnnotations = serviceAccountAnnotations
+    }
+
+    /// Reads a request: `kind` must be `CredentialProviderRequest`, `apiVersion` one of
+    /// `APIVersion`, `image` non-empty. Fields this version does not know are ignored.
+    /// - Throws: `InvalidRequest` saying what is wrong.
+    public init(json input: [UInt8]) throws {
+        struct Wire: Decodable {
+            var kind: String?
+            var apiVersion: String?
+            var image: String?
+            var serviceAccountToken: String?
+            var serviceAccountAnnotations: [String: String]?
+        }
+        guard !input.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) else {
+            throw InvalidRequest(reason: "standard input is empty; the kubelet sends a JSON request")
+        }
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: Data(input))
+        } catch {
+            throw InvalidRequest(reason: "standard input is not a JSON object with string fields kind, apiVersion and image")
+        }
+        guard wire.kind == "CredentialProviderRequest" else {
+            throw InvalidRequest(reason: "kind is \(wire.kind.map { "\"\(Self.printable($0))\"" } ?? "missing"), not \"CredentialProviderRequest\"")
+        }
+        guard let versionText = wire.apiVersion, let version = APIVersion(rawValue: versionText) else {
+            let supported = APIVersion.allCases.map(\.rawValue).joined(separator: ", ")
+            throw InvalidRequest(reason: "apiVersion is \(wire.apiVersion.map { "\"\(Self.printable($0))\"" } ?? "missing"); supported: \(supported)")
+        }
+        guard let image = wire.image?.trimmingASCIIWhitespace(), !image.isEmpty else {
+            throw InvalidRequest(reason: "image is missing or empty")
+        }
+        let token = wire.serviceAccountToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.init(apiVersion: version, image: image, serviceAccountToken: token,
+                  serviceAccountAnnotations: wire.serviceAccountAnnotations ?? [:])
+    }
+
+    /// `text` without control characters, at most 100 characters, for messages.
+    static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(100).map(Character.init))
+    }
+}

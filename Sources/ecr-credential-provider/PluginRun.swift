@@ -1,0 +1,26 @@
+// One plugin invocation: a CredentialProviderRequest on stdin, the response on stdout.
+import ECRCredentials
+
+/// The process side of the kubelet plugin.
+enum PluginRun {
+    /// Reads the request, answers it, writes the response; returns the exit status. Only the
+    /// response ever goes to stdout; failures go to stderr (the kubelet logs it), exit status 1.
+    static func run() -> Int32 {
+        let environment = Environment.current()
+        let diagnostics = Diagnostics(level: Diagnostics.level(from: environment), program: "ecr-credential-provider")
+        do {
+            let request = try CredentialProviderRequest(json: try StandardStreams.readInput())
+            let (settings, cache) = try CredentialProviderPlugin.nodeSettings(environment: environment, diagnostics: diagnostics)
+            let service = TokenService(
+                settings: settings, cache: cache, environment: environment,
+                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
+                diagnostics: diagnostics)
+            let plugin = CredentialProviderPlugin(service: service, environment: environment, diagnostics: diagnostics)
+            StandardStreams.writeOutput(try plugin.answer(request).json)
+            return 0
+        } catch {
+            Diagnostics(level: .warning, program: "ecr-credential-provider").warning("\(error)")
+            return 1
+        }
+    }
+}

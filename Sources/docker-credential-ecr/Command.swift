@@ -22,48 +22,57 @@ struct Command: ParsableCommand {
           list      print the kept registries as {"URL":"user",...}
           version   print the version
 
-        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) `get` returns an ECR authorization token fetched with your AWS credentials and cached (in the Secret Service keyring, else a private file) until half its 12-hour life has passed. Set it up in ~/.docker/config.json:
+        For an ECR registry (123456789012.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) `get` returns an ECR authorization token fetched with your AWS credentials and cached (in the Secret Service keyring, else a private file) until half its 12-hour life has passed. Set it up in ~/.docker/config.json with
 
-          { "credHelpers": { "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr" } }
+          docker-credential-ecr configure 123456789012.dkr.ecr.us-east-1.amazonaws.com
 
         See docker-credential-ecr(1) for every setting.
         """,
-        version: ToolVersion.line
+        version: ToolVersion.line,
+        subcommands: [ConfigureCommand.self]
     )
-
-    @Argument(help: ArgumentHelp("One of get, store, erase, list, version.", valueName: "action"))
-    var action: String?
 
     @Flag(name: .customShort("v"), help: "Show the version.")
     var shortVersion = false
 
     func validate() throws {
         if shortVersion { throw CleanExit.message(ToolVersion.line) }
-        guard let action else { throw ValidationError("an action is required") }
-        throw ValidationError("unknown action \"\(action)\"")
     }
 
     /// The one line helpers print for a wrong command line, as docker-credential-helpers do.
     static let usage = "Usage: docker-credential-ecr <get|store|erase|list|version>"
 
-    /// Parses `arguments` for `--help` and `--version`; anything else is a usage error: one line
-    /// on stdout and exit status 1, as the helper protocol asks.
+    /// Runs a subcommand, or `--help`/`--version`; anything else is a usage error: one line on
+    /// stdout and exit status 1, as the helper protocol asks.
     static func main(_ arguments: [String]) -> Never {
         let words = arguments.filter { !$0.hasPrefix("-") }
-        if words.count > 1 {
-            print("docker-credential-ecr: expected one action, got \(words.count) arguments. \(usage)")
-            Glibc.exit(1)
+        let subcommand = words.first.flatMap { name in configuration.subcommands.first { $0._commandName == name } }
+        if subcommand == nil, words.first != "help" {
+            if let first = words.first {
+                let problem = HelperAction(rawValue: first) != nil
+                    ? "expected one action, got \(arguments.count) arguments" : "unknown action \"\(first)\""
+                print("docker-credential-ecr: \(problem). \(usage)")
+                Glibc.exit(1)
+            }
+            if arguments.isEmpty {
+                print(usage)
+                Glibc.exit(1)
+            }
         }
         do {
-            // Only `--help` gets past validate(); the parser then prints the help.
-            throw CleanExit.helpRequest(try parseAsRoot(arguments))
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                Glibc.exit(0)
+            var command = try parseAsRoot(arguments)
+            if command is Command {
+                // Flags alone: only --help and --version mean something.
+                throw CleanExit.helpRequest(command)
             }
-            let problem = message(for: error)
-            print(problem.hasPrefix("an action is required") ? usage : "docker-credential-ecr: \(problem). \(usage)")
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            if subcommand != nil || exitCode(for: error) == .success {
+                // People run these: the parser's own messages and exit codes.
+                exit(withError: error)
+            }
+            print("docker-credential-ecr: \(message(for: error)). \(usage)")
             Glibc.exit(1)
         }
     }

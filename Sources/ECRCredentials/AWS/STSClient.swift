@@ -67,6 +67,35 @@ public struct STSClient: Sendable {
         return try call("AssumeRoleWithWebIdentity", parameters: parameters, signer: nil, credentials: nil)
     }
 
+    /// Who a set of credentials belongs to, as `GetCallerIdentity` tells.
+    public struct CallerIdentity: Sendable, Equatable {
+        /// The 12-digit account.
+        public var account: String
+        /// The principal's ARN (`arn:aws:sts::123456789012:assumed-role/Role/session`).
+        public var arn: String
+        /// The unique id of the principal.
+        public var userID: String
+    }
+
+    /// `GetCallerIdentity`, signed with `credentials`: who they belong to. Needs no permission.
+    /// - Throws: `AWSServiceError`, `HTTPTransportError`, `MalformedReply`.
+    public func callerIdentity(credentials: AWSCredentials) throws -> CallerIdentity {
+        let body = "Action=GetCallerIdentity&Version=2011-06-15"
+        let request = HTTPRequest(method: "POST", endpoint: try endpoint(),
+                                  headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                                  body: Array(body.utf8))
+        let signer = SigV4Signer(service: "sts", region: region ?? "us-east-1")
+        let response = try sender.send(request, signer: signer, credentials: credentials, service: "STS", operation: "GetCallerIdentity")
+        let xml = String(decoding: response.body, as: UTF8.self)
+        func field(_ name: String) throws -> String {
+            guard let value = XMLText.firstElement(name, inside: "GetCallerIdentityResult", in: xml), !value.isEmpty else {
+                throw MalformedReply(operation: "GetCallerIdentity", reason: "no \(name)")
+            }
+            return value
+        }
+        return CallerIdentity(account: try field("Account"), arn: try field("Arn"), userID: try field("UserId"))
+    }
+
     private func call(_ operation: String, parameters: [(String, String)], signer: SigV4Signer?,
                       credentials: AWSCredentials?) throws -> AWSCredentials {
         let body = parameters.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")

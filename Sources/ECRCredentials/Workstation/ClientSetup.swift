@@ -1,0 +1,109 @@
+// `docker-credential-ecr configure`: one command from nothing to a working `docker pull`.
+
+/// Sets the helper up in docker's `config.json` or podman's `auth.json` for a list of ECR
+/// registries (named, by account and region, or discovered from the current AWS identity), or as
+/// the `credsStore`; undoes it with `remove`; shows it without writing with `dryRun`.
+public struct ClientSetup: Sendable {
+    /// What the user asked for.
+    public struct Options: Sendable {
+        /// Registry hosts (or URLs, or image references).
+        public var hosts: [String] = []
+        /// Accounts, combined with every region.
+        public var accounts: [String] = []
+        /// Regions, combined with every account (and with the discovered account).
+        public var regions: [String] = []
+        /// Add ECR Public (`public.ecr.aws`).
+        public var publicRegistry = false
+        /// Add the current identity's account in every configured region, and ECR Public.
+        public var discover = false
+        /// Make the helper the `credsStore`.
+        public var credsStore = false
+        /// Change podman's `auth.json` instead of docker's `config.json`.
+        public var podman = false
+        /// Print the change; write nothing.
+        public var dryRun = false
+        /// Remove what `configure` adds.
+        public var remove = false
+
+        /// Creates empty options.
+        public init() {}
+    }
+
+    /// Why nothing was set up.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What went wrong and what to do.
+        public var reason: String
+        /// The error underneath, when there is one.
+        public var underlying: (any Error)?
+        /// The reason.
+        public var description: String { reason }
+    }
+
+    private let environment: Environment
+    private let transport: any HTTPTransport
+    private let diagnostics: Diagnostics
+
+    /// Creates a set-up run; `transport` is used only by `discover`.
+    public init(environment: Environment, transport: any HTTPTransport, diagnostics: Diagnostics = Diagnostics()) {
+        self.environment = environment
+        self.transport = transport
+        self.diagnostics = diagnostics
+    }
+
+    /// Carries `options` out and returns the report for the user (lines ending in newlines).
+    /// - Throws: `Failure`, `RegistryList.Invalid`, `ClientConfigFile.Problem`, `ClientConfigurator.Conflict`.
+    public func run(_ options: Options) throws -> String {
+        var registries = try options.hosts.map(RegistryList.host)
+        registries += try RegistryList.hosts(accounts: options.accounts, regions: options.regions)
+        var report = ""
+        if options.discover {
+            let (identity, discovered) = try discover(regions: options.regions)
+            report += "AWS identity \(identity.arn): account \(identity.account)\n"
+            registries += discovered
+        }
+        if options.publicRegistry || options.discover { registries.append("public.ecr.aws") }
+        var unique: [String] = []
+        for host in registries where !unique.contains(host) { unique.append(host) }
+        guard !unique.isEmpty || options.credsStore || options.remove else {
+            throw Failure(reason: "name the registries to set up (HOST..., --account with --region, --public or --discover), or use --creds-store")
+        }
+        let kind: ClientConfigFile.Kind = options.podman ? .podman : .docker
+        let file = try ClientConfigFile(kind: kind, path: ClientConfigFile.path(of: kind, environment: environment))
+        let plan = ClientConfigurator.Plan(registries: unique, credsStore: options.credsStore, remove: options.remove)
+        let outcome = try ClientConfigurator.apply(plan, to: file.document, kind: kind)
+        for note in outcome.notes { report += "note: \(note)\n" }
+        guard outcome.changed else {
+            return report + "\(file.path): \(options.remove ? "nothing of this helper's to remove" : "already set up"); nothing changed\n"
+        }
+        if options.dryRun {
+            report += "\(file.path) (dry run: nothing written):\n"
+            report += outcome.changes.map { "  would \($0)\n" }.joined()
+            return report + "the file would read:\n" + outcome.document.text
+        }
+        let backup = try file.write(outcome.document)
+        report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
+        if let backup { report += "the previous content is in \(backup)\n" }
+        return report
+    }
+
+    /// The current identity's account, and its registry in every region given or configured.
+    private func discover(regions given: [String]) throws -> (STSClient.CallerIdentity, [String]) {
+        let loader = ConfigurationLoader(environment: environment)
+        let configuration = try? loader.configuration()
+        let regions = given.isEmpty ? RegistryList.configuredRegions(environment: environment, configuration: configuration) : given
+        guard !regions.isEmpty else {
+            throw Failure(reason: "--discover found no region in AWS_REGION, AWS_DEFAULT_REGION or the AWS config files; add --region REGION")
+        }
+        let context = CredentialContext(environment: environment, configuration: loader,
+                                        sender: AWSRequestSender(transport: transport, diagnostics: diagnostics),
+                                        fallbackRegion: regions[0])
+        let identity: STSClient.CallerIdentity
+        do {
+            let provider = try CredentialChain(context: context).provider()
+            identity = try context.sts(profile: nil).callerIdentity(credentials: try provider.credentials())
+        } catch {
+            throw Failure(reason: "--discover could not tell who you are: \(error)", underlying: error)
+        }
+        return (identity, try RegistryList.hosts(accounts: [identity.account], regions: regions))
+    }
+}

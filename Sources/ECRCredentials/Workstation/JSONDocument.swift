@@ -1,0 +1,310 @@
+// JSON that keeps what people wrote: key order, number spelling, and where a mistake is.
+
+/// A JSON value whose objects keep their keys in order, for editing files people own
+/// (`~/.docker/config.json`) without reshuffling them.
+public indirect enum JSONDocument: Sendable, Equatable {
+    /// An object, keys in file order.
+    case object([(key: String, value: JSONDocument)])
+    /// An array.
+    case array([JSONDocument])
+    /// A string.
+    case string(String)
+    /// A number, as written.
+    case number(String)
+    /// `true` or `false`.
+    case bool(Bool)
+    /// `null`.
+    case null
+
+    /// Why a text is not JSON, and where.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        /// The line, from 1.
+        public var line: Int
+        /// The column, from 1, in characters.
+        public var column: Int
+        /// What was expected or found.
+        public var reason: String
+        /// For example "line 3, column 5: expected \",\" or \"}\"".
+        public var description: String { "line \(line), column \(column): \(reason)" }
+    }
+
+    public static func == (lhs: JSONDocument, rhs: JSONDocument) -> Bool {
+        switch (lhs, rhs) {
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.array(a), .array(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.bool(a), .bool(b)): return a == b
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    // MARK: reading
+
+    /// Parses `text` (UTF-8), which must hold exactly one value.
+    /// - Throws: `ParseError` with the line and column of the first mistake.
+    public init(parsing text: [UInt8]) throws {
+        var parser = Parser(bytes: text)
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == text.count else { throw parser.error("unexpected text after the JSON value") }
+        self = value
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+        static let maximumDepth = 256
+
+        func error(_ reason: String) -> ParseError {
+            var line = 1
+            var column = 1
+            for byte in bytes[..<min(index, bytes.count)] {
+                if byte == 0x0a {
+                    line += 1
+                    column = 1
+                } else if byte & 0xc0 != 0x80 {
+                    column += 1
+                }
+            }
+            return ParseError(line: line, column: column, reason: reason)
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func expect(_ word: String) throws {
+            let expected = Array(word.utf8)
+            guard bytes.count - index >= expected.count, Array(bytes[index..<index + expected.count]) == expected else {
+                throw error("expected \(word)")
+            }
+            index += expected.count
+        }
+
+        mutating func value(depth: Int) throws -> JSONDocument {
+            guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
+            guard index < bytes.count else { throw error("unexpected end of the file") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try object(depth: depth)
+            case UInt8(ascii: "["): return try array(depth: depth)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try expect("true"); return .bool(true)
+            case UInt8(ascii: "f"): try expect("false"); return .bool(false)
+            case UInt8(ascii: "n"): try expect("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+            default: throw error("unexpected character")
+            }
+        }
+
+        mutating func object(depth: Int) throws -> JSONDocument {
+            index += 1
+            var members: [(key: String, value: JSONDocument)] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
+                let key = try string()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected \":\" after the key") }
+                index += 1
+                skipWhitespace()
+                let value = try value(depth: depth + 1)
+                if let existing = members.firstIndex(where: { $0.key == key }) {
+                    members[existing].value = value  // the last one wins, as docker (Go) reads it
+                } else {
+                    members.append((key, value))
+                }
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of the file: expected \",\" or \"}\"") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { throw error("expected \",\" or \"}\"") }
+                index += 1
+                return .object(members)
+            }
+        }
+
+        mutating func array(depth: Int) throws -> JSONDocument {
+            index += 1
+            var elements: [JSONDocument] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
+            while true {
+                skipWhitespace()
+                elements.append(try value(depth: depth + 1))
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of the file: expected \",\" or \"]\"") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "]") else { throw error("expected \",\" or \"]\"") }
+                index += 1
+                return .array(elements)
+            }
+        }
+
+        mutating func number() throws -> String {
+            let start = index
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            func digits() -> Int {
+                let from = index
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+                return index - from
+            }
+            guard digits() > 0 else { throw error("expected a digit") }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { throw error("expected a digit after \".\"") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw error("expected a digit in the exponent") }
+            }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+
+        mutating func string() throws -> String {
+            index += 1
+            var scalars = String.UnicodeScalarView()
+            var raw: [UInt8] = []
+            func flush() {
+                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+                raw.removeAll(keepingCapacity: true)
+            }
+            while true {
+                guard index < bytes.count else { throw error("unterminated string") }
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    flush()
+                    return String(scalars)
+                case UInt8(ascii: "\\"):
+                    flush()
+                    index += 1
+                    guard index < bytes.count else { throw error("unterminated string") }
+                    let escaped = bytes[index]
+                    index += 1
+                    switch escaped {
+                    case UInt8(ascii: "\""): scalars.append("\"")
+                    case UInt8(ascii: "\\"): scalars.append("\\")
+                    case UInt8(ascii: "/"): scalars.append("/")
+                    case UInt8(ascii: "b"): scalars.append("\u{08}")
+                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                    case UInt8(ascii: "n"): scalars.append("\n")
+                    case UInt8(ascii: "r"): scalars.append("\r")
+                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "u"):
+                        var value = try hex4()
+                        if (0xD800..<0xDC00).contains(value), bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"),
+                           bytes[index + 1] == UInt8(ascii: "u") {
+                            index += 2
+                            let low = try hex4()
+                            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
+                            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                    default:
+                        index -= 1
+                        throw error("invalid escape")
+                    }
+                default:
+                    guard byte >= 0x20 else { throw error("control character in a string") }
+                    raw.append(byte)
+                    index += 1
+                }
+            }
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard bytes.count - index >= 4, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+                throw error("expected four hex digits after \\u")
+            }
+            index += 4
+            return value
+        }
+    }
+
+    // MARK: editing
+
+    /// The member `key` of an object; nil for other values or a missing key.
+    public subscript(key: String) -> JSONDocument? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
+    /// Sets (replacing in place, or appending) or, with nil, removes the member `key` of an object.
+    public mutating func set(_ key: String, to value: JSONDocument?) {
+        guard case .object(var members) = self else { return }
+        if let position = members.firstIndex(where: { $0.key == key }) {
+            if let value { members[position].value = value } else { members.remove(at: position) }
+        } else if let value {
+            members.append((key, value))
+        }
+        self = .object(members)
+    }
+
+    /// The string, for a string value.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// The members, for an object.
+    public var members: [(key: String, value: JSONDocument)]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    // MARK: writing
+
+    /// The text as docker writes its config file: tab indentation, one member per line, keys
+    /// in their order, a final newline.
+    public var text: String {
+        var output = ""
+        write(to: &output, indent: "")
+        return output + "\n"
+    }
+
+    private func write(to output: inout String, indent: String) {
+        switch self {
+        case .object(let members):
+            guard !members.isEmpty else { output += "{}"; return }
+            output += "{\n"
+            for (offset, member) in members.enumerated() {
+                output += indent + "\t" + JSONText.quote(member.key) + ": "
+                member.value.write(to: &output, indent: indent + "\t")
+                output += offset == members.count - 1 ? "\n" : ",\n"
+            }
+            output += indent + "}"
+        case .array(let elements):
+            guard !elements.isEmpty else { output += "[]"; return }
+            output += "[\n"
+            for (offset, element) in elements.enumerated() {
+                output += indent + "\t"
+                element.write(to: &output, indent: indent + "\t")
+                output += offset == elements.count - 1 ? "\n" : ",\n"
+            }
+            output += indent + "]"
+        case .string(let text): output += JSONText.quote(text)
+        case .number(let text): output += text
+        case .bool(let value): output += value ? "true" : "false"
+        case .null: output += "null"
+        }
+    }
+}

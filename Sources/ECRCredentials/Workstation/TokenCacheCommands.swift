@@ -1,0 +1,91 @@
+// `login` and `logout`: warm the token cache ahead of a pull, or clear it.
+import FoundationEssentials
+
+/// Fetches tokens into the cache ahead of time (`login`) and removes cached tokens (`logout`),
+/// through the same stores and token service as `get`.
+public struct TokenCacheCommands: Sendable {
+    /// What `login` did for one registry.
+    public struct LoginResult: Sendable {
+        /// The registry host.
+        public var registry: String
+        /// The token, when one was had.
+        public var token: IssuedToken?
+        /// Why not, when none was.
+        public var failure: (any Error)?
+    }
+
+    private let configuration: HelperConfiguration
+    private let environment: Environment
+    private let transport: any HTTPTransport
+    private let clock: any WallClock
+    private let diagnostics: Diagnostics
+    private let stores: CredentialStores?
+
+    /// Creates the commands; `stores` defaults to those `get` would use.
+    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
+                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil) {
+        self.configuration = configuration
+        self.environment = environment
+        self.transport = transport
+        self.clock = clock
+        self.diagnostics = diagnostics
+        self.stores = stores
+    }
+
+    /// A token for each of `registries` (hosts, URLs or image references), cached as `get` caches.
+    /// - Throws: `RegistryList.Invalid` for an input that is not an ECR registry (before any fetch).
+    public func login(_ registries: [String]) throws -> [LoginResult] {
+        let hosts = try registries.map(RegistryList.host)
+        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics)
+        let service = TokenService(settings: configuration.tokens, cache: stores.tokens, environment: environment,
+                                   transport: transport, clock: clock, diagnostics: diagnostics)
+        return hosts.map { host in
+            do {
+                // A host RegistryList accepted is an ECR registry.
+                guard let registry = ECRRegistry(host: host) else { throw RegistryList.Invalid(input: host, reason: "is not an ECR registry host") }
+                return LoginResult(registry: host, token: try service.token(for: registry))
+            } catch {
+                return LoginResult(registry: host, failure: error)
+            }
+        }
+    }
+
+    /// The report of `login`: one line per registry.
+    public static func report(_ results: [LoginResult]) -> String {
+        results.map { result in
+            if let token = result.token {
+                let expiry = token.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "an unknown time"
+                let source = switch token.source {
+                case .cache: "cached"
+                case .fetched: "fetched"
+                case .staleFallback: "cached; refreshing it failed"
+                }
+                return "\(result.registry): token valid until \(expiry) (\(source))\n"
+            }
+            return "\(result.registry): no token: \(result.failure.map { "\($0)" } ?? "unknown failure")\n"
+        }.joined()
+    }
+
+    /// Removes the cached tokens of `registries` (every identity), or of every registry when
+    /// `registries` is empty; with `logins`, also what `store` kept for them.
+    /// - Returns: how many entries were removed.
+    /// - Throws: `RegistryList.Invalid` for an input that is not a registry address; what a store threw.
+    @discardableResult
+    public func logout(_ registries: [String], logins: Bool) throws -> Int {
+        let keys = try registries.map { input -> String in
+            guard let address = try? RegistryAddress(parsing: input) else {
+                throw RegistryList.Invalid(input: input, reason: "is not a registry address")
+            }
+            return CredentialHelper.registryKey(address)
+        }
+        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
+        var removed = 0
+        for store in stores.everything {
+            for record in try store.allRecords() where (keys.isEmpty || keys.contains(record.registry)) && (logins || record.kind == .token) {
+                try store.remove(kind: record.kind, registry: record.registry, identity: record.identity)
+                removed += 1
+            }
+        }
+        return removed
+    }
+}

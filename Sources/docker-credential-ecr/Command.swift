@@ -29,7 +29,7 @@ struct Command: ParsableCommand {
         See docker-credential-ecr(1) for every setting.
         """,
         version: ToolVersion.line,
-        subcommands: [ConfigureCommand.self, LoginCommand.self, LogoutCommand.self]
+        subcommands: [ConfigureCommand.self, DoctorCommand.self, LoginCommand.self, LogoutCommand.self]
     )
 
     @Flag(name: .customShort("v"), help: "Show the version.")

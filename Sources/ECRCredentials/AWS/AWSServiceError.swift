@@ -15,6 +15,8 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// What the user can do about it, when known.
     public var advice: String?
+    /// The answer's `Date` header, as sent: the service's clock, which tells how far off ours is.
+    public var responseDate: String?
 
     /// Creates an error.
     public init(service: String, operation: String, status: Int, code: String, message: String, advice: String? = nil) {
@@ -91,8 +93,10 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         var bare = code ?? "HTTP\(response.status)"
         if let hash = bare.lastIndex(of: "#") { bare = String(bare[bare.index(after: hash)...]) }
         if let colon = bare.firstIndex(of: ":") { bare = String(bare[..<colon]) }
-        return AWSServiceError(service: service, operation: operation, status: response.status, code: bare,
-                               message: message ?? "")
+        var error = AWSServiceError(service: service, operation: operation, status: response.status, code: bare,
+                                    message: message ?? "")
+        error.responseDate = response.header("Date")
+        return error
     }
 
     private struct JSONError: Decodable {

@@ -9,7 +9,7 @@ import FoundationEssentials
 /// source that is configured wins. A source configured wrongly is an error, not a reason to
 /// try the next.
 public struct CredentialChain: Sendable {
-    private let context: CredentialContext
+    let context: CredentialContext
 
     /// Creates a chain.
     public init(context: CredentialContext) {

@@ -1,0 +1,37 @@
+// `docker-credential-ecr doctor`: why a pull from ECR is anonymous, in a few readable lines.
+import ArgumentParser
+import ECRCredentials
+
+/// Prints `Doctor`'s report, as text or JSON; exit status 1 when a check found a problem.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check everything between docker and an ECR token, and say what to fix.",
+        discussion: """
+        Checks docker's config file, the AWS credential source (and why earlier sources were passed over), the identity (sts:GetCallerIdentity), the cache backend and keyring, the cached entries, and a live token from ECR. Every problem comes with a hint. Exit status 1 when a check found a problem.
+
+        --json prints {"ok":BOOL,"registry":HOST,"checks":[{"name","status","summary","details","hint"}]}: names registry, docker-config, credentials, identity, cache, token; status ok, warning or problem; hint only where there is one.
+        """)
+
+    @Argument(help: ArgumentHelp("The ECR registry to check (default: the first one docker's config file names).", valueName: "registry"))
+    var registry: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let environment = Environment.current()
+        let configuration: HelperConfiguration
+        do {
+            configuration = try HelperConfiguration(environment: environment)
+        } catch {
+            Diagnostics(level: .warning, program: "docker-credential-ecr doctor").warning("\(error)")
+            throw ExitCode.failure
+        }
+        let doctor = Doctor(configuration: configuration, environment: environment,
+                            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"))
+        let report = doctor.run(registry: registry)
+        StandardStreams.writeOutput(json ? report.json : report.text)
+        if !report.ok { throw ExitCode.failure }
+    }
+}

@@ -29,7 +29,7 @@ struct ProviderCommand: ParsableCommand {
             abstract: "Print the kubelet's CredentialProviderConfig (YAML) for this plugin.",
             discussion: "`ecr-credential-provider config > /etc/kubernetes/image-credential-provider-config.yaml` is the whole configuration.")
 
-        @Option(help: ArgumentHelp("Ask the kubelet for service-account tokens of this audience (Kubernetes 1.33+), so that pods whose service account has the eks.amazonaws.com/ecr-role-arn annotation pull as that role.",
+        @Option(help: ArgumentHelp("Ask the kubelet for service-account tokens of this audience (Kubernetes 1.34+), so that pods whose service account has the eks.amazonaws.com/ecr-role-arn annotation pull as that role.",
                                    valueName: "audience"))
         var serviceAccountAudience: String?
 
@@ -41,14 +41,17 @@ struct ProviderCommand: ParsableCommand {
             guard (try? GoDuration(parsing: defaultCacheDuration)) != nil else {
                 throw ValidationError("--default-cache-duration \(defaultCacheDuration) is not a duration such as 12h, 90m or 1h30m")
             }
-            if let audience = serviceAccountAudience, audience.isEmpty || audience.contains(where: { $0.isNewline }) {
-                throw ValidationError("--service-account-audience needs a non-empty, single-line audience")
+            if let audience = serviceAccountAudience,
+               audience.isEmpty || audience.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.value < 0x20 } }) {
+                throw ValidationError("--service-account-audience needs an audience without spaces or control characters, such as sts.amazonaws.com")
             }
         }
 
         func run() throws {
             let duration = try GoDuration(parsing: defaultCacheDuration)
-            print(CredentialProviderConfig(defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience).yaml,
+            // The kubelet runs <bin-dir>/<name>: the name is this executable's file name.
+            let name = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "ecr-credential-provider"
+            print(CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience).yaml,
                   terminator: "")
         }
     }

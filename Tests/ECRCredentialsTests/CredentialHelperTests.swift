@@ -81,11 +81,11 @@ import Testing
         #expect(try redirected.get(Self.host).secret == "emulated")
     }
 
-    @Test func aTokenIssuedAlreadyStaleIsServedButNotCached() throws {
-        let fixture = try Fixture(replies: [MockTransport.ecrToken("old1", expiresAt: 1_420_070_400),
-                                            MockTransport.ecrToken("old2", expiresAt: 1_420_070_400)])
-        #expect(try fixture.helper.get(Self.host).secret == "old1")
-        #expect(try fixture.helper.get(Self.host).secret == "old2")
+    @Test func aTokenThatExpiredBeforeItArrivedIsRefusedWithTheClockHint() throws {
+        let fixture = try Fixture(replies: [MockTransport.ecrToken("old1", expiresAt: 1_420_070_400)], level: .warning)
+        let outcome = fixture.helper.run(.get, input: Array(Self.host.utf8), diagnostics: fixture.diagnostics)
+        #expect(outcome == HelperOutcome(standardOutput: "credentials not found in native keychain\n", exitCode: 1))
+        #expect(fixture.messages.text.contains("that expired at 2015-01-01T00:00:00Z, before this machine's time 2027-01-15T08:00:00Z: the system clock is probably wrong"))
         #expect(try fixture.helper.list() == [:])
     }
 

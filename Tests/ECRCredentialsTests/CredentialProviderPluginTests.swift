@@ -54,13 +54,39 @@ import Testing
         #expect(text.hasSuffix("}\n") && text.filter { $0 == "\n" }.count == 1)
     }
 
-    @Test(arguments: [
-        (43_200.0, "6h0m0s"), (3_600.0, "30m0s"), (61.0, "30s"), (1.0, "0s"), (0.0, "0s"), (-3_600.0, "0s"),
-    ])
+    @Test(arguments: [(43_200.0, "6h0m0s"), (3_600.0, "30m0s"), (61.0, "30s"), (1.0, "0s")])
     func cacheDurationIsHalfTheRemainingLifeAndZeroWhenNoneIsLeft(left: Double, expected: String) throws {
         let fixture = try Fixture(replies: [MockTransport.ecrToken("p", expiresAt: Self.now + left)])
         let text = try fixture.answer(try Self.golden("v1-request.json"))
         #expect(text.contains("\"cacheDuration\":\"\(expected)\""))
+    }
+
+    @Test(arguments: [0.0, -3_600.0])
+    func aTokenWithNoLifeLeftIsNeverHandedOver(left: Double) throws {
+        let fixture = try Fixture(replies: [MockTransport.ecrToken("p", expiresAt: Self.now + left)])
+        let failure = try #require(throws: CredentialProviderPlugin.Failure.self) { try fixture.answer(try Self.golden("v1-request.json")) }
+        #expect(failure.underlying is TokenService.ExpiredOnArrival)
+    }
+
+    @Test(arguments: [
+        ("arn:aws:iam::123456789012:role/pull", true), ("arn:aws-cn:iam::123456789012:role/team/pull", true),
+        ("arn:aws:iam::123456789012:user/pull", false), ("arn:aws:iam::12345:role/pull", false),
+        ("arn:aws:iam::123456789012:role/", false), ("arn:aws:iam::123456789012:role/r\u{0}x", false),
+        ("arn:moon:iam::123456789012:role/r", false), ("frontend-pull", false),
+    ])
+    func roleARNsAreCheckedPartByPart(text: String, valid: Bool) {
+        #expect(CredentialProviderPlugin.isRoleARN(text) == valid)
+    }
+
+    @Test func claimsCannotBeSplicedIntoAnotherServiceAccount() {
+        let one = ServiceAccountToken(Self.jwt(subject: "y", issuer: "https://a\u{0}system:serviceaccount:x"))
+        let two = ServiceAccountToken(Self.jwt(subject: "system:serviceaccount:x\u{0}y", issuer: "https://a"))
+        #expect(one.subject == nil && two.subject == nil)  // control characters: not trusted as claims
+        #expect(one.owner != two.owner)
+        let three = ServiceAccountToken(Self.jwt(subject: #"b","c"#, issuer: "a"))
+        let four = ServiceAccountToken(Self.jwt(subject: "c", issuer: #"a","b"#))
+        #expect(three.subject == #"b","c"# && four.issuer == #"a","b"#)
+        #expect(three.owner != four.owner)
     }
 
     @Test(arguments: [
@@ -112,7 +138,8 @@ import Testing
             Data(json.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         }
-        return part(#"{"alg":"RS256"}"#) + "." + part("{\"iss\":\"\(issuer)\",\"sub\":\"\(subject)\"}") + ".signature"
+        let claims = (try? JSONSerialization.data(withJSONObject: ["iss": issuer, "sub": subject])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return part(#"{"alg":"RS256"}"#) + "." + part(claims) + ".signature"
     }
 
     static let webIdentityReply = MockTransport.Reply.response(HTTPResponse(status: 200, body: Array("""

@@ -180,6 +180,26 @@ import Testing
         #expect(files.records.isEmpty)
     }
 
+    @Test func whileAnotherProcessHoldsTheLockTooLongAStillValidTokenIsServed() throws {
+        let scratch = try TemporaryDirectory()
+        let clock = ManualClock()
+        let transport = MockTransport([MockTransport.ecrToken("tok1", expiresAt: 1_800_043_200)])
+        let messages = CredentialHelperTests.Messages()
+        let service = TokenService(settings: TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/tokens", lockTimeout: 10),
+                                   cache: TokenCache(store: MemoryCredentialStore()),
+                                   environment: Environment(Self.keys.merging(["HOME": scratch.path, "AWS_EC2_METADATA_DISABLED": "true"]) { $1 }),
+                                   transport: transport, clock: clock, diagnostics: Diagnostics(level: .warning, sink: { messages.append($0) }))
+        _ = try service.token(for: Self.registry)
+        let lockName = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/tokens/locks").first)
+        let holder = try FileLock(path: scratch.path + "/tokens/locks/" + lockName, timeout: 1)
+        clock.advance(30_000)
+        let token = try service.token(for: Self.registry)
+        #expect(token.source == .staleFallback && token.password == "tok1")
+        #expect(transport.requests.count == 1)  // it did not queue a second fetch behind the hanging one
+        #expect(messages.text.contains("another process has been refreshing the token for 10 s; using the cached one"))
+        withExtendedLifetime(holder) {}
+    }
+
     // MARK: classification through the layers
 
     static let throttled = AWSServiceError(service: "STS", operation: "AssumeRole", status: 400, code: "Throttling", message: "")

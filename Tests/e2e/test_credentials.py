@@ -76,7 +76,7 @@ def test_a_role_without_the_permission_names_it(helper, moto):
 def test_credential_source_environment(helper, moto):
     key, secret = moto.users["puller"]
     helper.write_aws_file("config", "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/pull\ncredential_source = Environment\n")
-    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.url,
+    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url,
                                             AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
     assert status == 0, out + err
 
@@ -177,13 +177,14 @@ def test_an_expiring_sso_session_is_refreshed_and_written_back(helper, emulator)
     helper.write_aws_file("config", SSO_CONFIG)
     path = sso_cache(helper, "corp", startUrl="https://corp.awsapps.com/start", region="eu-west-1",
                      accessToken="old-token", expiresAt=in_hours(-1), clientId="client-id", clientSecret="client-secret",
-                     refreshToken="refresh-token", registrationExpiresAt=in_hours(24 * 30))
+                     refreshToken="refresh-token", registrationExpiresAt=in_hours(24 * 30), futureField={"kept": [1, 2]})
     document, out, err, status = helper.get(HOST, umask=0o000, **emulator.credential_env(AWS_PROFILE="dev"))
     assert status == 0, out + err
     [refresh] = emulator.calls("oidc")
     saved = json.loads(path.read_text())
     assert saved["accessToken"] == refresh["access"] and saved["refreshToken"] == "refresh-token-2"
     assert saved["clientId"] == "client-id" and saved["startUrl"] == "https://corp.awsapps.com/start"
+    assert saved["futureField"] == {"kept": [1, 2]}  # what the AWS CLI keeps there and this tool does not know stays
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

@@ -291,6 +291,36 @@ def test_the_printed_config_is_one_the_kubelet_accepts(plugin, arguments):
     assert all(QUALIFIED_NAME.match(key) for key in attributes["optionalServiceAccountAnnotationKeys"])
 
 
+def test_the_printed_name_is_the_executables_file_name(plugin, tmp_path):
+    renamed = tmp_path / "ecr-login-plugin"
+    renamed.symlink_to(plugin)
+    result = subprocess.run([str(renamed), "config"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and '  - name: "ecr-login-plugin"' in result.stdout
+
+
+def test_a_docker_helper_cache_setting_does_not_break_pulls(plugin, helper, emulator):
+    result = run(plugin, request(), node_env(helper, emulator, DOCKER_CREDENTIAL_ECR_CACHE="keyring-please"))
+    assert result.returncode == 0, result.stderr.decode()
+    strict_response(result.stdout.decode(), "v1")
+
+
+def test_control_characters_in_a_request_never_reach_the_log_raw(plugin, helper, emulator):
+    image = "\u001b[2Jx\nFAKE kubelet log line"
+    result = run(plugin, '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}' % image,
+                 node_env(helper, emulator))
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert err.count("\n") == 1 and "\x1b" not in err
+
+
+def test_service_account_role_must_be_a_role_arn(plugin, helper, emulator):
+    body = request(serviceAccountToken=jwt("system:serviceaccount:a:b"),
+                   serviceAccountAnnotations={"eks.amazonaws.com/ecr-role-arn": "arn:aws:iam::123456789012:role/r\u0000https://a"})
+    result = run(plugin, body, helper.environment(AWS_ENDPOINT_URL=emulator.url))
+    assert result.returncode == 1 and "which is not an IAM role ARN" in result.stderr.decode()
+    assert emulator.requests == []
+
+
 def test_config_refuses_a_bad_duration(plugin):
     result = subprocess.run([str(plugin), "config", "--default-cache-duration", "12 hours"], capture_output=True, text=True)
     assert result.returncode != 0 and "is not a duration such as 12h" in result.stderr

@@ -1,4 +1,8 @@
-"""GetAuthorizationToken against moto_server with SigV4 enforcement on: a wrong signature fails."""
+"""GetAuthorizationToken against moto_server with SigV4 enforcement on: a wrong signature fails.
+
+moto dates every token 2015-01-01; the recording proxy gives successful answers the real
+service's 12-hour expiry, and one test talks to moto directly to see such a token refused.
+"""
 import base64
 
 from conftest import HOST, NOT_FOUND
@@ -6,7 +10,7 @@ from conftest import HOST, NOT_FOUND
 
 def moto_env(moto, user="puller", **extra):
     key, secret = moto.users[user]
-    env = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": moto.url}
+    env = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": moto.proxy.url}
     env.update(extra)
     return env
 
@@ -43,9 +47,18 @@ def test_static_keys_of_a_named_profile(helper, moto):
     key, secret = moto.users["puller"]
     helper.write_aws_file("credentials", f"[ci]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
     helper.write_aws_file("config", "[profile ci]\nregion = eu-west-1\n")
-    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.url)
+    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url)
     assert status == 0, out + err
     assert document["Secret"] == "123456789012-auth-token"
+
+
+def test_a_token_that_expired_before_it_arrived_is_refused(helper, moto):
+    """moto's own answer, dated 2015: never handed to docker, and the clock is named as the likely cause."""
+    document, out, err, status = helper.get(HOST, **moto_env(moto, AWS_ENDPOINT_URL=moto.url))
+    assert (status, out) == (1, NOT_FOUND + "\n")
+    assert "that expired at 2015-01-01T00:00:00Z, before this machine's time" in err
+    assert "the system clock is probably wrong" in err
+    assert not list(helper.cache_dir.glob("*.json"))
 
 
 def test_a_broken_config_file_names_file_and_line(helper, moto):

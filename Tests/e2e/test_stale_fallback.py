@@ -58,6 +58,36 @@ def test_ecr_unreachable_serves_the_cached_token(helper):
     assert_served_stale(helper.get(HOST, **env), first, "cannot reach " + private.url)
 
 
+def test_parallel_gets_during_an_outage_call_ecr_once(helper, emulator, timing):
+    """The processes that waited for the lock reuse the holder's failure instead of repeating it."""
+    import subprocess
+    first = helper.get(HOST, **emulator.env())[0]
+    helper.age_cached_tokens()
+    emulator.settings(delay=0.5)
+    emulator.fail_next(*[{"status": 503, "code": "ServiceUnavailable", "message": "busy"}] * 3)
+    started = time.monotonic()
+    runs = []
+    for _ in range(4):
+        run = subprocess.Popen([str(helper.binary), "get"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=helper.environment(**emulator.env()))
+        run.stdin.write(HOST.encode())
+        run.stdin.close()  # all four run at once, as parallel pulls do
+        runs.append(run)
+        time.sleep(0.05)
+    results = [(run.stdout.read(), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.wait(timeout=60)
+    elapsed = time.monotonic() - started
+    for run, (out, err) in zip(runs, results):
+        assert run.returncode == 0, err.decode()
+        assert json.loads(out) == first
+        assert "using the cached one" in err.decode()
+    assert len(emulator.requests) == 1 + 3  # the first fetch, then one process's three tries
+    assert elapsed < timing.limit(wait=3 * 0.5 + 0.6, runs=4)
+    # A pull a moment later does not retry either; one after the failure is 10 s old does.
+    assert helper.get(HOST, **emulator.env())[0] == first and len(emulator.requests) == 4
+
+
 def test_an_expired_token_is_never_served(helper, emulator):
     helper.get(HOST, **emulator.env())
     helper.age_cached_tokens(age_hours=11.99, left_hours=0.01)  # 36 s left: inside the 5-minute margin

@@ -110,7 +110,7 @@ public struct CredentialChain: Sendable {
         if let keys = try staticProvider(profile) { return keys }
         if let commandLine = profile["credential_process"] {
             return ProcessCredentialProvider(commandLine: commandLine, profileName: profile.name, environment: environment,
-                                             diagnostics: context.diagnostics)
+                                             diagnostics: context.diagnostics, timeout: context.processTimeout)
         }
         if profile["web_identity_token_file"] != nil {
             throw CredentialError(.invalidConfiguration, "\(origin) has web_identity_token_file but no role_arn (\(profile.origin(of: "web_identity_token_file")))")

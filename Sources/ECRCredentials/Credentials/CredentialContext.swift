@@ -10,6 +10,8 @@ public struct CredentialContext: Sendable {
     public var sender: AWSRequestSender
     /// The region for STS when neither the environment nor the profile names one: the registry's.
     public var fallbackRegion: String?
+    /// Seconds a `credential_process` may run. Default 30.
+    public var processTimeout: Double = 30
 
     /// Creates a context.
     public init(environment: Environment, configuration: ConfigurationLoader, sender: AWSRequestSender,

@@ -110,9 +110,12 @@ public struct SSOCredentialProvider: CredentialProvider {
             do {
                 if let refreshed = try refresh(&cached, now: now) {
                     do {
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = [.sortedKeys]
-                        try PrivateFile.writeAtomically(Array(try encoder.encode(cached)), to: path)
+                        // Only the refreshed fields change: whatever else the AWS CLI keeps there stays.
+                        var document = try JSONDocument(parsing: bytes)
+                        document.set("accessToken", to: cached.accessToken.map(JSONDocument.string))
+                        document.set("expiresAt", to: cached.expiresAt.map(JSONDocument.string))
+                        document.set("refreshToken", to: cached.refreshToken.map(JSONDocument.string))
+                        try PrivateFile.writeAtomically(Array(document.text.utf8), to: path)
                     } catch {
                         context.diagnostics.warning("\(name): could not save the refreshed SSO token: \(error)")
                     }

@@ -43,8 +43,9 @@ public struct CredentialProviderConfig: Sendable {
         lines.append("    defaultCacheDuration: \(Self.quoted(defaultCacheDuration.description))")
         if let audience = serviceAccountAudience {
             lines += [
-                "    # Kubernetes 1.33+: pods whose service account is annotated with",
+                "    # Kubernetes 1.34+: pods whose service account is annotated with",
                 "    # \(CredentialProviderPlugin.roleAnnotation) pull as that role; others as the node.",
+                "    # (A 1.33 kubelet, where this is alpha, does not know cacheType: delete that line there.)",
                 "    tokenAttributes:",
                 "      serviceAccountTokenAudience: \(Self.quoted(audience))",
                 "      cacheType: ServiceAccount",

@@ -25,8 +25,11 @@ public struct CredentialProviderPlugin: Sendable {
         /// The error underneath, when there is one.
         public var underlying: (any Error)?
 
-        /// For example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app: ECR GetAuthorizationToken failed: ...".
-        public var description: String { "\(CredentialProviderRequest.printable(image)): \(reason)" }
+        /// For example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app: ECR GetAuthorizationToken failed: ...":
+        /// one line, whatever the image or the reason held.
+        public var description: String {
+            "\(CredentialProviderRequest.printable(image)): \(CredentialProviderRequest.printable(reason, limit: 4000))"
+        }
     }
 
     private let service: TokenService
@@ -69,7 +72,7 @@ public struct CredentialProviderPlugin: Sendable {
             diagnostics.debug("service-account token without \(Self.roleAnnotation) or AWS_ECR_ROLE_ARN: using the node's identity")
             return .configured
         }
-        guard roleARN.hasPrefix("arn:"), roleARN.contains(":role/") else {
+        guard Self.isRoleARN(roleARN) else {
             throw Failure(image: request.image, reason: "\(annotated != nil ? Self.roleAnnotation : "AWS_ECR_ROLE_ARN") is "
                           + "\"\(CredentialProviderRequest.printable(roleARN))\", which is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         }
@@ -79,6 +82,17 @@ public struct CredentialProviderPlugin: Sendable {
         let provider = WebIdentityCredentialProvider(roleARN: roleARN, token: .value(token.value, owner: token.owner),
                                                      options: options, sts: context.sts(profile: nil), origin: origin)
         return .provider(provider, profile: nil)
+    }
+
+    /// Whether `text` is an IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+    public static func isRoleARN(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard text.utf8.count <= 2048, parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty,
+              AWSPartition.all.contains(where: { $0.id == parts[1] }),
+              parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }), parts[5].hasPrefix("role/")
+        else { return false }
+        let name = parts[5].dropFirst("role/".count)
+        return !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_/-".contains($0)) }
     }
 
     /// The ECR registry of `image` and the auth key the kubelet matches it with: the host, and
@@ -104,8 +118,19 @@ public struct CredentialProviderPlugin: Sendable {
     /// every failure well inside the kubelet's one-minute timeout.
     /// - Returns: the settings, and the cache: disabled when no private directory is writable.
     public static func nodeSettings(environment: Environment, diagnostics: Diagnostics) throws -> (TokenSettings, TokenCache) {
-        var settings = try TokenSettings(environment: environment)
-        settings.lockTimeout = 15
+        var settings: TokenSettings
+        do {
+            settings = try TokenSettings(environment: environment)
+        } catch let error as TokenSettings.InvalidSetting {
+            // Only `none` means something here; a value meant for the docker helper keeps the file cache.
+            diagnostics.debug("\(error); the plugin keeps its file cache")
+            settings = TokenSettings(cacheBackend: .file, tokenDirectory: "",
+                                     toolConfig: try? ToolConfigFile.load(environment: environment))
+        }
+        // Budget for the kubelet's one minute: a 10 s wait for another process, a 15 s
+        // credential_process, and ECR calls of 5 s each, three tries at most.
+        settings.lockTimeout = 10
+        settings.credentialProcessTimeout = 15
         settings.requestTimeouts = HTTPTimeouts(connect: 2, total: 5)
         let directory: String?
         if environment["HOME"] != nil {

@@ -74,8 +74,8 @@ public struct CredentialProviderRequest: Sendable, Equatable {
                   serviceAccountAnnotations: wire.serviceAccountAnnotations ?? [:])
     }
 
-    /// `text` without control characters, at most 100 characters, for messages.
-    static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(100).map(Character.init))
+    /// `text` without control characters, at most `limit` characters, for messages.
+    static func printable(_ text: String, limit: Int = 100) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && !(0x7f...0x9f).contains($0.value) }.prefix(limit)))
     }
 }

@@ -25,14 +25,18 @@ public struct ServiceAccountToken: Sendable, Equatable {
         guard parts.count == 3, parts[1].utf8.count <= 64 * 1024, let payload = Self.base64URLDecode(parts[1]),
               let claims = try? JSONDecoder().decode(Claims.self, from: payload)
         else { return }
-        issuer = claims.iss
-        subject = claims.sub
+        // Claims with control characters are not a service account's: treat the token as claimless.
+        guard let iss = claims.iss, let sub = claims.sub, !(iss + sub).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else { return }
+        issuer = iss
+        subject = sub
     }
 
     /// Who the token stands for: issuer and subject, or, for a token without readable claims, a
     /// digest of the token itself (so it never shares another token's cache entry).
     public var owner: String {
-        if let issuer, let subject { return "\(issuer)\0\(subject)" }
+        // Quoted, so no pair of claims can spell another pair.
+        if let issuer, let subject { return "jwt:\(JSONText.quote(issuer)),\(JSONText.quote(subject))" }
         return "sha256:" + Hex.encode(SHA256.hash(data: Array(value.utf8)))
     }
 

@@ -26,6 +26,8 @@ public final class FileLock {
     private let descriptor: Int32
     /// The lock file.
     public let path: String
+    /// The seconds spent waiting for another holder; 0 when the lock was free.
+    public let waited: Double
 
     /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
     /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
@@ -51,6 +53,7 @@ public final class FileLock {
             waited += step
             pause = min(pause * 2, 0.02)
         }
+        self.waited = waited
     }
 
     deinit {

@@ -86,24 +86,49 @@ public struct TokenService: Sendable {
         }
 
         // One process fetches; the others wait for its result instead of calling ECR too.
+        let lockPath = self.lockPath(registry: registry.host, identity: fingerprint)
         let lock: FileLock?
         do {
-            lock = try self.lock(registry: registry.host, identity: fingerprint)
+            try PrivateFile.makeDirectory(settings.lockDirectory)
+            lock = try FileLock(path: lockPath, timeout: settings.lockTimeout, clock: clock)
+        } catch let failure as FileLock.Failure {
+            // The holder is still at it (a hanging endpoint): do not queue behind it for nothing.
+            if let cached, cached.isUsable(at: clock.now().timeIntervalSince1970, margin: settings.staleTokenMargin) {
+                diagnostics.warning("\(registry.host): another process has been refreshing the token for \(Int(failure.waited)) s; using the cached one, valid until \(Self.time(cached.expiresAt))")
+                return IssuedToken(cached, source: .staleFallback)
+            }
+            diagnostics.debug("\(registry.host): fetching without the lock: \(failure)")
+            lock = nil
         } catch {
             diagnostics.debug("\(registry.host): fetching without the lock: \(error)")
             lock = nil
         }
         defer { withExtendedLifetime(lock) {} }
-        if lock != nil, let current = read(store, registry: registry.host, identity: fingerprint),
-           current.isFresh(at: clock.now().timeIntervalSince1970) {
-            diagnostics.debug("\(registry.host): another process fetched the token")
-            return IssuedToken(current, source: .cache)
+        if let lock {
+            if let current = read(store, registry: registry.host, identity: fingerprint), current.isFresh(at: clock.now().timeIntervalSince1970) {
+                diagnostics.debug("\(registry.host): another process fetched the token")
+                return IssuedToken(current, source: .cache)
+            }
+            // A process we waited for, or one a few seconds ago, failed for a passing reason:
+            // repeating its calls now would only make every parallel pull wait as long again.
+            let since = lock.waited > 0 ? now - 1 : clock.now().timeIntervalSince1970 - RecentFailure.lifetime
+            if let failure = RecentFailure.read(lockPath + ".failed", since: since) {
+                if let cached, cached.isUsable(at: clock.now().timeIntervalSince1970, margin: settings.staleTokenMargin) {
+                    diagnostics.warning("\(registry.host): refreshing the token failed just now in another process (\(failure)); using the cached one, valid until \(Self.time(cached.expiresAt))")
+                    return IssuedToken(cached, source: .staleFallback)
+                }
+                if lock.waited > 0 { throw failure }
+            }
         }
         do {
             let record = try fetch(registry, identity: fingerprint, provider: provider, client: client)
             save(record, in: store)
+            if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
             return IssuedToken(record, source: .fetched)
         } catch {
+            if lock != nil, Failure.isTransient(error) {
+                RecentFailure(description: "\(error)", at: clock.now().timeIntervalSince1970).write(to: lockPath + ".failed")
+            }
             let stamp = clock.now().timeIntervalSince1970
             guard let cached, cached.isUsable(at: stamp, margin: settings.staleTokenMargin), Failure.isTransient(error) else {
                 throw error
@@ -113,13 +138,41 @@ public struct TokenService: Sendable {
         }
     }
 
+    /// A passing failure another process met a moment ago while fetching the same token, left
+    /// beside the lock so that the processes that waited for it need not repeat it.
+    public struct RecentFailure: Error, Sendable, CustomStringConvertible, TransientFailure {
+        /// What that process reported.
+        public var description: String
+        /// When (seconds since 1970).
+        public var at: Double
+        /// Always true: only passing failures are recorded.
+        public var isTransient: Bool { true }
+        /// Seconds a recorded failure spares later processes (that did not wait for it) a retry.
+        public static let lifetime = 10.0
+
+        /// The failure recorded at `path`, if it happened at or after `since`.
+        static func read(_ path: String, since: Double) -> RecentFailure? {
+            guard let bytes = try? PrivateFile.read(path), bytes.count <= 4096 else { return nil }
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let newline = text.firstIndex(of: "\n"), let at = Double(text[..<newline]), at.isFinite, at >= since else { return nil }
+            return RecentFailure(description: String(text[text.index(after: newline)...].prefix(1000)), at: at)
+        }
+
+        /// Records the failure (private to the user, like the lock).
+        func write(to path: String) {
+            try? PrivateFile.writeAtomically(Array("\(at)\n\(description.prefix(1000))".utf8), to: path)
+        }
+    }
+
     /// What credential providers for `registry` are built with: this service's environment, AWS
     /// config files, network, clock and time limits, with the registry's region as the STS
     /// fallback. Front ends that build their own provider (`Identity.provider`) use it.
     public func credentialContext(for registry: ECRRegistry) -> CredentialContext {
         let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: settings.requestTimeouts, diagnostics: diagnostics)
-        return CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
-                                 fallbackRegion: registry.region)
+        var context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
+                                        fallbackRegion: registry.region)
+        context.processTimeout = settings.credentialProcessTimeout
+        return context
     }
 
     /// Keeps a fetched token, unless it is already past half its life (a skewed clock): then it
@@ -144,11 +197,9 @@ public struct TokenService: Sendable {
         }
     }
 
-    /// The cross-process lock of one registry and identity, waited for at most `lockTimeout`.
-    private func lock(registry: String, identity: String) throws -> FileLock {
-        try PrivateFile.makeDirectory(settings.lockDirectory)
-        return try FileLock(path: "\(settings.lockDirectory)/\(FileCredentialStore.fileStem(registry))@\(identity).lock",
-                            timeout: settings.lockTimeout, clock: clock)
+    /// The cross-process lock file of one registry and identity.
+    private func lockPath(registry: String, identity: String) -> String {
+        "\(settings.lockDirectory)/\(FileCredentialStore.fileStem(registry))@\(identity).lock"
     }
 
     private func read(_ store: any CredentialStore, registry: String, identity: String) -> CredentialRecord? {
@@ -167,10 +218,28 @@ public struct TokenService: Sendable {
         let credentials = try provider.credentials()
         let issued = clock.now().timeIntervalSince1970
         let token = try client.authorizationToken(for: registry, credentials: credentials)
+        if token.expiresAt.timeIntervalSince1970 <= clock.now().timeIntervalSince1970 {
+            throw ExpiredOnArrival(registry: registry.host, expiresAt: token.expiresAt, now: clock.now())
+        }
         diagnostics.debug("\(registry.host): fetched a token valid until \(Timestamp.iso8601(token.expiresAt))")
         return CredentialRecord(kind: .token, registry: registry.host, serverURL: registry.host, identity: identity,
                                 username: token.username, secret: token.password, issuedAt: issued,
                                 expiresAt: token.expiresAt.timeIntervalSince1970)
+    }
+
+    /// ECR answered with a token that has already expired by this machine's clock.
+    public struct ExpiredOnArrival: Error, Sendable, CustomStringConvertible {
+        /// The registry.
+        public var registry: String
+        /// When the token expires.
+        public var expiresAt: Date
+        /// This machine's time.
+        public var now: Date
+        /// For example "ECR issued a token for HOST that expired at ..., before this machine's time ...".
+        public var description: String {
+            "ECR issued a token for \(registry) that expired at \(Timestamp.iso8601(expiresAt)), before this machine's time "
+                + "\(Timestamp.iso8601(now)): the system clock is probably wrong (correct it with chrony or systemd-timesyncd)"
+        }
     }
 
     /// A short fingerprint of an identity and the endpoint its tokens come from: the cache key,

@@ -38,6 +38,8 @@ public struct TokenSettings: Sendable {
     /// A token whose refresh failed for a passing reason is still served while it has this many
     /// seconds left. Default 300.
     public var staleTokenMargin: Double
+    /// Seconds a profile's `credential_process` may run. Default 30.
+    public var credentialProcessTimeout: Double = 30
     /// Time limits of each AWS request (STS, SSO, ECR, metadata endpoints have their own).
     /// Default: 3 s to connect, 10 s in all.
     public var requestTimeouts: HTTPTimeouts

@@ -43,7 +43,7 @@ extension CredentialChain {
             let configuration = try context.configuration.configuration()
             if let profile = configuration.profile(named: name) {
                 if let provider = try profileProvider(profile, in: configuration, chain: []) {
-                    return stop(profileSource, "used: \(provider.name)", chosen: true)
+                    return stop(profileSource, provider.name, chosen: true)
                 }
                 pass(profileSource, "has no credentials (no role_arn, sso_session, sso_start_url, aws_access_key_id or credential_process)")
             } else {
@@ -54,7 +54,7 @@ extension CredentialChain {
         }
         do {
             if let provider = try ContainerCredentialProvider.fromEnvironment(context) {
-                return stop("container credentials", "used: \(provider.name)", chosen: true)
+                return stop("container credentials", provider.name, chosen: true)
             }
             pass("container credentials", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set")
         } catch {

@@ -119,9 +119,9 @@ public struct Doctor: Sendable {
         }
         let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
         checks.append(cacheCheck(stores: stores, registry: registry))
-        if let registry {
+        if let registry, provider != nil {
             checks.append(tokenCheck(registry: registry, steps: steps, provider: provider))
-        } else if registryInput == nil {
+        } else if registryInput == nil, provider != nil {
             checks.append(Check(name: "token", status: .warning, summary: "not tested: no ECR registry named, and none in the docker config",
                                 details: [], hint: "run `docker-credential-ecr doctor ACCOUNT.dkr.ecr.REGION.amazonaws.com`"))
         }
@@ -195,7 +195,7 @@ public struct Doctor: Sendable {
 
     private func credentialsCheck(context: CredentialContext, registry: ECRRegistry?) -> (Check, (any CredentialProvider)?, [CredentialChain.Step]) {
         let steps = CredentialChain(context: context).explain()
-        let details = steps.map { "\($0.chosen ? "->" : "  ") \($0.source): \($0.outcome)" }
+        let details = steps.map { $0.chosen ? "\($0.source) is used: \($0.outcome)" : "\($0.source): \($0.outcome)" }
         do {
             let provider: any CredentialProvider
             if let registry {
@@ -331,7 +331,8 @@ public struct Doctor: Sendable {
         }
         if let credential {
             if let range = credential.message.firstRange(of: "run `aws sso login --profile ") {
-                return String(credential.message[range.lowerBound...].dropFirst(4))
+                let rest = credential.message[range.upperBound...]
+                return "run `aws sso login --profile \(rest.prefix { $0 != "`" })`"
             }
             if credential.code == .notConfigured {
                 return "tried, in order: " + steps.map { "\($0.source) (\($0.outcome))" }.joined(separator: "; ")

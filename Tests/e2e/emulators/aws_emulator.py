@@ -9,6 +9,7 @@ STS or a failing SSO portal does.
 
 The credential endpoints issue keys that the ECR endpoint then accepts, so a whole chain runs:
   POST / Action=AssumeRoleWithWebIdentity   STS, unsigned only (a signed request is refused)
+  POST / Action=GetCallerIdentity           STS, signed (SigV4 verified like ECR)
   GET  /federation/credentials              the SSO portal (x-amz-sso_bearer_token)
   POST /token                               SSO OIDC CreateToken (refresh_token grant)
   GET  /container/credentials               container credentials (Authorization checked)
@@ -22,6 +23,7 @@ Run standalone: python3 aws_emulator.py [--port N] prints "port N" once it liste
 """
 import argparse
 import base64
+import email.utils
 import json
 import os
 import secrets
@@ -76,6 +78,9 @@ class AWSEmulator:
             # answered to every request of that kind; "imds": "silent" makes the metadata service
             # accept connections and never answer.
             self.outages = {}
+            # How far this service's clock is ahead of the machine's (seconds): signatures and
+            # the Date header follow it, as a real service's do when the client's clock is off.
+            self.clock_offset = 0.0
 
     def outage(self, kind):
         """The error answer of an outage of `kind`, logged, or None when there is none."""
@@ -124,6 +129,22 @@ class AWSEmulator:
                f"<AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
                f"<SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration>"
                "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")
+        return 200, xml, "text/xml"
+
+    def caller_identity(self, handler, body: bytes):
+        host = handler.headers.get("Host", "")
+        try:
+            scope = verify(handler.command, f"http://{host}{handler.path}", dict(handler.headers.items()), body, self.credentials,
+                           "sts", None, self.clock_offset)
+        except SignatureError as error:
+            code = {"UnrecognizedClientException": "InvalidClientTokenId", "InvalidSignatureException": "SignatureDoesNotMatch"}.get(
+                error.code, error.code)
+            self.log("sts", action="GetCallerIdentity", error=code)
+            return error.status, sts_error(code, error.message), "text/xml"
+        self.log("sts", action="GetCallerIdentity", key=scope["key"])
+        xml = ("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>"
+               f"<Arn>arn:aws:iam::{self.account}:user/{scope['key']}</Arn><UserId>AIDA{scope['key'][4:]}</UserId>"
+               f"<Account>{self.account}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
         return 200, xml, "text/xml"
 
     def sso_role_credentials(self, handler):
@@ -214,7 +235,7 @@ class AWSEmulator:
         url = f"http://{host}{handler.path}"
         try:
             scope = verify(handler.command, url, dict(handler.headers.items()), body, self.credentials,
-                           "ecr-public" if is_public else "ecr", "us-east-1" if is_public else None)
+                           "ecr-public" if is_public else "ecr", "us-east-1" if is_public else None, self.clock_offset)
         except SignatureError as error:
             self.record(target, None, None, error.code)
             return error.status, {"__type": error.code, "message": error.message}
@@ -262,6 +283,9 @@ class AWSEmulator:
             def log_message(self, *args):
                 pass
 
+            def date_time_string(self, timestamp=None):
+                return email.utils.formatdate((timestamp or time.time()) + emulator.clock_offset, usegmt=True)
+
             def reply(self, status, document, content_type="application/x-amz-json-1.1", error_type=None):
                 data = document.encode() if isinstance(document, str) else json.dumps(document).encode()
                 self.send_response(status)
@@ -307,7 +331,10 @@ class AWSEmulator:
                 if self.path == "/token":
                     self.reply(*emulator.oidc_create_token(body), content_type="application/json")
                 elif self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                    self.reply(*emulator.web_identity(self, body))
+                    if urllib.parse.parse_qs(body.decode()).get("Action") == ["GetCallerIdentity"]:
+                        self.reply(*emulator.caller_identity(self, body))
+                    else:
+                        self.reply(*emulator.web_identity(self, body))
                 else:
                     self.reply(*emulator.token_request(self, body))
 

@@ -29,10 +29,11 @@ class SignatureError(Exception):
 
 
 def verify(method: str, url: str, headers: Mapping[str, str], body: bytes,
-           secrets: Mapping[str, str], service: str, region: Optional[str]) -> dict:
+           secrets: Mapping[str, str], service: str, region: Optional[str], clock_offset: float = 0.0) -> dict:
     """Checks the Authorization header; returns the parsed credential scope.
 
     `secrets` maps access key ids to secret keys. `region` None accepts any region.
+    `clock_offset` is how far the service's clock is ahead of this machine's, in seconds.
     """
     lower = {name.lower(): value for name, value in headers.items()}
     authorization = lower.get("authorization")
@@ -54,7 +55,8 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes,
         moment = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
     except ValueError:
         raise SignatureError(400, "IncompleteSignatureException", "X-Amz-Date is missing or malformed")
-    if abs((datetime.datetime.utcnow() - moment).total_seconds()) > 300:
+    now = datetime.datetime.utcnow() + datetime.timedelta(seconds=clock_offset)
+    if abs((now - moment).total_seconds()) > 300:
         raise SignatureError(403, "InvalidSignatureException",
                              f"Signature expired: {amz_date} is now earlier or later than the allowed 5 minutes.")
     signed = scope["signed"].split(";")

@@ -1,0 +1,37 @@
+"""The man pages keep up with the programs: every subcommand and option `--help` shows is documented."""
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPOSITORY
+
+
+def help_text(binary, *arguments):
+    result = subprocess.run([str(binary), *arguments, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def options(text):
+    return sorted(set(re.findall(r"(?<![\w-])--([a-z][a-z0-9-]+)", text)) - {"help", "version", "generate-completion-script"})
+
+
+def subcommands(text):
+    if "SUBCOMMANDS:" not in text:
+        return []
+    block = text.split("SUBCOMMANDS:")[1].split("\n\n  See")[0]
+    return re.findall(r"^  ([a-z][a-z-]+)", block, re.MULTILINE)
+
+
+@pytest.mark.parametrize("program", ["docker-credential-ecr", "ecr-credential-provider"])
+def test_every_subcommand_and_option_is_in_the_man_page(binary, program):
+    executable = binary.parent / program
+    manual = (REPOSITORY / "man" / f"{program}.1").read_text()
+    top = help_text(executable)
+    commands = [name for name in subcommands(top) if name != "help"]
+    assert commands, top
+    for command in commands:
+        assert re.search(rf"^\.Cm {command}\b", manual, re.MULTILINE), f"{program} {command} is not in man/{program}.1"
+        for option in options(help_text(executable, command)):
+            assert f"Fl -{option}" in manual, f"{program} {command} --{option} is not in man/{program}.1"

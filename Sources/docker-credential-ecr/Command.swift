@@ -45,7 +45,9 @@ struct Command: ParsableCommand {
     /// Runs a subcommand, or `--help`/`--version`; anything else is a usage error: one line on
     /// stdout and exit status 1, as the helper protocol asks.
     static func main(_ arguments: [String]) -> Never {
-        let words = arguments.filter { !$0.hasPrefix("-") }
+        // `--generate-completion-script SHELL` (and the parser's completion callbacks) take a word.
+        let completion = arguments.contains { $0.hasPrefix("--generate-completion-script") || $0 == "---completion" }
+        let words = completion ? [] : arguments.filter { !$0.hasPrefix("-") }
         let subcommand = words.first.flatMap { name in configuration.subcommands.first { $0._commandName == name } }
         if subcommand == nil, words.first != "help" {
             if let first = words.first {

@@ -18,10 +18,13 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // libsecret (and GLib under it), opened with dlopen on the keyring path only.
         .target(name: "CLibsecret", linkerSettings: [.linkedLibrary("dl")]),
+        // C library functions defined locally so that the executables run on glibc 2.34.
+        .target(name: "CGlibcCompat"),
         .target(
             name: "ECRCredentials",
             dependencies: [
                 "CCurl",
+                "CGlibcCompat",
                 "CLibsecret",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -164,8 +164,7 @@ def test_install_run_and_remove_the_debian_package(dist, release, tmp_path):
         if "ecr-credential-provider" in release["names"]:
             provider = run("ecr-credential-provider", "--help", env=user)
             assert provider.returncode == 0, provider.stdout + provider.stderr
-        if run("sh", "-c", "command -v man").returncode == 0:
-            assert run("man", "-w", "docker-credential-ecr").stdout.strip() == "/usr/share/man/man1/docker-credential-ecr.1.gz"
+        assert os.path.isfile("/usr/share/man/man1/docker-credential-ecr.1.gz")
 
         removed = dpkg("--remove", PACKAGE)
         assert removed.returncode == 0, removed.stdout + removed.stderr

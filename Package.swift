@@ -2,6 +2,12 @@
 // docker-credential-ecr: Amazon ECR credentials for docker, nerdctl, podman and the kubelet.
 import PackageDescription
 
+// The git commit `version` names. scripts/build-release sets DOCKER_CREDENTIAL_ECR_COMMIT; a plain
+// `swift build` does not, and `version` then says the commit is unknown. Only letters, digits and
+// '-' are kept, since the value becomes a C string literal.
+let buildCommit = String((Context.environment["DOCKER_CREDENTIAL_ECR_COMMIT"] ?? "")
+    .filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(64))
+
 let package = Package(
     name: "docker-credential-ecr",
     products: [
@@ -19,10 +25,16 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // libsecret (and GLib under it), opened with dlopen on the keyring path only.
         .target(name: "CLibsecret", linkerSettings: [.linkedLibrary("dl")]),
+        // The build facts `version` prints (the git commit).
+        .target(name: "CBuildInfo", cSettings: [.define("CBUILDINFO_COMMIT", to: "\"\(buildCommit)\"")]),
+        // C library functions defined locally so that the executables run on glibc 2.34.
+        .target(name: "CGlibcCompat"),
         .target(
             name: "ECRCredentials",
             dependencies: [
+                "CBuildInfo",
                 "CCurl",
+                "CGlibcCompat",
                 "CLibsecret",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,5 +1,6 @@
 """The docker credential helper protocol, exactly: actions, texts, exit codes, streams."""
 import json
+import re
 
 import pytest
 
@@ -10,8 +11,9 @@ def test_version(helper):
     for arguments in (["version"], ["--version"], ["-v"]):
         result = helper.run(*arguments)
         assert result.returncode == 0, arguments
-        assert result.stdout.decode().startswith("docker-credential-ecr "), arguments
-        assert result.stdout.decode().count("\n") == 1
+        # One line: the version and the commit it was built from (test_release.py checks which).
+        assert re.fullmatch(r"docker-credential-ecr \d+\.\d+\.\d+ \(([0-9a-f]{7,40}(-dirty)?|commit unknown)\)\n",
+                            result.stdout.decode()), (arguments, result.stdout)
 
 
 def test_help_lists_the_actions(helper):

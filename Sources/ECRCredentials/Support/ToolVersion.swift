@@ -1,9 +1,19 @@
 // The program's version, as `version` and `--version` print it.
+import CBuildInfo
 
-/// The program's name and version.
+/// The program's name, version and the git commit it was built from.
 public enum ToolVersion {
-    /// The version.
+    /// The version. The release tarball, the Debian package and the packaged man pages take it
+    /// from the binary, so this is the one place it is written.
     public static let number = "0.1.0"
-    /// `docker-credential-ecr 0.1.0`.
-    public static let line = "docker-credential-ecr \(number)"
+    /// The abbreviated git commit the binary was built from (`1a2b3c4`, or `1a2b3c4-dirty` when
+    /// the work tree had uncommitted changes), as scripts/build-release stamps it; nil when the
+    /// build was not stamped (a plain `swift build`, or a source tree outside git).
+    public static let commit: String? = {
+        let stamped = String(cString: cbuildinfo_commit())
+        return stamped.isEmpty ? nil : stamped
+    }()
+    /// `docker-credential-ecr 0.1.0 (1a2b3c4)`, or `docker-credential-ecr 0.1.0 (commit unknown)`:
+    /// one line, as docker and podman expect from `version`.
+    public static let line = "docker-credential-ecr \(number) (\(commit ?? "commit unknown"))"
 }

@@ -1,0 +1,80 @@
+"""The release binaries as they are shipped: the oldest glibc they run on, and the version they print.
+
+The README ("Installing without a Swift toolchain") promises glibc 2.34 (Amazon Linux 2023, RHEL 9)
+and a `version` that names the release and the git commit the binary was built from.
+"""
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPOSITORY, require
+
+RELEASE = REPOSITORY / ".build/release"
+GLIBC_FLOOR = (2, 34)
+VERSION_LINE = re.compile(r"docker-credential-ecr (\d+\.\d+\.\d+) \(([0-9a-f]{7,40}(?:-dirty)?|commit unknown)\)\n")
+
+
+def shipped_executables() -> list[str]:
+    """The executables the product ships, from the one list in scripts/package."""
+    listed = subprocess.run([REPOSITORY / "scripts/package", "--print-executables"],
+                            capture_output=True, text=True, check=True, timeout=30)
+    return listed.stdout.split()
+
+
+def built_executables() -> list[Path]:
+    """Every shipped executable the release build produced; docker-credential-ecr is always one."""
+    built = [RELEASE / name for name in shipped_executables() if (RELEASE / name).is_file()]
+    if RELEASE / "docker-credential-ecr" not in built:
+        pytest.fail(f"{RELEASE}/docker-credential-ecr is missing: run ./scripts/build-release or ./test")
+    return built
+
+
+def glibc_symbols(executable: Path) -> dict[str, tuple[int, ...]]:
+    """Each undefined dynamic symbol of `executable` with the glibc version it asks for (objdump -T)."""
+    objdump = require("objdump", "apt-get install binutils")
+    table = subprocess.run([objdump, "-T", executable], capture_output=True, text=True, check=True, timeout=60).stdout
+    symbols = {}
+    for line in table.splitlines():
+        found = re.search(r"\*UND\*\s+\S+\s+\(GLIBC_([0-9.]+)\)\s+(\S+)$", line)
+        if found:
+            symbols[found.group(2)] = tuple(int(part) for part in found.group(1).split("."))
+    return symbols
+
+
+def test_release_binaries_need_at_most_glibc_2_34():
+    for executable in built_executables():
+        symbols = glibc_symbols(executable)
+        assert symbols, f"objdump found no glibc symbols in {executable}"
+        newer = {name: ".".join(map(str, version)) for name, version in symbols.items() if version > GLIBC_FLOOR}
+        assert newer == {}, (f"{executable.name} needs a glibc newer than 2.34 for {newer}: "
+                             "define the symbol in Sources/CGlibcCompat or stop using it")
+
+
+def test_hypotf_is_defined_locally_not_taken_from_glibc_2_35():
+    for executable in built_executables():
+        assert "hypotf" not in glibc_symbols(executable), executable.name
+
+
+def test_version_names_the_release_and_the_commit_it_was_built_from():
+    line = subprocess.run([RELEASE / "docker-credential-ecr", "version"], capture_output=True, text=True,
+                          timeout=30).stdout
+    found = VERSION_LINE.fullmatch(line)
+    assert found, f"unexpected version line {line!r}"
+    number, commit = found.groups()
+    source = (REPOSITORY / "Sources/ECRCredentials/Support/ToolVersion.swift").read_text()
+    assert f'public static let number = "{number}"' in source
+
+    git = require("git", "apt-get install git")
+    toplevel = subprocess.run([git, "rev-parse", "--show-toplevel"], cwd=REPOSITORY, capture_output=True, text=True)
+    if toplevel.returncode != 0 or Path(toplevel.stdout.strip()).resolve() != REPOSITORY.resolve():
+        assert commit == "commit unknown", "a build outside git cannot know its commit"
+        return
+    assert commit != "commit unknown", "scripts/build-release stamps the commit inside a git work tree"
+    stamped = subprocess.run([git, "rev-parse", "--verify", "--quiet", commit.removesuffix("-dirty") + "^{commit}"],
+                             cwd=REPOSITORY, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run([git, "rev-parse", "HEAD"], cwd=REPOSITORY, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert stamped == head, f"the binary says it was built from {commit}, HEAD is {head[:12]}: run ./scripts/build-release"
+

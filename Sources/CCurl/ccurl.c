@@ -77,6 +77,18 @@ CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl.easy_setopt(handle, option, value);
 }
 
+CURLcode ccurl_easy_restrict_to_http(CURL *handle) {
+    CURLcode code = curl.easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (code != CURLE_UNKNOWN_OPTION) {
+        return code;
+    }
+    // libcurl before 7.85.0 (Ubuntu 22.04, RHEL 9) knows only the bit mask form.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return curl.easy_setopt(handle, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#pragma GCC diagnostic pop
+}
+
 CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, const void *value) {
     return curl.easy_setopt(handle, option, value);
 }

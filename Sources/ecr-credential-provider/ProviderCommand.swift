@@ -19,7 +19,7 @@ struct ProviderCommand: ParsableCommand {
 
         See ecr-credential-provider(1).
         """,
-        version: "ecr-credential-provider \(ToolVersion.number)",
+        version: ToolVersion.line(program: "ecr-credential-provider"),
         subcommands: [Config.self, Version.self]
     )
 
@@ -61,7 +61,7 @@ struct ProviderCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the version.")
 
         func run() {
-            print("ecr-credential-provider \(ToolVersion.number)")
+            print(ToolVersion.line(program: "ecr-credential-provider"))
         }
     }
 }

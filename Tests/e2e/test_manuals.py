@@ -35,3 +35,12 @@ def test_every_subcommand_and_option_is_in_the_man_page(binary, program):
         assert re.search(rf"^\.Cm {command}\b", manual, re.MULTILINE), f"{program} {command} is not in man/{program}.1"
         for option in options(help_text(executable, command)):
             assert f"Fl -{option}" in manual, f"{program} {command} --{option} is not in man/{program}.1"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completions_know_the_subcommands(binary, shell):
+    script = subprocess.run([str(binary), "--generate-completion-script", shell], capture_output=True, text=True, timeout=30)
+    assert script.returncode == 0, script.stderr
+    for command in ("configure", "doctor", "login", "logout"):
+        assert command in script.stdout
+    assert "--creds-store" in script.stdout or "creds-store" in script.stdout

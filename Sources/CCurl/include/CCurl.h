@@ -27,6 +27,8 @@ const char *ccurl_easy_strerror(CURLcode code);
 CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value);
 /// curl_easy_setopt with a string or other pointer argument.
 CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, const void *value);
+/// Allows only http and https: CURLOPT_PROTOCOLS_STR, or CURLOPT_PROTOCOLS on libcurl before 7.85.0.
+CURLcode ccurl_easy_restrict_to_http(CURL *handle);
 /// curl_easy_setopt with a curl_off_t argument.
 CURLcode ccurl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
 

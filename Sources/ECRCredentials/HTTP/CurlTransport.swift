@@ -95,7 +95,7 @@ extension CurlTransport {
             try set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
             try set(CURLOPT_TIMEOUT_MS, Int(timeouts.total * 1000))
             try set(CURLOPT_FOLLOWLOCATION, 0)
-            try set(CURLOPT_PROTOCOLS_STR, "http,https")
+            try check(ccurl_easy_restrict_to_http(handle), "restrict protocols")
             try set(CURLOPT_USERAGENT, userAgent)
             try check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "errorbuffer")
             if let caBundle { try set(CURLOPT_CAINFO, caBundle) }

@@ -15,5 +15,10 @@ public enum ToolVersion {
     }()
     /// `docker-credential-ecr 0.1.0 (1a2b3c4)`, or `docker-credential-ecr 0.1.0 (commit unknown)`:
     /// one line, as docker and podman expect from `version`.
-    public static let line = "docker-credential-ecr \(number) (\(commit ?? "commit unknown"))"
+    public static let line = line(program: "docker-credential-ecr")
+
+    /// `PROGRAM 0.1.0 (1a2b3c4)`: the same line for each executable of the package.
+    public static func line(program: String) -> String {
+        "\(program) \(number) (\(commit ?? "commit unknown"))"
+    }
 }

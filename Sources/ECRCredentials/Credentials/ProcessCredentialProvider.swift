@@ -64,7 +64,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
         }
         let reply: Reply
         do {
-            reply = try JSONDecoder().decode(Reply.self, from: Data(output))
+            reply = try JSONInput.decode(Reply.self, from: output)
         } catch {
             throw CredentialError(.providerFailed, "\(source) printed something that is not the expected JSON object")
         }

@@ -77,12 +77,13 @@ public struct SSOCredentialProvider: CredentialProvider {
             }
             var roleCredentials: RoleCredentials
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)) else {
+        guard let reply = try? JSONInput.decode(Reply.self, from: response.body),
+              let expiration = EpochSeconds.validated(reply.roleCredentials.expiration / 1000) else {
             throw CredentialError(.providerFailed, "\(name): GetRoleCredentials returned an unusable reply")
         }
         let role = reply.roleCredentials
         return AWSCredentials(accessKeyID: role.accessKeyId, secretAccessKey: role.secretAccessKey, sessionToken: role.sessionToken,
-                              expiration: Date(timeIntervalSince1970: role.expiration / 1000))
+                              expiration: Date(timeIntervalSince1970: expiration))
     }
 
     /// The cached access token, refreshed first when it is about to expire and can be.
@@ -97,7 +98,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         } catch let error as SystemError {
             throw CredentialError(.providerFailed, "\(name): \(error)")
         }
-        guard var cached = try? JSONDecoder().decode(SSOToken.self, from: Data(bytes)), let accessToken = cached.accessToken,
+        guard var cached = try? JSONInput.decode(SSOToken.self, from: bytes), let accessToken = cached.accessToken,
               let expiresText = cached.expiresAt, let expiresAt = Timestamp.parseISO8601(expiresText)
         else {
             throw CredentialError(.providerFailed, "\(name): the SSO token cache \(path) is not readable JSON with accessToken and expiresAt; \(loginHint)")
@@ -141,9 +142,13 @@ public struct SSOCredentialProvider: CredentialProvider {
             let request = HTTPRequest(method: "POST", endpoint: endpoint, path: "/token",
                                       headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body))
             let response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO OIDC", operation: "CreateToken")
-            let reply = try JSONDecoder().decode(Reply.self, from: Data(response.body))
+            let reply = try JSONInput.decode(Reply.self, from: response.body)
+            guard let expiresIn = EpochSeconds.validatedDuration(reply.expiresIn) else {
+                context.diagnostics.debug("\(name): SSO OIDC CreateToken returned an expiresIn that is not a duration")
+                return nil
+            }
             token.accessToken = reply.accessToken
-            token.expiresAt = Timestamp.iso8601(now.addingTimeInterval(reply.expiresIn))
+            token.expiresAt = Timestamp.iso8601(now.addingTimeInterval(expiresIn))
             if let newRefresh = reply.refreshToken { token.refreshToken = newRefresh }
             context.diagnostics.debug("\(name): refreshed the SSO access token")
             return reply.accessToken

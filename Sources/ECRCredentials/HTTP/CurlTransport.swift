@@ -32,6 +32,14 @@ public struct CurlTransport: HTTPTransport {
             let message = loadError.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw HTTPTransportError(.libraryUnavailable, url: shownURL, detail: message)
         }
+        if let caBundle {
+            // libcurl opens the bundle with a blocking open(2): a FIFO there would hang it.
+            do {
+                try PrivateFile.checkRegularFile(caBundle)
+            } catch {
+                throw HTTPTransportError(.tls, url: shownURL, detail: "the CA bundle (AWS_CA_BUNDLE) cannot be used: \(error)")
+            }
+        }
         let easy = try Easy(url: shownURL)
         try easy.configure(request: request, url: url, timeouts: timeouts, caBundle: caBundle, userAgent: userAgent)
         return try easy.perform()

@@ -99,7 +99,7 @@ def test_a_fifo_as_sso_cache_never_hangs(helper, emulator):
     base = startup(helper)
     (document, out, err, status), elapsed = timed(helper.get, HOST, timeout=20, **emulator.credential_env())
     assert (status, out) == (1, NOT_FOUND + "\n")
-    assert "it is a FIFO, not a regular file" in err
+    assert 'SSO profile "default"' in err and "it is a FIFO, not a regular file" in err
     assert elapsed < base + 2
 
 

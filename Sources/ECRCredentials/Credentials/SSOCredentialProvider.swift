@@ -95,7 +95,7 @@ public struct SSOCredentialProvider: CredentialProvider {
                 throw CredentialError(.providerFailed, "\(name): no SSO login found (\(path)); \(loginHint)")
             }
             bytes = read
-        } catch let error as SystemError {
+        } catch let error where error is SystemError || error is PrivateFile.Refusal {
             throw CredentialError(.providerFailed, "\(name): \(error)")
         }
         guard var cached = try? JSONInput.decode(SSOToken.self, from: bytes), let accessToken = cached.accessToken,

@@ -306,3 +306,14 @@ def test_a_pathological_tool_config_pattern_is_instant(helper, emulator):
     (document, out, err, status), elapsed = timed_get(helper, host, **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
     assert f"{host}: credentials from environment" in err, err  # the pattern did not match; the default chain ran
     assert elapsed < base + 1
+
+
+def test_a_line_break_in_a_cached_sso_token_never_becomes_a_header(helper, emulator):
+    from test_credentials import SSO_CONFIG, in_hours, sso_cache
+    helper.write_aws_file("config", SSO_CONFIG)
+    sso_cache(helper, "corp", startUrl="https://corp.awsapps.com/start", region="eu-west-1",
+              accessToken="sso-access-token\r\nX-Injected: yes", expiresAt=in_hours(8))
+    document, out, err, status = helper.get(HOST, **emulator.credential_env(AWS_PROFILE="dev"))
+    assert (status, out) == (1, NOT_FOUND + "\n")
+    assert "a header value contains a line break; not sent" in err
+    assert emulator.calls("sso") == []

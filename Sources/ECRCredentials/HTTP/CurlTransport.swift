@@ -127,6 +127,10 @@ extension CurlTransport {
             if request.method != "GET" && request.header("content-type") == nil { lines.append("Content-Type:") }
             lines += request.headers.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)" }
             for line in lines {
+                // Values come partly from files and servers: a line break would inject a header.
+                guard !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                    throw HTTPTransportError(.other, url: shownURL, detail: "a header value contains a line break; not sent")
+                }
                 guard let appended = ccurl_slist_append(headerList, line) else {
                     throw HTTPTransportError(.other, url: shownURL, detail: "curl_slist_append failed")
                 }

@@ -4,10 +4,12 @@
 #include "CLibsecret.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef int gboolean;
 typedef unsigned int guint;
@@ -78,6 +80,8 @@ static struct {
     void (*list_free_full)(GList *, void (*)(void *));
     void (*object_unref)(void *);
     // GIO
+    void *(*cancellable_new)(void);
+    void (*cancellable_cancel)(void *);
     void *(*bus_get_sync)(int, void *, GError **);
     void *(*dbus_connection_call_sync)(void *, const char *, const char *, const char *, const char *, void *,
                                        const void *, int, int, void *, GError **);
@@ -133,6 +137,8 @@ static void load(void) {
     RESOLVE(g_strdup, "g_strdup");
     RESOLVE(list_free_full, "g_list_free_full");
     RESOLVE(object_unref, "g_object_unref");
+    RESOLVE(cancellable_new, "g_cancellable_new");
+    RESOLVE(cancellable_cancel, "g_cancellable_cancel");
     RESOLVE(bus_get_sync, "g_bus_get_sync");
     RESOLVE(dbus_connection_call_sync, "g_dbus_connection_call_sync");
     RESOLVE(variant_new, "g_variant_new");
@@ -171,6 +177,92 @@ static void take_error(GError *gerror, char **error, const char *fallback) {
     }
 }
 
+// Deadlines. libsecret's synchronous calls wait for D-Bus replies with GDBus's default of 25 s,
+// and a Secret Service that is stopped (SIGSTOP), swapping or deadlocked never replies. Each
+// call below therefore gets a GCancellable and a watchdog thread that cancels it at the
+// deadline; libsecret passes the cancellable to every D-Bus call it makes, and a cancelled call
+// returns at once. Once a deadline has passed, clibsecret_timed_out() reports it for good.
+
+static volatile int deadline_passed;
+
+typedef struct {
+    void *cancellable;
+    pthread_mutex_t mutex;
+    pthread_cond_t finished_changed;
+    int finished;
+    struct timespec deadline;  // CLOCK_MONOTONIC
+    pthread_t thread;
+    int watching;
+} Deadline;
+
+static void *watch_deadline(void *argument) {
+    Deadline *deadline = argument;
+    pthread_mutex_lock(&deadline->mutex);
+    int status = 0;
+    while (!deadline->finished && status != ETIMEDOUT) {
+        status = pthread_cond_timedwait(&deadline->finished_changed, &deadline->mutex, &deadline->deadline);
+    }
+    if (!deadline->finished) {
+        deadline_passed = 1;
+        lib.cancellable_cancel(deadline->cancellable);
+    }
+    pthread_mutex_unlock(&deadline->mutex);
+    return NULL;
+}
+
+/// Starts the watchdog of one call; the cancellable is in deadline->cancellable.
+static void deadline_start(Deadline *deadline, int timeout_ms) {
+    memset(deadline, 0, sizeof *deadline);
+    deadline->cancellable = lib.cancellable_new();
+    pthread_mutex_init(&deadline->mutex, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&deadline->finished_changed, &attributes);
+    pthread_condattr_destroy(&attributes);
+    clock_gettime(CLOCK_MONOTONIC, &deadline->deadline);
+    deadline->deadline.tv_sec += timeout_ms / 1000;
+    deadline->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline->deadline.tv_nsec >= 1000000000L) {
+        deadline->deadline.tv_sec += 1;
+        deadline->deadline.tv_nsec -= 1000000000L;
+    }
+    // Without a thread the call is still made, bounded only by GDBus's own timeout.
+    deadline->watching = pthread_create(&deadline->thread, NULL, watch_deadline, deadline) == 0;
+}
+
+/// Stops the watchdog and releases the cancellable.
+static void deadline_finish(Deadline *deadline) {
+    if (deadline->watching) {
+        pthread_mutex_lock(&deadline->mutex);
+        deadline->finished = 1;
+        pthread_cond_signal(&deadline->finished_changed);
+        pthread_mutex_unlock(&deadline->mutex);
+        pthread_join(deadline->thread, NULL);
+    }
+    pthread_cond_destroy(&deadline->finished_changed);
+    pthread_mutex_destroy(&deadline->mutex);
+    lib.object_unref(deadline->cancellable);
+}
+
+int clibsecret_timed_out(void) { return deadline_passed; }
+
+/// Replaces the "Operation was cancelled" of a call stopped at its deadline by what happened.
+static void take_call_error(GError *gerror, char **error, const char *fallback, int timeout_ms) {
+    if (deadline_passed) {
+        if (gerror != NULL) {
+            lib.error_free(gerror);
+        }
+        if (error != NULL) {
+            char message[128];
+            snprintf(message, sizeof message, "the Secret Service did not answer within %d ms", timeout_ms);
+            *error = strdup(message);
+        }
+        return;
+    }
+    take_error(gerror, error, fallback);
+}
+
 // GIO shares one session bus connection per process but closes it when its last reference
 // goes; this reference keeps it open for libsecret, which would otherwise connect again.
 static void *session_bus;
@@ -178,11 +270,15 @@ static void *session_bus;
 int clibsecret_service_running(int timeout_ms, char **error) {
     GError *gerror = NULL;
     if (session_bus == NULL) {
-        session_bus = lib.bus_get_sync(G_BUS_TYPE_SESSION, NULL, &gerror);
+        // Connecting includes an authentication exchange with the bus daemon: bounded too.
+        Deadline deadline;
+        deadline_start(&deadline, timeout_ms);
+        session_bus = lib.bus_get_sync(G_BUS_TYPE_SESSION, deadline.cancellable, &gerror);
+        deadline_finish(&deadline);
     }
     void *bus = session_bus;
     if (bus == NULL) {
-        take_error(gerror, error, "no session bus");
+        take_call_error(gerror, error, "no session bus", timeout_ms);
         return -1;
     }
     void *reply = lib.dbus_connection_call_sync(
@@ -199,20 +295,30 @@ int clibsecret_service_running(int timeout_ms, char **error) {
     return owned ? 1 : 0;
 }
 
-void *clibsecret_service_connect(char **error) {
+void *clibsecret_service_connect(int timeout_ms, char **error) {
     GError *gerror = NULL;
-    void *service = lib.service_get_sync(SECRET_SERVICE_NONE, NULL, &gerror);
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    void *service = lib.service_get_sync(SECRET_SERVICE_NONE, deadline.cancellable, &gerror);
+    deadline_finish(&deadline);
     if (service == NULL) {
-        take_error(gerror, error, "cannot connect to the Secret Service");
+        take_call_error(gerror, error, "cannot connect to the Secret Service", timeout_ms);
     }
     return service;
 }
 
-int clibsecret_default_collection_state(void *service, char **error) {
+int clibsecret_default_collection_state(void *service, int timeout_ms, char **error) {
     GError *gerror = NULL;
-    void *collection = lib.collection_for_alias_sync(service, "default", SECRET_COLLECTION_NONE, NULL, &gerror);
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    void *collection =
+        lib.collection_for_alias_sync(service, "default", SECRET_COLLECTION_NONE, deadline.cancellable, &gerror);
+    deadline_finish(&deadline);
     if (gerror != NULL) {
-        take_error(gerror, error, "cannot look up the default collection");
+        if (collection != NULL) {
+            lib.object_unref(collection);
+        }
+        take_call_error(gerror, error, "cannot look up the default collection", timeout_ms);
         return -1;
     }
     if (collection == NULL) {
@@ -233,12 +339,17 @@ void clibsecret_attributes_set(void *attributes, const char *name, const char *v
 
 void clibsecret_attributes_free(void *attributes) { lib.hash_table_unref(attributes); }
 
-void *clibsecret_search(void *service, void *attributes, int load_secrets, int *status, char **error) {
+void *clibsecret_search(void *service, void *attributes, int load_secrets, int timeout_ms, int *status,
+                        char **error) {
     GError *gerror = NULL;
     int flags = SECRET_SEARCH_ALL | (load_secrets ? SECRET_SEARCH_LOAD_SECRETS : 0);
-    GList *items = lib.service_search_sync(service, &schema, attributes, flags, NULL, &gerror);
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    GList *items = lib.service_search_sync(service, &schema, attributes, flags, deadline.cancellable, &gerror);
+    deadline_finish(&deadline);
     if (gerror != NULL) {
-        take_error(gerror, error, "search failed");
+        clibsecret_list_free(items);
+        take_call_error(gerror, error, "search failed", timeout_ms);
         *status = -1;
         return NULL;
     }
@@ -293,22 +404,31 @@ char *clibsecret_item_copy_attribute(void *item, const char *name) {
     return copy;
 }
 
-int clibsecret_item_delete(void *item, char **error) {
+int clibsecret_item_delete(void *item, int timeout_ms, char **error) {
     GError *gerror = NULL;
-    if (!lib.item_delete_sync(item, NULL, &gerror)) {
-        take_error(gerror, error, "delete failed");
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    gboolean deleted = lib.item_delete_sync(item, deadline.cancellable, &gerror);
+    deadline_finish(&deadline);
+    if (!deleted) {
+        take_call_error(gerror, error, "delete failed", timeout_ms);
         return -1;
     }
     return 0;
 }
 
-int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, char **error) {
+int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, int timeout_ms,
+                     char **error) {
     GError *gerror = NULL;
     void *value = lib.value_new(secret, -1, "text/plain");
-    gboolean stored = lib.service_store_sync(service, &schema, attributes, "default", label, value, NULL, &gerror);
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    gboolean stored =
+        lib.service_store_sync(service, &schema, attributes, "default", label, value, deadline.cancellable, &gerror);
+    deadline_finish(&deadline);
     lib.value_unref(value);
     if (!stored) {
-        take_error(gerror, error, "store failed");
+        take_call_error(gerror, error, "store failed", timeout_ms);
         return -1;
     }
     return 0;

@@ -61,7 +61,7 @@ import Testing
         let store = FileCredentialStore(directory: scratch.path)
         try store.save(Self.record("[::1]:5000"))
         #expect(try store.record(kind: .token, registry: "[::1]:5000", identity: "abc") != nil)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["-__1-_5000@token-abc.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["%5B%3A%3A1%5D%3A5000@token-abc.json"])
     }
 
     @Test func freshnessIsHalfTheLifetime() {

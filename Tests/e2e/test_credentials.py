@@ -132,7 +132,7 @@ def test_web_identity_errors_are_precise(helper, emulator):
     assert status == 1 and f"the web identity token file {helper.home / 'empty'} is empty" in err
     (helper.home / "a-directory").mkdir()  # unreadable as a file, even for root
     _, out, err, status = helper.get(HOST, **dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "a-directory")))
-    assert status == 1 and f"cannot read {helper.home / 'a-directory'}: Is a directory" in err
+    assert status == 1 and f"refusing {helper.home / 'a-directory'}: it is a directory, not a regular file" in err
     (helper.home / "bad").write_text("wrong")
     _, out, err, status = helper.get(HOST, **dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=str(helper.home / "bad")))
     assert status == 1 and "InvalidIdentityToken" in err

@@ -5,6 +5,9 @@
 // the few operations the keyring store performs. Every function that can fail returns its
 // error as a malloc'd string in *error (free it with free()); GLib objects are passed as
 // opaque pointers and released with clibsecret_object_unref or the matching free function.
+//
+// Every function that talks to D-Bus takes timeout_ms: the call is cancelled at that deadline
+// (a Secret Service that is stopped or hung never answers, and GDBus would wait 25 s).
 #ifndef CLIBSECRET_H
 #define CLIBSECRET_H
 
@@ -17,11 +20,15 @@ int clibsecret_load(char *error, size_t error_size);
 /// letting D-Bus activation start one. Returns 1 (yes), 0 (no) or -1 (no bus; *error is set).
 int clibsecret_service_running(int timeout_ms, char **error);
 
+/// Whether a call has been cancelled at its deadline in this process (then every later call may
+/// hang as well: the caller should stop using the keyring). 1 or 0.
+int clibsecret_timed_out(void);
+
 /// Connects to the Secret Service (secret_service_get_sync); NULL with *error on failure.
-void *clibsecret_service_connect(char **error);
+void *clibsecret_service_connect(int timeout_ms, char **error);
 
 /// The state of the default collection: 0 unlocked, 1 locked, 2 absent, -1 error (*error set).
-int clibsecret_default_collection_state(void *service, char **error);
+int clibsecret_default_collection_state(void *service, int timeout_ms, char **error);
 
 /// A new attribute table (string keys and values, copied).
 void *clibsecret_attributes_new(void);
@@ -33,7 +40,8 @@ void clibsecret_attributes_free(void *attributes);
 /// Items of this tool's schema matching the attributes, never unlocking anything (so never
 /// prompting); with load_secrets, the secrets of unlocked items are loaded. Returns a list
 /// (free with clibsecret_list_free; NULL is the empty list); -1 in *status on error.
-void *clibsecret_search(void *service, void *attributes, int load_secrets, int *status, char **error);
+void *clibsecret_search(void *service, void *attributes, int load_secrets, int timeout_ms, int *status,
+                        char **error);
 /// The number of items in a list.
 size_t clibsecret_list_count(void *list);
 /// The item at an index (owned by the list).
@@ -48,10 +56,11 @@ char *clibsecret_item_copy_secret(void *item);
 /// A copy of one attribute of an item, or NULL (free with free()).
 char *clibsecret_item_copy_attribute(void *item, const char *name);
 /// Deletes an item. Returns 0, or -1 with *error.
-int clibsecret_item_delete(void *item, char **error);
+int clibsecret_item_delete(void *item, int timeout_ms, char **error);
 
 /// Stores a secret with this tool's schema in the default collection. Returns 0, or -1 with *error.
-int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, char **error);
+int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, int timeout_ms,
+                     char **error);
 
 /// g_object_unref.
 void clibsecret_object_unref(void *object);

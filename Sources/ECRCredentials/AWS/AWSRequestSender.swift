@@ -47,6 +47,7 @@ public struct AWSRequestSender: Sendable {
                 diagnostics.debug("\(service) \(operation): HTTP \(response.status) from \(request.scheme)://\(request.authority) in \(elapsed) ms (attempt \(attempt))")
                 if (200..<300).contains(response.status) { return response }
                 let error = AWSServiceError.parse(response, service: service, operation: operation)
+                    .redacting([credentials?.secretAccessKey, credentials?.sessionToken].compactMap { $0 })
                 guard error.isRetryable else { throw error }
                 failure = error
             } catch let error as HTTPTransportError {

@@ -28,6 +28,17 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         self.advice = advice ?? Self.generalAdvice(code: code, message: message)
     }
 
+    /// The error with every occurrence of `secrets` (a secret key, a session token) in its
+    /// message replaced by `<redacted>`, so no server can make one appear in a message.
+    public func redacting(_ secrets: [String]) -> AWSServiceError {
+        var copy = self
+        for secret in secrets where secret.utf8.count >= 8 {
+            copy.message = copy.message.replacing(secret, with: "<redacted>")
+            copy.code = copy.code.replacing(secret, with: "<redacted>")
+        }
+        return copy
+    }
+
     /// Codes that mean "try again later".
     public static let retryableCodes: Set<String> = [
         "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
@@ -79,7 +90,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     public static func parse(_ response: HTTPResponse, service: String, operation: String) -> AWSServiceError {
         var code: String?
         var message: String?
-        if let json = try? JSONDecoder().decode(JSONError.self, from: Data(response.body)) {
+        if let json = try? JSONInput.decode(JSONError.self, from: response.body) {
             code = json.type ?? json.code
             message = json.message ?? json.lowercaseMessage
         } else {
@@ -90,13 +101,29 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         if code == nil, let header = response.header("x-amzn-ErrorType") {
             code = String(header.prefix { $0 != ":" })
         }
-        var bare = code ?? "HTTP\(response.status)"
+        var bare = code ?? "HTTP \(response.status)"
         if let hash = bare.lastIndex(of: "#") { bare = String(bare[bare.index(after: hash)...]) }
         if let colon = bare.firstIndex(of: ":") { bare = String(bare[..<colon]) }
-        var error = AWSServiceError(service: service, operation: operation, status: response.status, code: bare,
-                                    message: message ?? "")
-        error.responseDate = response.header("Date")
+        var error = AWSServiceError(service: service, operation: operation, status: response.status,
+                                    code: String(Diagnostics.printable(bare).prefix(100)), message: safeMessage(message ?? ""))
+        error.responseDate = response.header("Date").map { String(Diagnostics.printable($0).prefix(64)) }
         return error
+    }
+
+    /// The longest message kept from a server.
+    static let maximumMessageLength = 512
+
+    /// A server's message made safe to show: only its first line, cut before any echo of the
+    /// request (a SignatureDoesNotMatch answer can carry the canonical request, with the signed
+    /// headers and the session token), without control characters, at most 512 characters.
+    static func safeMessage(_ message: String) -> String {
+        var text = Substring(message)
+        for marker in ["\n", "\r", "The Canonical String for this request", "The String-to-Sign should have been"] {
+            if let range = text.firstRange(of: marker) { text = text[..<range.lowerBound] }
+        }
+        var safe = Diagnostics.printable(String(text)).trimmingASCIIWhitespace()
+        if safe.count > maximumMessageLength { safe = String(safe.prefix(maximumMessageLength)) + "..." }
+        return safe
     }
 
     private struct JSONError: Decodable {

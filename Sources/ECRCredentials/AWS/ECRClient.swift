@@ -96,9 +96,9 @@ public struct ECRClient: Sendable {
         let data: AuthorizationData
         do {
             if isPublic {
-                data = try JSONDecoder().decode(PublicReply.self, from: Data(body)).authorizationData
+                data = try JSONInput.decode(PublicReply.self, from: body).authorizationData
             } else {
-                guard let first = try JSONDecoder().decode(PrivateReply.self, from: Data(body)).authorizationData.first else {
+                guard let first = try JSONInput.decode(PrivateReply.self, from: body).authorizationData.first else {
                     throw MalformedReply(service: service, reason: "no authorizationData")
                 }
                 data = first
@@ -117,8 +117,10 @@ public struct ECRClient: Sendable {
         guard !username.isEmpty, !password.isEmpty else {
             throw MalformedReply(service: service, reason: "empty user name or password in authorizationToken")
         }
-        return AuthorizationToken(username: username, password: password,
-                                  expiresAt: Date(timeIntervalSince1970: data.expiresAt))
+        guard let expiresAt = EpochSeconds.validated(data.expiresAt) else {
+            throw MalformedReply(service: service, reason: "expiresAt is not a time between 1970 and 9999")
+        }
+        return AuthorizationToken(username: username, password: password, expiresAt: Date(timeIntervalSince1970: expiresAt))
     }
 
     private struct AuthorizationData: Decodable {

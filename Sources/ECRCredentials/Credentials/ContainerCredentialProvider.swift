@@ -14,12 +14,25 @@ public struct ContainerCredentialProvider: CredentialProvider {
     public let tokenFile: String?
     /// An authorization token given directly.
     public let token: String?
-    /// "container credentials (http://...)".
-    public var name: String { "container credentials (\(endpoint)\(path))" }
+    /// "container credentials (http://...)", without the query string (it may carry a secret).
+    public var name: String { "container credentials (\(endpoint)\(Self.withoutQuery(path)))" }
     private let sender: AWSRequestSender
 
-    /// Hosts plain HTTP may go to: loopback, the ECS agent, the EKS Pod Identity agent.
-    static let allowedHTTPHosts: Set<String> = ["localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+    /// Addresses plain HTTP may go to besides loopback: the ECS agent, the EKS Pod Identity agent.
+    static let allowedHTTPAddresses: Set<IPAddress> = Set(["169.254.170.2", "169.254.170.23", "fd00:ec2::23"].compactMap(IPAddress.init))
+
+    /// Whether plain HTTP may go to `host`: the name `localhost`, or an address literal that is
+    /// loopback (127.0.0.0/8, ::1) or an agent's. A name that merely starts like one is refused.
+    static func allowsPlainHTTP(to host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return address.isLoopback || allowedHTTPAddresses.contains(address)
+    }
+
+    /// A URL or path without its query string and fragment.
+    static func withoutQuery(_ text: String) -> Substring {
+        text[..<(text.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? text.endIndex)]
+    }
 
     /// Builds the provider the environment configures; nil when none is.
     /// - Throws: `CredentialError` for a URL that is not allowed.
@@ -39,9 +52,9 @@ public struct ContainerCredentialProvider: CredentialProvider {
         } catch {
             throw CredentialError(.invalidConfiguration, "container credentials: \(error)")
         }
-        if parsed.scheme == "http" && !allowedHTTPHosts.contains(parsed.host) && !parsed.host.hasPrefix("127.") {
+        if parsed.scheme == "http" && !allowsPlainHTTP(to: parsed.host) {
             throw CredentialError(.invalidConfiguration,
-                                  "AWS_CONTAINER_CREDENTIALS_FULL_URI \(url) must use https, or http to a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23")
+                                  "AWS_CONTAINER_CREDENTIALS_FULL_URI \(withoutQuery(url)) must use https, or http to a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23")
         }
         var sender = context.sender
         sender.timeouts = HTTPTimeouts(connect: 2, total: 5)

@@ -21,7 +21,7 @@ struct CredentialsDocument: Decodable {
     static func credentials(from bytes: [UInt8], source: String, verb: String, requiresVersion: Bool) throws -> AWSCredentials {
         let document: CredentialsDocument
         do {
-            document = try JSONDecoder().decode(CredentialsDocument.self, from: Data(bytes))
+            document = try JSONInput.decode(CredentialsDocument.self, from: bytes)
         } catch {
             throw CredentialError(.providerFailed, "\(source) \(verb) something that is not the expected JSON object")
         }

@@ -59,6 +59,9 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         guard let role = roles.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first.map(String.init), !role.isEmpty else {
             throw CredentialError(.providerFailed, "\(name): this EC2 instance has no IAM role (instance profile)")
         }
+        guard Self.isHeaderSafe(role), !role.contains("/"), role != ".", role != ".." else {
+            throw CredentialError(.providerFailed, "\(name): the role name it gave is not a valid IAM role name")
+        }
         let body = try get("/latest/meta-data/iam/security-credentials/\(role)", token: token, what: "the credentials of role \(role)")
         return try ContainerCredentialProvider.decode(Array(body.utf8), source: "\(name), role \(role)")
     }
@@ -71,7 +74,11 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             let response = try transport.send(request, timeouts: timeouts)
             switch response.status {
             case 200:
-                return String(decoding: response.body, as: UTF8.self).trimmingASCIIWhitespace()
+                let token = String(decoding: response.body, as: UTF8.self).trimmingASCIIWhitespace()
+                guard Self.isHeaderSafe(token) else {
+                    throw CredentialError(.providerFailed, "\(name): the session token is not a valid header value")
+                }
+                return token
             case 403, 404, 405:
                 if allowsV1 { return nil }  // IMDSv2 unavailable here; IMDSv1 may answer
                 throw CredentialError(.providerFailed, "\(name): the session token request was answered with HTTP \(response.status) and IMDSv1 is disabled (AWS_EC2_METADATA_V1_DISABLED)")
@@ -84,6 +91,13 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         } catch let error as HTTPTransportError {
             throw CredentialError(.providerFailed, "no credentials from \(name): \(error.detail)", underlying: error)
         }
+    }
+
+    /// Whether text from the metadata service may go into a header or a path segment: 1 to 4096
+    /// visible ASCII characters (no CR, LF, NUL, space or other control; a hostile service
+    /// cannot inject headers).
+    static func isHeaderSafe(_ text: String) -> Bool {
+        (1...4096).contains(text.utf8.count) && text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
     private func get(_ path: String, token: String?, what: String) throws -> String {

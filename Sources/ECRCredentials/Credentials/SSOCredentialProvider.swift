@@ -78,12 +78,13 @@ public struct SSOCredentialProvider: CredentialProvider {
             }
             var roleCredentials: RoleCredentials
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)) else {
+        guard let reply = try? JSONInput.decode(Reply.self, from: response.body),
+              let expiration = EpochSeconds.validated(reply.roleCredentials.expiration / 1000) else {
             throw CredentialError(.providerFailed, "\(name): GetRoleCredentials returned an unusable reply")
         }
         let role = reply.roleCredentials
         return AWSCredentials(accessKeyID: role.accessKeyId, secretAccessKey: role.secretAccessKey, sessionToken: role.sessionToken,
-                              expiration: Date(timeIntervalSince1970: role.expiration / 1000))
+                              expiration: Date(timeIntervalSince1970: expiration))
     }
 
     /// The cached access token, refreshed first when it is about to expire and can be.
@@ -95,10 +96,10 @@ public struct SSOCredentialProvider: CredentialProvider {
                 throw CredentialError(.providerFailed, "\(name): no SSO login found (\(path)); \(loginHint)")
             }
             bytes = read
-        } catch let error as SystemError {
+        } catch let error where error is SystemError || error is PrivateFile.Refusal {
             throw CredentialError(.providerFailed, "\(name): \(error)", underlying: error)
         }
-        guard var cached = try? JSONDecoder().decode(SSOToken.self, from: Data(bytes)), let accessToken = cached.accessToken,
+        guard var cached = try? JSONInput.decode(SSOToken.self, from: bytes), let accessToken = cached.accessToken,
               let expiresText = cached.expiresAt, let expiresAt = Timestamp.parseISO8601(expiresText)
         else {
             throw CredentialError(.providerFailed, "\(name): the SSO token cache \(path) is not readable JSON with accessToken and expiresAt; \(loginHint)")
@@ -162,7 +163,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         let request = HTTPRequest(method: "POST", endpoint: endpoint, path: "/token",
                                   headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body))
         let response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO OIDC", operation: "CreateToken")
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)), !reply.accessToken.isEmpty,
+        guard let reply = try? JSONInput.decode(Reply.self, from: response.body), !reply.accessToken.isEmpty,
               reply.expiresIn.isFinite, (1...Self.longestTokenLife).contains(reply.expiresIn)
         else {
             throw MalformedReply(reason: "CreateToken answered without a usable accessToken and expiresIn")

@@ -32,6 +32,14 @@ public struct CurlTransport: HTTPTransport {
             let message = loadError.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw HTTPTransportError(.libraryUnavailable, url: shownURL, detail: message)
         }
+        if let caBundle {
+            // libcurl opens the bundle with a blocking open(2): a FIFO there would hang it.
+            do {
+                try PrivateFile.checkRegularFile(caBundle)
+            } catch {
+                throw HTTPTransportError(.tls, url: shownURL, detail: "the CA bundle (AWS_CA_BUNDLE) cannot be used: \(error)")
+            }
+        }
         let easy = try Easy(url: shownURL)
         try easy.configure(request: request, url: url, timeouts: timeouts, caBundle: caBundle, userAgent: userAgent)
         return try easy.perform()
@@ -119,6 +127,10 @@ extension CurlTransport {
             if request.method != "GET" && request.header("content-type") == nil { lines.append("Content-Type:") }
             lines += request.headers.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)" }
             for line in lines {
+                // Values come partly from files and servers: a line break would inject a header.
+                guard !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                    throw HTTPTransportError(.other, url: shownURL, detail: "a header value contains a line break; not sent")
+                }
                 guard let appended = ccurl_slist_append(headerList, line) else {
                     throw HTTPTransportError(.other, url: shownURL, detail: "curl_slist_append failed")
                 }

@@ -3,14 +3,15 @@ import FoundationEssentials
 
 /// ECR registry passwords are base64 of a JSON document that includes an `expiration` time.
 public enum ECRPassword {
-    /// The expiry (seconds since 1970) inside an ECR password, or nil for any other password.
+    /// The expiry (seconds since 1970) inside an ECR password, or nil for any other password
+    /// and for an expiry that is not a plausible time (see `EpochSeconds`).
     public static func expiration(of password: String) -> Double? {
         struct Envelope: Decodable { var expiration: Double }
         var padded = password
         while padded.utf8.count % 4 != 0 { padded += "=" }
         guard let data = Data(base64Encoded: padded),
-              let envelope = try? JSONDecoder().decode(Envelope.self, from: data)
+              let envelope = try? JSONInput.decode(Envelope.self, from: Array(data))
         else { return nil }
-        return envelope.expiration
+        return EpochSeconds.validated(envelope.expiration)
     }
 }

@@ -148,16 +148,32 @@ public struct ToolConfigFile: Sendable {
     }
 
     /// Whether `pattern` (with `*` for any run of characters) matches all of `text`.
+    ///
+    /// Greedy matching that only ever backtracks to the most recent `*`: at most
+    /// `pattern.count × text.count` steps, never exponential whatever the stars.
     static func glob(_ pattern: Substring, matches text: Substring) -> Bool {
-        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
-        let prefix = pattern[..<star]
-        guard text.hasPrefix(prefix) else { return false }
-        let restPattern = pattern[pattern.index(after: star)...]
-        var rest = text.dropFirst(prefix.count)
-        while true {
-            if glob(restPattern, matches: rest) { return true }
-            if rest.isEmpty { return false }
-            rest = rest.dropFirst()
+        let pattern = Array(pattern.utf8), text = Array(text.utf8)
+        let star = UInt8(ascii: "*")
+        var p = 0, t = 0
+        var lastStar: Int?, resume = 0
+        while t < text.count {
+            if p < pattern.count && pattern[p] == star {
+                lastStar = p
+                resume = t
+                p += 1
+            } else if p < pattern.count && pattern[p] == text[t] {
+                p += 1
+                t += 1
+            } else if let starAt = lastStar {
+                // Let the last `*` swallow one more character and retry from there.
+                p = starAt + 1
+                resume += 1
+                t = resume
+            } else {
+                return false
+            }
         }
+        while p < pattern.count && pattern[p] == star { p += 1 }
+        return p == pattern.count
     }
 }

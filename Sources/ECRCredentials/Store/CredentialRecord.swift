@@ -47,6 +47,12 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
+    /// Whether its times are plausible (see `EpochSeconds`); a record read from outside that
+    /// is not is treated as corrupt.
+    public var hasPlausibleTimes: Bool {
+        EpochSeconds.validated(issuedAt) != nil && (expiresAt.map { EpochSeconds.validated($0) != nil } ?? true)
+    }
+
     /// Whether it still works at `now` with `margin` seconds to spare.
     public func isUsable(at now: Double, margin: Double = 60) -> Bool {
         guard let expiresAt else { return true }

@@ -14,6 +14,10 @@ import Musl
 /// `server_url`, `username`, `issued_at`, `expires_at` (seconds since 1970, or `never`) and
 /// `version` describe it, so `secret-tool search registry HOST` finds them.
 ///
+/// Every D-Bus call has a deadline (`timeoutMilliseconds`, 1 s by default, instead of GDBus's
+/// 25 s): a Secret Service that does not answer in time is `Unavailable`, and from then on the
+/// store fails at once rather than waiting again.
+///
 /// It never prompts and never starts anything: `open` refuses a locked default collection, a
 /// session bus without a Secret Service on it (rather than letting D-Bus activation start a
 /// keyring daemon), and a process without a session bus (without even loading libsecret).
@@ -41,9 +45,12 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// "keyring".
     public let name = "keyring"
     private let service: UnsafeMutableRawPointer
+    /// The deadline of each D-Bus call.
+    public let timeoutMilliseconds: Int32
 
-    private init(service: UnsafeMutableRawPointer) {
+    private init(service: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) {
         self.service = service
+        self.timeoutMilliseconds = timeoutMilliseconds
     }
 
     deinit {
@@ -60,7 +67,8 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// Opens the keyring if it can be used right now without a prompt.
-    /// - Throws: `Unavailable`, in milliseconds, naming the reason.
+    /// - Parameter timeoutMilliseconds: the deadline of every D-Bus call, then and later.
+    /// - Throws: `Unavailable`, within about `timeoutMilliseconds` per call, naming the reason.
     public static func open(environment: Environment, timeoutMilliseconds: Int32 = 1000) throws -> KeyringCredentialStore {
         guard sessionBusConfigured(environment) else {
             throw Unavailable(reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
@@ -75,11 +83,11 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         case 0: throw Unavailable(reason: "no Secret Service is running on the session bus (org.freedesktop.secrets)")
         default: throw Unavailable(reason: take(error) ?? "the session bus cannot be reached")
         }
-        guard let service = clibsecret_service_connect(&error) else {
+        guard let service = clibsecret_service_connect(timeoutMilliseconds, &error) else {
             throw Unavailable(reason: take(error) ?? "cannot connect to the Secret Service")
         }
-        let store = KeyringCredentialStore(service: service)
-        switch clibsecret_default_collection_state(service, &error) {
+        let store = KeyringCredentialStore(service: service, timeoutMilliseconds: timeoutMilliseconds)
+        switch clibsecret_default_collection_state(service, timeoutMilliseconds, &error) {
         case 0: return store
         case 1: throw Unavailable(reason: "the default collection is locked")
         case 2: throw Unavailable(reason: "there is no default collection")
@@ -97,22 +105,28 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     // MARK: CredentialStore
 
     public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+        // Normally one item; after a save whose clean-up failed, the newest is the current one.
         try search(["registry": registry, "kind": kind.rawValue, "identity": identity], loadSecrets: true)
-            .lazy.compactMap(Self.record(from:)).first
+            .compactMap(Self.record(from:)).max { $0.issuedAt < $1.issuedAt }
     }
 
+    /// Stores the new item first and only then deletes the ones it replaces, so a failure (or a
+    /// crash, or a keyring that stops answering) never loses the old value.
     public func save(_ record: CredentialRecord) throws {
-        try delete(["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity])
-        let attributes = Attributes([
+        try checkResponsive()
+        let values = [
             "registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity,
-            "server_url": record.serverURL, "username": record.username, "issued_at": String(Int(record.issuedAt)),
-            "expires_at": record.expiresAt.map { String(Int($0)) } ?? "never", "version": String(record.version),
-        ])
+            "server_url": record.serverURL, "username": record.username, "issued_at": EpochSeconds.text(record.issuedAt),
+            "expires_at": record.expiresAt.map(EpochSeconds.text) ?? "never", "version": String(record.version),
+        ]
+        let attributes = Attributes(values)
         let label = record.kind == .token ? "ECR token for \(record.registry)" : "Registry login for \(record.serverURL)"
         var error: UnsafeMutablePointer<CChar>?
-        guard clibsecret_store(service, attributes.table, label, record.secret, &error) == 0 else {
-            throw Failure(operation: "store", message: Self.take(error) ?? "unknown error")
+        guard clibsecret_store(service, attributes.table, label, record.secret, timeoutMilliseconds, &error) == 0 else {
+            throw failure("store", error)
         }
+        // The Secret Service replaced any item with exactly these attributes; older ones differ.
+        try delete(["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity], keeping: values)
     }
 
     public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
@@ -126,6 +140,24 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
 
     public func allRecords() throws -> [CredentialRecord] {
         try search([:], loadSecrets: true).compactMap(Self.record(from:))
+    }
+
+    // MARK: deadlines
+
+    /// Throws `Unavailable` when an earlier call was cancelled at its deadline.
+    private func checkResponsive() throws {
+        if clibsecret_timed_out() != 0 { throw notAnswering }
+    }
+
+    private var notAnswering: Unavailable {
+        Unavailable(reason: "the Secret Service did not answer within \(timeoutMilliseconds) ms")
+    }
+
+    /// The error of a failed call: `Unavailable` when it was cancelled at its deadline.
+    private func failure(_ operation: String, _ error: UnsafeMutablePointer<CChar>?) -> any Error {
+        let message = Self.take(error) ?? "unknown error"
+        if clibsecret_timed_out() != 0 { return notAnswering }
+        return Failure(operation: operation, message: message)
     }
 
     // MARK: items
@@ -143,13 +175,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         try withItems(query, loadSecrets: loadSecrets) { list in
             (0..<clibsecret_list_count(list)).compactMap { index in
                 guard let item = clibsecret_list_item(list, index) else { return nil }
-                var attributes: [String: String] = [:]
-                for name in Self.attributeNames {
-                    if let value = clibsecret_item_copy_attribute(item, name) {
-                        attributes[name] = String(cString: value)
-                        free(value)
-                    }
-                }
+                let attributes = Self.attributes(of: item)
                 var secret: String?
                 if let value = clibsecret_item_copy_secret(item) {
                     secret = String(cString: value)
@@ -160,15 +186,17 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         }
     }
 
+    /// Deletes the items matching `query`, except one whose attributes are exactly `keeping`.
     @discardableResult
-    private func delete(_ query: [String: String]) throws -> Int {
+    private func delete(_ query: [String: String], keeping: [String: String]? = nil) throws -> Int {
         try withItems(query, loadSecrets: false) { list in
             var deleted = 0
             for index in 0..<clibsecret_list_count(list) {
                 guard let item = clibsecret_list_item(list, index) else { continue }
+                if let keeping, Self.attributes(of: item) == keeping { continue }
                 var error: UnsafeMutablePointer<CChar>?
-                guard clibsecret_item_delete(item, &error) == 0 else {
-                    throw Failure(operation: "delete", message: Self.take(error) ?? "unknown error")
+                guard clibsecret_item_delete(item, timeoutMilliseconds, &error) == 0 else {
+                    throw failure("delete", error)
                 }
                 deleted += 1
             }
@@ -176,15 +204,28 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         }
     }
 
+    /// The attributes of an item that this tool reads and writes.
+    private static func attributes(of item: UnsafeMutableRawPointer) -> [String: String] {
+        var attributes: [String: String] = [:]
+        for name in attributeNames {
+            if let value = clibsecret_item_copy_attribute(item, name) {
+                attributes[name] = String(cString: value)
+                free(value)
+            }
+        }
+        return attributes
+    }
+
     /// Runs `body` over the items matching `query`; the list is freed afterwards.
     private func withItems<T>(_ query: [String: String], loadSecrets: Bool,
                               _ body: (UnsafeMutableRawPointer?) throws -> T) throws -> T {
+        try checkResponsive()
         let attributes = Attributes(query)
         var status: Int32 = 0
         var error: UnsafeMutablePointer<CChar>?
-        let list = clibsecret_search(service, attributes.table, loadSecrets ? 1 : 0, &status, &error)
+        let list = clibsecret_search(service, attributes.table, loadSecrets ? 1 : 0, timeoutMilliseconds, &status, &error)
         defer { clibsecret_list_free(list) }
-        guard status == 0 else { throw Failure(operation: "search", message: Self.take(error) ?? "unknown error") }
+        guard status == 0 else { throw failure("search", error) }
         return try body(list)
     }
 
@@ -194,9 +235,9 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
               let kindName = attributes["kind"], let kind = CredentialRecord.Kind(rawValue: kindName),
               let registry = attributes["registry"], let identity = attributes["identity"],
               let serverURL = attributes["server_url"], let username = attributes["username"],
-              let issued = attributes["issued_at"].flatMap(Double.init), let expiresText = attributes["expires_at"]
+              let issued = attributes["issued_at"].flatMap(EpochSeconds.parse), let expiresText = attributes["expires_at"]
         else { return nil }
-        let expiresAt = expiresText == "never" ? nil : Double(expiresText)
+        let expiresAt = expiresText == "never" ? nil : EpochSeconds.parse(expiresText)
         guard expiresText == "never" || expiresAt != nil else { return nil }
         return CredentialRecord(kind: kind, registry: registry, serverURL: serverURL, identity: identity, username: username,
                                 secret: secret, issuedAt: issued, expiresAt: expiresAt)

@@ -7,7 +7,16 @@ import Musl
 
 /// Runs a program (found on `PATH` when its name has no `/`) with stdin from /dev/null,
 /// collecting stdout and stderr; kills it when it outlives its time limit.
+///
+/// The whole run is bounded, the final `waitpid` included: the program runs in a process group
+/// of its own, and at the deadline the whole group is killed. A run ends when the program has
+/// exited and its pipes are closed, or shortly after it exits even when a background process it
+/// started still holds them.
 public enum ChildProcess {
+    /// How long output is still collected after the program exited while something (a background
+    /// process it started) keeps its pipes open.
+    static let drainAfterExit = 0.2
+
     /// How a run ended.
     public struct Result: Sendable {
         /// The exit status, or 128 + the signal number.
@@ -61,30 +70,52 @@ public enum ChildProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // A process group of its own, so the deadline can kill whatever it started too.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
         close(outputPipe[1])
         close(errorPipe[1])
         guard spawned == 0 else { throw LaunchFailure(program: arguments[0], code: spawned) }
+        for descriptor in [outputPipe[0], errorPipe[0]] {
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        }
 
         var output: [UInt8] = []
         var errors: [UInt8] = []
         var open = [outputPipe[0], errorPipe[0]]
         var timedOut = false
+        var status: Int32 = 0
+        var exitedAt: Double?
         let deadline = MonotonicTime.seconds() + timeout
         var buffer = [UInt8](repeating: 0, count: 8192)
-        while !open.isEmpty {
-            let remaining = deadline - MonotonicTime.seconds()
-            if remaining <= 0 {
+        while true {
+            if exitedAt == nil {
+                var result = waitpid(pid, &status, WNOHANG)
+                while result < 0 && errno == EINTR { result = waitpid(pid, &status, WNOHANG) }
+                if result == pid || result < 0 { exitedAt = MonotonicTime.seconds() }
+            }
+            let now = MonotonicTime.seconds()
+            if let exitedAt, open.isEmpty || now - exitedAt >= drainAfterExit { break }
+            if now >= deadline {
                 timedOut = true
-                kill(pid, SIGKILL)
                 break
             }
+            // Wake up at the deadline, at the end of the drain, or every 20 ms to notice an exit
+            // that closed no pipe (the pipes are shared with a background process).
+            var wait = min(deadline - now, 0.02)
+            if let exitedAt { wait = min(wait, exitedAt + drainAfterExit - now) }
             var descriptors = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining * 1000, 1000)) + 1)
-            if ready < 0 && errno != EINTR { break }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32((max(wait, 0) * 1000).rounded(.up)))
+            guard ready > 0 else { continue }
             for descriptor in descriptors where descriptor.revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor.fd, $0.baseAddress, $0.count) }
+                if count < 0 && (errno == EAGAIN || errno == EINTR) { continue }
                 if count <= 0 {
                     open.removeAll { $0 == descriptor.fd }
                 } else if descriptor.fd == outputPipe[0] {
@@ -94,8 +125,13 @@ public enum ChildProcess {
                 }
             }
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut {
+            // The group: the program and everything it started (unless they left the group).
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            // Bounded: a process killed with SIGKILL is reaped at once.
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(status: exitCode, output: output, errors: errors, timedOut: timedOut)
     }

@@ -49,13 +49,32 @@ public struct Diagnostics: Sendable {
     /// Writes a warning line.
     public func warning(_ message: @autoclosure () -> String) {
         guard level >= .warning else { return }
-        sink("\(program): \(message())\n")
+        sink("\(program): \(Self.printable(message()))\n")
     }
 
     /// Writes a debug line.
     public func debug(_ message: @autoclosure () -> String) {
         guard level >= .debug else { return }
-        sink("\(program): debug: \(message())\n")
+        sink("\(program): debug: \(Self.printable(message()))\n")
+    }
+
+    /// `text` made safe for a terminal, on one line: every control character (C0, DEL, C1,
+    /// which includes ESC and so every terminal escape sequence) and every bidirectional
+    /// override becomes a space. Messages carry text from servers, files and child processes.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            scalars.append(isUnprintable(scalar) ? " " : scalar)
+        }
+        return String(scalars)
+    }
+
+    private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
     }
 
     /// Writes to file descriptor 2 in one call, so lines of parallel processes do not interleave.

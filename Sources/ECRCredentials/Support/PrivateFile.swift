@@ -6,19 +6,59 @@ import Musl
 #endif
 
 /// File operations for secrets: directories 0700, files 0600, writes by temp file and rename.
+///
+/// Every read opens with `O_NONBLOCK` (a FIFO planted in place of a file cannot hang us) and
+/// checks the open descriptor with `fstat`: a regular file, of bounded size, and for this tool's
+/// own records also owned by the user and not reached through a symbolic link.
 public enum PrivateFile {
     /// Largest file read; anything bigger is not one of ours.
     public static let maximumSize = 1 << 20
 
+    /// What a read accepts besides a regular file of at most `maximumSize` bytes.
+    public enum ReadPolicy: Sendable {
+        /// A file this tool wrote (a cached token, a stored login): not a symbolic link
+        /// (`O_NOFOLLOW`), and owned by the user.
+        case ownRecord
+        /// A file another program manages (AWS config, token files mounted by Kubernetes, the
+        /// SSO cache, a CA bundle): symbolic links are followed, any owner.
+        case external
+    }
+
+    /// Why a file or directory was refused; the description says why.
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        /// The file or directory.
+        public var path: String
+        /// Why it was refused.
+        public var reason: String
+        /// For example "refusing /tmp/x: it is a FIFO, not a regular file".
+        public var description: String { "refusing \(path): \(reason)" }
+    }
+
     /// Reads a whole file; nil when it does not exist.
-    /// - Throws: `SystemError` when it exists but cannot be read, or is larger than `maximumSize`.
-    public static func read(_ path: String) throws -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// - Throws: `Refusal` when it is not a regular file, is too large, or (for `.ownRecord`) is a
+    ///   symbolic link or belongs to someone else; `SystemError` when it cannot be read.
+    public static func read(_ path: String, policy: ReadPolicy = .external) throws -> [UInt8]? {
+        let follow = policy == .ownRecord ? O_NOFOLLOW : 0
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
         if descriptor < 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
+            if errno == ELOOP && policy == .ownRecord {
+                throw Refusal(path: path, reason: "it is a symbolic link, and this tool only reads files it wrote itself")
+            }
             throw SystemError.current("open", path: path)
         }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.current("stat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Refusal(path: path, reason: "it is \(kindName(info.st_mode)), not a regular file")
+        }
+        if policy == .ownRecord && info.st_uid != geteuid() {
+            throw Refusal(path: path, reason: "it is owned by uid \(info.st_uid), not by you (uid \(geteuid()))")
+        }
+        guard info.st_size <= maximumSize else {
+            throw Refusal(path: path, reason: "it is larger than \(maximumSize) bytes")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -29,9 +69,36 @@ public enum PrivateFile {
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > maximumSize { throw SystemError("read", path: path, code: EFBIG) }
+            if bytes.count > maximumSize { throw Refusal(path: path, reason: "it is larger than \(maximumSize) bytes") }
         }
         return bytes
+    }
+
+    /// Checks, without reading it, that `path` is a regular file that opens without blocking,
+    /// for files another library reads (the CA bundle libcurl loads).
+    /// - Throws: `Refusal` or `SystemError`, as `read` does; a missing file is `SystemError`.
+    public static func checkRegularFile(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard descriptor >= 0 else { throw SystemError.current("open", path: path) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.current("stat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Refusal(path: path, reason: "it is \(kindName(info.st_mode)), not a regular file")
+        }
+    }
+
+    /// "a FIFO", "a directory", ... for messages.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFLNK: return "a symbolic link"
+        default: return "not a regular file"
+        }
     }
 
     /// Writes `bytes` to `path` with `mode`, atomically: readers see the old or the new file, whole.
@@ -69,30 +136,74 @@ public enum PrivateFile {
         }
     }
 
-    /// Creates `path` and its missing parents; the last component gets `mode` (default 0700).
+    /// Creates `path` and its missing parents (all 0700 when created here: secrets are never
+    /// left in a directory others can list, even when a later step fails); the last component
+    /// gets `mode` (default 0700).
     ///
-    /// An existing directory owned by the user whose mode is wider than `mode` is narrowed,
-    /// so secrets never sit in a directory others can list.
+    /// An existing directory must belong to the user (see `checkDirectory`); when its mode is
+    /// wider than `mode` it is narrowed.
+    /// - Throws: `Refusal` for a directory owned by someone else or a non-directory,
+    ///   `SystemError` when it cannot be created or narrowed.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw SystemError("use directory", path: path, code: ENOTDIR) }
-            if info.st_uid == getuid() && (info.st_mode & 0o777) & ~mode != 0 {
-                guard chmod(path, mode) == 0 else { throw SystemError.current("chmod", path: path) }
-            }
-            return
-        }
+        if try checkDirectory(path, narrowingTo: mode) { return }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             let parent = String(path[..<slash])
             var parentInfo = stat()
             if stat(parent, &parentInfo) != 0 {
-                try makeDirectory(parent, mode: 0o755)
+                try makeDirectory(parent, mode: 0o700)
+            } else {
+                try checkParent(parent, parentInfo)
             }
         }
         if mkdir(path, mode) != 0 && errno != EEXIST {
             throw SystemError.current("create directory", path: path)
         }
-        guard chmod(path, mode) == 0 else { throw SystemError.current("chmod", path: path) }
+        guard try checkDirectory(path, narrowingTo: mode) else {
+            throw SystemError("create directory", path: path, code: ENOENT)
+        }
+    }
+
+    /// A directory in which a private one is created must belong to the user or to root, and may
+    /// be writable by others only when it is sticky (like /tmp): otherwise its owner, or anyone,
+    /// could swap what is created in it.
+    private static func checkParent(_ path: String, _ info: stat) throws {
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw Refusal(path: path, reason: "it is \(kindName(info.st_mode)), not a directory")
+        }
+        guard info.st_uid == geteuid() || info.st_uid == 0 else {
+            throw Refusal(path: path, reason: "the directory is owned by uid \(info.st_uid), not by you (uid \(geteuid())) or root, "
+                          + "so its owner could replace what is created in it")
+        }
+        guard info.st_mode & 0o002 == 0 || info.st_mode & S_ISVTX != 0 else {
+            throw Refusal(path: path, reason: "the directory is writable by everyone and not sticky, "
+                          + "so anyone could replace what is created in it")
+        }
+    }
+
+    /// Whether the directory that keeps secrets exists; when it does, it is checked: it must be a
+    /// directory (a symbolic link to one is followed) owned by the user, and a mode wider than
+    /// `mode` is narrowed (files others may have put there are refused one by one by `read`).
+    /// - Throws: `Refusal` naming the reason: not a directory, or owned by another user (who
+    ///   could then plant or swap records).
+    @discardableResult
+    public static func checkDirectory(_ path: String, narrowingTo mode: mode_t = 0o700) throws -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return false }
+            throw SystemError.current("use directory", path: path)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw Refusal(path: path, reason: "it is \(kindName(info.st_mode)), not a directory")
+        }
+        guard info.st_uid == geteuid() else {
+            let writable = info.st_mode & 0o022 != 0 ? " and writable by others" : ""
+            throw Refusal(path: path, reason: "the directory is owned by uid \(info.st_uid)\(writable), not by you (uid \(geteuid())), "
+                          + "so its owner could plant or read credentials; remove it or point XDG_CACHE_HOME / XDG_DATA_HOME elsewhere")
+        }
+        if (info.st_mode & 0o777) & ~mode != 0 {
+            guard chmod(path, mode) == 0 else { throw SystemError.current("chmod", path: path) }
+        }
+        return true
     }
 
     /// Removes a file; succeeds when it is already gone.

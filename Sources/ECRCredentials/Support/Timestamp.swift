@@ -84,7 +84,10 @@ public enum Timestamp {
     }
 
     private static func utc(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        // time_t(_:) traps on values it cannot hold: clamp to years 0001-9999 first (NaN to 1970).
+        let interval = date.timeIntervalSince1970
+        let bounded = interval.isNaN ? 0 : min(max(interval.rounded(.down), -62_135_596_800), EpochSeconds.range.upperBound)
+        var seconds = time_t(bounded)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
@@ -94,6 +97,39 @@ public enum Timestamp {
     private static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+/// Times from outside (servers, files, child processes, the keyring) as seconds since 1970.
+///
+/// Swift's `Int(_: Double)` and `time_t(_: Double)` trap on infinities, NaN and values beyond
+/// their range, so every such number is checked here before it is converted or kept.
+public enum EpochSeconds {
+    /// The times this tool accepts: 1970-01-01 to 9999-12-31T23:59:59Z.
+    public static let range: ClosedRange<Double> = 0...253_402_300_799
+
+    /// The longest duration accepted from outside (an `expiresIn`, a lifetime): 100 years.
+    public static let maximumDuration: Double = 100 * 366 * 86_400
+
+    /// `value` when it is a time in `range`; nil for NaN, infinities and anything outside.
+    public static func validated(_ value: Double) -> Double? {
+        range.contains(value) ? value : nil
+    }
+
+    /// `value` when it is a duration from 0 to `maximumDuration` seconds; nil otherwise.
+    public static func validatedDuration(_ value: Double) -> Double? {
+        (0...maximumDuration).contains(value) ? value : nil
+    }
+
+    /// Whole seconds as decimal text, never trapping: `value` is clamped to `range` first.
+    public static func text(_ value: Double) -> String {
+        let bounded = value.isNaN ? 0 : min(max(value, range.lowerBound), range.upperBound)
+        return String(Int64(bounded.rounded(.down)))
+    }
+
+    /// Parses decimal text written by `text(_:)` (or any number); nil unless it is in `range`.
+    public static func parse(_ text: String) -> Double? {
+        Double(text).flatMap(validated)
     }
 }
 

@@ -152,7 +152,7 @@ public struct TokenService: Sendable {
 
         /// The failure recorded at `path`, if it happened at or after `since`.
         static func read(_ path: String, since: Double) -> RecentFailure? {
-            guard let bytes = try? PrivateFile.read(path), bytes.count <= 4096 else { return nil }
+            guard let bytes = try? PrivateFile.read(path, policy: .ownRecord), bytes.count <= 4096 else { return nil }
             let text = String(decoding: bytes, as: UTF8.self)
             guard let newline = text.firstIndex(of: "\n"), let at = Double(text[..<newline]), at.isFinite, at >= since else { return nil }
             return RecentFailure(description: String(text[text.index(after: newline)...].prefix(1000)), at: at)

@@ -22,9 +22,11 @@ let package = Package(
     ],
     targets: [
         // libcurl, opened with dlopen on the network path only; the headers give the types.
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // dlopen and dlsym for the two shims below.
+        .target(name: "CDynamicLibrary", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCurl", dependencies: ["CDynamicLibrary"]),
         // libsecret (and GLib under it), opened with dlopen on the keyring path only.
-        .target(name: "CLibsecret", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CLibsecret", dependencies: ["CDynamicLibrary"]),
         // The build facts `version` prints (the git commit).
         .target(name: "CBuildInfo", cSettings: [.define("CBUILDINFO_COMMIT", to: "\"\(buildCommit)\"")]),
         // C library functions defined locally so that the executables run on glibc 2.34.

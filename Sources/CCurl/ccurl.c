@@ -1,7 +1,7 @@
-// Resolves the libcurl functions with dlopen/dlsym and forwards typed calls to them.
+// Resolves the libcurl functions on first use (CDynamicLibrary) and forwards typed calls to them.
 #include "CCurl.h"
 
-#include <dlfcn.h>
+#include "CDynamicLibrary.h"
 #include <pthread.h>
 #include <stdio.h>
 
@@ -21,36 +21,23 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[256];
 static int load_status = -1;
 
-#define RESOLVE(field, symbol)                                                                    \
-    do {                                                                                          \
-        *(void **)(&curl.field) = dlsym(library, symbol);                                         \
-        if (curl.field == NULL) {                                                                 \
-            snprintf(load_error, sizeof load_error, "libcurl lacks %s", symbol);                  \
-            return;                                                                               \
-        }                                                                                         \
-    } while (0)
-
 static void load(void) {
     static const char *const names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so"};
-    void *library = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && library == NULL; i++) {
-        library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    }
-    if (library == NULL) {
-        const char *reason = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libcurl (%s); install libcurl4",
-                 reason ? reason : "not found");
+    const cdl_symbol symbols[] = {
+        {"curl_global_init", (void **)&curl.global_init},
+        {"curl_easy_init", (void **)&curl.easy_init},
+        {"curl_easy_cleanup", (void **)&curl.easy_cleanup},
+        {"curl_easy_perform", (void **)&curl.easy_perform},
+        {"curl_easy_strerror", (void **)&curl.easy_strerror},
+        {"curl_easy_setopt", (void **)&curl.easy_setopt},
+        {"curl_easy_getinfo", (void **)&curl.easy_getinfo},
+        {"curl_slist_append", (void **)&curl.slist_append},
+        {"curl_slist_free_all", (void **)&curl.slist_free_all}
+    };
+    if (cdl_open(names, sizeof names / sizeof names[0], symbols, sizeof symbols / sizeof symbols[0], "libcurl", "libcurl4",
+                 load_error, sizeof load_error) == NULL) {
         return;
     }
-    RESOLVE(global_init, "curl_global_init");
-    RESOLVE(easy_init, "curl_easy_init");
-    RESOLVE(easy_cleanup, "curl_easy_cleanup");
-    RESOLVE(easy_perform, "curl_easy_perform");
-    RESOLVE(easy_strerror, "curl_easy_strerror");
-    RESOLVE(easy_setopt, "curl_easy_setopt");
-    RESOLVE(easy_getinfo, "curl_easy_getinfo");
-    RESOLVE(slist_append, "curl_slist_append");
-    RESOLVE(slist_free_all, "curl_slist_free_all");
     CURLcode code = curl.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed: %s",

@@ -3,7 +3,7 @@
 // libsecret 0.18+ and GLib 2.x for exactly the functions used, so nothing needs their headers.
 #include "CLibsecret.h"
 
-#include <dlfcn.h>
+#include "CDynamicLibrary.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +45,6 @@ enum {
     SECRET_SEARCH_LOAD_SECRETS = 1 << 3,
 };
 
-const char *const clibsecret_schema_name = "io.github.docker_credential_ecr.Credential";
 
 // Every attribute this tool writes; libsecret refuses attributes a schema does not name.
 static const SecretSchema schema = {
@@ -108,54 +107,45 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[256];
 static int load_status = -1;
 
-#define RESOLVE(field, symbol)                                                                    \
-    do {                                                                                          \
-        *(void **)(&lib.field) = dlsym(handle, symbol);                                           \
-        if (lib.field == NULL) {                                                                  \
-            snprintf(load_error, sizeof load_error, "libsecret or GLib lacks %s", symbol);        \
-            return;                                                                               \
-        }                                                                                         \
-    } while (0)
-
 static void load(void) {
-    void *handle = dlopen("libsecret-1.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (handle == NULL) {
-        const char *reason = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libsecret (%s); install libsecret-1-0",
-                 reason ? reason : "not found");
+    static const char *const names[] = {"libsecret-1.so.0"};
+    // Resolved in libsecret's handle, which also searches its dependencies: GIO, GObject, GLib.
+    const cdl_symbol symbols[] = {
+        {"g_error_free", (void **)&lib.error_free},
+        {"g_hash_table_new_full", (void **)&lib.hash_table_new_full},
+        {"g_hash_table_replace", (void **)&lib.hash_table_replace},
+        {"g_hash_table_lookup", (void **)&lib.hash_table_lookup},
+        {"g_hash_table_unref", (void **)&lib.hash_table_unref},
+        {"g_str_hash", (void **)&lib.str_hash},
+        {"g_str_equal", (void **)&lib.str_equal},
+        {"g_free", (void **)&lib.g_free},
+        {"g_strdup", (void **)&lib.g_strdup},
+        {"g_list_free_full", (void **)&lib.list_free_full},
+        {"g_object_unref", (void **)&lib.object_unref},
+        {"g_cancellable_new", (void **)&lib.cancellable_new},
+        {"g_cancellable_cancel", (void **)&lib.cancellable_cancel},
+        {"g_bus_get_sync", (void **)&lib.bus_get_sync},
+        {"g_dbus_connection_call_sync", (void **)&lib.dbus_connection_call_sync},
+        {"g_variant_new", (void **)&lib.variant_new},
+        {"g_variant_get", (void **)&lib.variant_get},
+        {"g_variant_unref", (void **)&lib.variant_unref},
+        {"secret_service_get_sync", (void **)&lib.service_get_sync},
+        {"secret_collection_for_alias_sync", (void **)&lib.collection_for_alias_sync},
+        {"secret_collection_get_locked", (void **)&lib.collection_get_locked},
+        {"secret_service_search_sync", (void **)&lib.service_search_sync},
+        {"secret_item_get_locked", (void **)&lib.item_get_locked},
+        {"secret_item_get_secret", (void **)&lib.item_get_secret},
+        {"secret_item_get_attributes", (void **)&lib.item_get_attributes},
+        {"secret_item_delete_sync", (void **)&lib.item_delete_sync},
+        {"secret_value_get_text", (void **)&lib.value_get_text},
+        {"secret_value_unref", (void **)&lib.value_unref},
+        {"secret_value_new", (void **)&lib.value_new},
+        {"secret_service_store_sync", (void **)&lib.service_store_sync}
+    };
+    if (cdl_open(names, 1, symbols, sizeof symbols / sizeof symbols[0], "libsecret", "libsecret-1-0",
+                 load_error, sizeof load_error) == NULL) {
         return;
     }
-    // dlsym on the libsecret handle also searches its dependencies: GIO, GObject, GLib.
-    RESOLVE(error_free, "g_error_free");
-    RESOLVE(hash_table_new_full, "g_hash_table_new_full");
-    RESOLVE(hash_table_replace, "g_hash_table_replace");
-    RESOLVE(hash_table_lookup, "g_hash_table_lookup");
-    RESOLVE(hash_table_unref, "g_hash_table_unref");
-    RESOLVE(str_hash, "g_str_hash");
-    RESOLVE(str_equal, "g_str_equal");
-    RESOLVE(g_free, "g_free");
-    RESOLVE(g_strdup, "g_strdup");
-    RESOLVE(list_free_full, "g_list_free_full");
-    RESOLVE(object_unref, "g_object_unref");
-    RESOLVE(cancellable_new, "g_cancellable_new");
-    RESOLVE(cancellable_cancel, "g_cancellable_cancel");
-    RESOLVE(bus_get_sync, "g_bus_get_sync");
-    RESOLVE(dbus_connection_call_sync, "g_dbus_connection_call_sync");
-    RESOLVE(variant_new, "g_variant_new");
-    RESOLVE(variant_get, "g_variant_get");
-    RESOLVE(variant_unref, "g_variant_unref");
-    RESOLVE(service_get_sync, "secret_service_get_sync");
-    RESOLVE(collection_for_alias_sync, "secret_collection_for_alias_sync");
-    RESOLVE(collection_get_locked, "secret_collection_get_locked");
-    RESOLVE(service_search_sync, "secret_service_search_sync");
-    RESOLVE(item_get_locked, "secret_item_get_locked");
-    RESOLVE(item_get_secret, "secret_item_get_secret");
-    RESOLVE(item_get_attributes, "secret_item_get_attributes");
-    RESOLVE(item_delete_sync, "secret_item_delete_sync");
-    RESOLVE(value_get_text, "secret_value_get_text");
-    RESOLVE(value_unref, "secret_value_unref");
-    RESOLVE(value_new, "secret_value_new");
-    RESOLVE(service_store_sync, "secret_service_store_sync");
     load_status = 0;
 }
 

@@ -4,8 +4,6 @@ import ECRCredentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// `docker-credential-ecr --help`, `--version`, and the usage error for anything unknown.

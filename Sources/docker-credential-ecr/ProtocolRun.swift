@@ -3,8 +3,6 @@ import ECRCredentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// The process side of a protocol action.

@@ -3,8 +3,6 @@ import ECRCredentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -11,7 +11,6 @@ import Testing
 
     @Test func savesPrivatelyAndReadsBack() throws {
         let scratch = try TemporaryDirectory()
-        umask(0o022)
         let store = FileCredentialStore(directory: scratch.path + "/cache/docker-credential-ecr")
         let record = Self.record("a.example")
         try store.save(record)

@@ -183,7 +183,6 @@ import Testing
 
     @Test func parentsAreCreatedPrivate() throws {
         let scratch = try TemporaryDirectory()
-        umask(0o022)
         try PrivateFile.makeDirectory(scratch.path + "/cache/tool/locks")
         #expect(try scratch.mode(of: "cache") == 0o700)
         #expect(try scratch.mode(of: "cache/tool") == 0o700)

@@ -65,7 +65,5 @@ int clibsecret_store(void *service, void *attributes, const char *label, const c
 /// g_object_unref.
 void clibsecret_object_unref(void *object);
 
-/// The schema name of this tool's items.
-extern const char *const clibsecret_schema_name;
 
 #endif

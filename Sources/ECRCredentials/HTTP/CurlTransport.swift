@@ -3,8 +3,6 @@ import CCurl
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// An `HTTPTransport` over libcurl's easy interface.

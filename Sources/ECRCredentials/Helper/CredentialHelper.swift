@@ -98,7 +98,7 @@ public struct CredentialHelper: Sendable {
         }
         let request: Request
         do {
-            request = try JSONDecoder().decode(Request.self, from: Data(input))
+            request = try JSONInput.decode(Request.self, from: input)
         } catch {
             throw HelperError(.invalidInput, message: "store expects JSON {\"ServerURL\":...,\"Username\":...,\"Secret\":...} on stdin")
         }
@@ -124,7 +124,8 @@ public struct CredentialHelper: Sendable {
                                       username: username, secret: secret, issuedAt: now, expiresAt: expiresAt)
         let stores = stores()
         guard let target = stores.loginTarget else {
-            throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(stores.keyringProblem ?? "no store")")
+            throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(stores.keyringProblem.map { "\($0)" } ?? "no store")",
+                              underlying: stores.keyringProblem)
         }
         do {
             let lock = try? FileLock(path: try loginLockPath(record.registry), timeout: configuration.tokens.lockTimeout, clock: clock)

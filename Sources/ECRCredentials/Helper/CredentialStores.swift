@@ -15,7 +15,7 @@ public struct CredentialStores: Sendable {
     /// Every store that may hold something, for `erase` and `list`.
     public var everything: [any CredentialStore]
     /// Why the keyring is not used, when it was wanted.
-    public var keyringProblem: String? { tokens.problem }
+    public var keyringProblem: (any Error)? { tokens.problem }
 
     /// Creates a set of stores.
     public init(tokens: TokenCache, loginTarget: (any CredentialStore)?, loginSources: [any CredentialStore],
@@ -42,13 +42,13 @@ public struct CredentialStores: Sendable {
         let loginFiles = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
         let backend = configuration.cacheBackend
         var keyring: (any CredentialStore)?
-        var problem: String?
+        var problem: (any Error)?
         if backend != .file || (everyBackend && sessionBus(environment)) {
             let started = MonotonicTime.seconds()
             do {
                 keyring = try openKeyring(environment)
             } catch {
-                problem = "\(error)"
+                problem = error
             }
             diagnostics.debug("keyring \(keyring == nil ? "unavailable" : "open") in \(TokenService.milliseconds(since: started)) ms\(problem.map { ": \($0)" } ?? "")")
         }

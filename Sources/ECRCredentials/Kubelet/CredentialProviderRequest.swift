@@ -55,9 +55,9 @@ public struct CredentialProviderRequest: Sendable, Equatable {
         }
         let wire: Wire
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: Data(input))
+            wire = try JSONInput.decode(Wire.self, from: input)
         } catch {
-            throw InvalidRequest(reason: "standard input is not a JSON object with string fields kind, apiVersion and image")
+            throw InvalidRequest(reason: "standard input is not a JSON object with string fields kind, apiVersion and image (each once)")
         }
         guard wire.kind == "CredentialProviderRequest" else {
             throw InvalidRequest(reason: "kind is \(wire.kind.map { "\"\(Self.printable($0))\"" } ?? "missing"), not \"CredentialProviderRequest\"")

@@ -23,7 +23,7 @@ public struct ServiceAccountToken: Sendable, Equatable {
         }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].utf8.count <= 64 * 1024, let payload = Self.base64URLDecode(parts[1]),
-              let claims = try? JSONDecoder().decode(Claims.self, from: payload)
+              let claims = try? JSONInput.decode(Claims.self, from: Array(payload))
         else { return }
         // Claims with control characters are not a service account's: treat the token as claimless.
         guard let iss = claims.iss, let sub = claims.sub, !(iss + sub).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })

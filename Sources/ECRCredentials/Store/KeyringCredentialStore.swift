@@ -3,8 +3,6 @@ import CLibsecret
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Keeps records as items of the default keyring collection, through libsecret.

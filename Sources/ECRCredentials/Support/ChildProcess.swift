@@ -1,8 +1,6 @@
 // Running a program without a shell, with a time limit, collecting its output.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Runs a program (found on `PATH` when its name has no `/`) with stdin from /dev/null,

@@ -1,8 +1,6 @@
 // Messages for the user on stderr: warnings always, debug lines when asked for.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Writes diagnostic lines to standard error.

@@ -1,8 +1,6 @@
 // The process environment as an injectable value.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// A snapshot of environment variables; passed explicitly so tests control every input.

@@ -1,8 +1,6 @@
 // An exclusive, time-bounded lock between processes, released when its holder dies.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// An exclusive `flock(2)` on a lock file.

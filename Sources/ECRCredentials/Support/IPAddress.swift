@@ -1,8 +1,6 @@
 // IP address literals parsed as addresses, for allowlists that must not compare text.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// An IPv4 or IPv6 address parsed from its literal form with `inet_pton(3)`.

@@ -1,8 +1,6 @@
 // Reading and atomically writing files that only the user may read.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// File operations for secrets: directories 0700, files 0600, writes by temp file and rename.

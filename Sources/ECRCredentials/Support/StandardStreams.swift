@@ -1,8 +1,6 @@
 // Standard input and output as bytes, shared by the executables.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Standard input and output of the process, as bytes: what every front end reads and answers.

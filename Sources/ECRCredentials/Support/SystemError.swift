@@ -1,8 +1,6 @@
 // A failed system call, with the errno that explains it.
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// A failed system call on a path: what was attempted, where, and the `errno`.

@@ -3,8 +3,6 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Formatting and parsing of the timestamps AWS sends and expects.

@@ -3,8 +3,6 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// The source of the current time and of pauses between retries.

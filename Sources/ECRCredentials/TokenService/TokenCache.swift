@@ -8,11 +8,12 @@ public struct TokenCache: Sendable {
     /// the keyring took over): a saved token's registry is removed from them, so a token never
     /// stays on disk once it lives in the keyring.
     public var superseded: [any CredentialStore]
-    /// Why the wanted keyring is not used, when it was wanted (for a warning).
-    public var problem: String?
+    /// Why the wanted keyring is not used, when it was wanted: the keyring's own error
+    /// (`KeyringCredentialStore.Unavailable`, ...), for a warning.
+    public var problem: (any Error)?
 
     /// Creates a cache.
-    public init(store: (any CredentialStore)?, superseded: [any CredentialStore] = [], problem: String? = nil) {
+    public init(store: (any CredentialStore)?, superseded: [any CredentialStore] = [], problem: (any Error)? = nil) {
         self.store = store
         self.superseded = superseded
         self.problem = problem

@@ -14,7 +14,7 @@ private func cacheCommands() throws -> TokenCacheCommands {
     }
     return TokenCacheCommands(configuration: configuration, environment: environment,
                               transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
-                              diagnostics: Diagnostics(level: Diagnostics.level(from: environment)))
+                              diagnostics: Diagnostics(environment: environment))
 }
 
 /// Fetches tokens into the cache and prints their expiry.

@@ -61,7 +61,7 @@ struct ConfigureCommand: ParsableCommand {
         options.dryRun = dryRun
         options.remove = remove
         let environment = Environment.current()
-        let diagnostics = Diagnostics(level: Diagnostics.level(from: environment))
+        let diagnostics = Diagnostics(environment: environment)
         let setup = ClientSetup(environment: environment,
                                 transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
                                 diagnostics: diagnostics)

@@ -10,7 +10,7 @@ enum ProtocolRun {
     /// Reads stdin when the action takes input, runs it, writes stdout; returns the exit status.
     static func run(_ action: HelperAction) -> Int32 {
         let environment = Environment.current()
-        let diagnostics = Diagnostics(level: Diagnostics.level(from: environment))
+        let diagnostics = Diagnostics(environment: environment)
         let outcome: HelperOutcome
         do {
             let configuration = try HelperConfiguration(environment: environment)

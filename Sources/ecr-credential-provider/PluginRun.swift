@@ -7,7 +7,7 @@ enum PluginRun {
     /// response ever goes to stdout; failures go to stderr (the kubelet logs it), exit status 1.
     static func run() -> Int32 {
         let environment = Environment.current()
-        let diagnostics = Diagnostics(level: Diagnostics.level(from: environment), program: "ecr-credential-provider")
+        let diagnostics = Diagnostics(environment: environment, program: "ecr-credential-provider")
         do {
             let request = try CredentialProviderRequest(json: try StandardStreams.readInput())
             let (settings, cache) = try CredentialProviderPlugin.nodeSettings(environment: environment, diagnostics: diagnostics)
@@ -19,7 +19,7 @@ enum PluginRun {
             StandardStreams.writeOutput(try plugin.answer(request).json)
             return 0
         } catch {
-            Diagnostics(level: .warning, program: "ecr-credential-provider").warning("\(error)")
+            diagnostics.warning("\(error)")
             return 1
         }
     }

@@ -84,3 +84,27 @@ import Testing
         withExtendedLifetime(holder) {}
     }
 }
+
+@Suite struct LogFileTests {
+    @Test func linesAreStampedPrivateAndRotatedAtTheLimit() throws {
+        let scratch = try TemporaryDirectory()
+        let log = LogFile(path: scratch.path + "/state/docker-credential-ecr/log", maximumSize: 300)
+        for number in 0..<10 { log.append("line \(number) of the log\n") }
+        let current = try String(contentsOfFile: log.path, encoding: .utf8)
+        let previous = try String(contentsOfFile: log.path + ".1", encoding: .utf8)
+        #expect(current.utf8.count <= 300 && previous.utf8.count <= 300)
+        #expect(current.hasSuffix("line 9 of the log\n"))
+        #expect((previous + current).split(separator: "\n").count >= 5)
+        #expect(current.split(separator: "\n").allSatisfy { $0.contains("Z [") && $0.contains("] line ") })
+        #expect(try scratch.mode(of: "state/docker-credential-ecr") == 0o700)
+        #expect(try scratch.mode(of: "state/docker-credential-ecr/log") == 0o600)
+    }
+
+    @Test func aLogThatIsALinkIsNeverWrittenThrough() throws {
+        let scratch = try TemporaryDirectory()
+        try "precious\n".write(toFile: scratch.path + "/target", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/log", withDestinationPath: scratch.path + "/target")
+        LogFile(path: scratch.path + "/log").append("planted?\n")
+        #expect(try String(contentsOfFile: scratch.path + "/target", encoding: .utf8) == "precious\n")
+    }
+}

@@ -54,6 +54,9 @@ public struct Environment: Sendable {
     /// `$XDG_CONFIG_HOME`, defaulting to `~/.config`.
     public var configHome: String { xdgDirectory("XDG_CONFIG_HOME", default: ".config") }
 
+    /// `$XDG_STATE_HOME`, defaulting to `~/.local/state`.
+    public var stateHome: String { xdgDirectory("XDG_STATE_HOME", default: ".local/state") }
+
     /// `$XDG_DATA_HOME`, defaulting to `~/.local/share`.
     public var dataHome: String { xdgDirectory("XDG_DATA_HOME", default: ".local/share") }
 

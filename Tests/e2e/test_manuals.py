@@ -33,8 +33,18 @@ def test_every_subcommand_and_option_is_in_the_man_page(binary, program):
     assert commands, top
     for command in commands:
         assert re.search(rf"^\.Cm {command}\b", manual, re.MULTILINE), f"{program} {command} is not in man/{program}.1"
+        # A page of its own when it has one (docker-credential-ecr-configure.1), else the program's.
+        own = REPOSITORY / "man" / f"{program}-{command}.1"
+        page = own.read_text() if own.exists() else manual
+        if own.exists():
+            assert f".Xr {program}-{command} 1" in manual, f"man/{program}.1 does not point to {own.name}"
         for option in options(help_text(executable, command)):
-            assert f"Fl -{option}" in manual, f"{program} {command} --{option} is not in man/{program}.1"
+            assert f"Fl -{option}" in page, f"{program} {command} --{option} is not in its man page"
+
+
+def test_every_docker_helper_subcommand_has_a_page():
+    for command in ("configure", "doctor", "login", "logout"):
+        assert (REPOSITORY / "man" / f"docker-credential-ecr-{command}.1").is_file()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -62,13 +62,23 @@ import Testing
 
     @Test func givesUpAfterThreeAttempts() {
         let transport = MockTransport([.failure(HTTPTransportError(.connectionFailed, url: "u", detail: "refused")),
-                                       .failure(HTTPTransportError(.timedOut, url: "u", detail: "slow")),
+                                       .failure(HTTPTransportError(.other, url: "u", detail: "reset")),
                                        .failure(HTTPTransportError(.connectionFailed, url: "u", detail: "refused")),
                                        MockTransport.ecrToken("never", expiresAt: 1)])
         #expect(throws: HTTPTransportError.self) {
             try Self.client(transport).authorizationToken(for: Self.registry, credentials: Self.credentials)
         }
         #expect(transport.requests.count == 3)
+    }
+
+    @Test func anAttemptThatTimedOutIsNotRepeated() {
+        let transport = MockTransport([.failure(HTTPTransportError(.timedOut, url: "u", detail: "slow")),
+                                       MockTransport.ecrToken("never", expiresAt: 1)])
+        let error = #expect(throws: HTTPTransportError.self) {
+            try Self.client(transport).authorizationToken(for: Self.registry, credentials: Self.credentials)
+        }
+        #expect(error?.code == .timedOut && error?.isTransient == true)  // passing: a cached token may be served
+        #expect(transport.requests.count == 1)
     }
 
     @Test func accessDeniedIsNotRetriedAndNamesThePrincipalAndPolicy() {

@@ -7,6 +7,9 @@ import pytest
 from conftest import REPOSITORY
 
 
+PAGES = {"login": "cache", "logout": "cache"}
+
+
 def help_text(binary, *arguments):
     result = subprocess.run([str(binary), *arguments, "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
@@ -34,17 +37,20 @@ def test_every_subcommand_and_option_is_in_the_man_page(binary, program):
     for command in commands:
         assert re.search(rf"^\.Cm {command}\b", manual, re.MULTILINE), f"{program} {command} is not in man/{program}.1"
         # A page of its own when it has one (docker-credential-ecr-configure.1), else the program's.
-        own = REPOSITORY / "man" / f"{program}-{command}.1"
+        # login and logout share docker-credential-ecr-cache.1: the AWS helper's executable is
+        # docker-credential-ecr-login, and its man page has that name.
+        own = REPOSITORY / "man" / f"{program}-{PAGES.get(command, command)}.1"
         page = own.read_text() if own.exists() else manual
         if own.exists():
-            assert f".Xr {program}-{command} 1" in manual, f"man/{program}.1 does not point to {own.name}"
+            assert f".Xr {own.stem} 1" in manual, f"man/{program}.1 does not point to {own.name}"
         for option in options(help_text(executable, command)):
             assert f"Fl -{option}" in page, f"{program} {command} --{option} is not in its man page"
 
 
 def test_every_docker_helper_subcommand_has_a_page():
     for command in ("configure", "doctor", "login", "logout"):
-        assert (REPOSITORY / "man" / f"docker-credential-ecr-{command}.1").is_file()
+        assert (REPOSITORY / "man" / f"docker-credential-ecr-{PAGES.get(command, command)}.1").is_file()
+    assert not (REPOSITORY / "man" / "docker-credential-ecr-login.1").exists()  # the AWS helper's page
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -52,7 +52,9 @@ public struct AWSRequestSender: Sendable {
                 failure = error
             } catch let error as HTTPTransportError {
                 diagnostics.debug("\(service) \(operation): \(error) (attempt \(attempt))")
-                guard error.isTransient else { throw error }
+                // A refused or reset connection is worth another try; an endpoint that let a whole
+                // attempt time out is not worth making a pull wait that long again.
+                guard error.isTransient, error.code != .timedOut else { throw error }
                 failure = error
             }
             guard attempt < retry.maximumAttempts else { throw failure }

@@ -28,14 +28,7 @@ struct LoginCommand: ParsableCommand {
     var registries: [String]
 
     func run() throws {
-        let commands = try cacheCommands()
-        let results: [TokenCacheCommands.LoginResult]
-        do {
-            results = try commands.login(registries)
-        } catch {
-            Diagnostics(level: .warning, program: "docker-credential-ecr login").warning("\(error)")
-            throw ExitCode.failure
-        }
+        let results = try cacheCommands().login(registries)
         StandardStreams.writeOutput(TokenCacheCommands.report(results))
         if results.contains(where: { $0.token == nil }) { throw ExitCode.failure }
     }

@@ -15,10 +15,14 @@ import Testing
         #expect(try JSONDocument(parsing: Array(parsed.text.utf8)) == parsed)
     }
 
-    @Test func aRepeatedKeyKeepsTheLastValueAsDockerReadsIt() throws {
-        let parsed = try Self.document(#"{"credsStore": "a", "x": 1, "credsStore": "b"}"#)
-        #expect(parsed.members?.map(\.key) == ["credsStore", "x"])
-        #expect(parsed["credsStore"]?.stringValue == "b")
+    @Test func aRepeatedKeyIsRefusedWhereItStands() {
+        // Docker merges repeated objects; rewriting the file would keep only one of them.
+        #expect {
+            _ = try Self.document("{\"auths\": {\"a.io\": {}},\n \"auths\": {\"b.io\": {}}}")
+        } throws: { error in
+            guard let error = error as? JSONDocument.ParseError else { return false }
+            return error.line == 2 && error.column == 2 && error.reason == "the key \"auths\" appears twice in this object; keep one"
+        }
     }
 
     @Test(arguments: [

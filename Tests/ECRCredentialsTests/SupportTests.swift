@@ -88,8 +88,8 @@ import Testing
 @Suite struct LogFileTests {
     @Test func linesAreStampedPrivateAndRotatedAtTheLimit() throws {
         let scratch = try TemporaryDirectory()
-        let log = LogFile(path: scratch.path + "/state/docker-credential-ecr/log", maximumSize: 300)
-        for number in 0..<10 { log.append("line \(number) of the log\n") }
+        let log = LogFile(path: scratch.path + "/state/docker-credential-ecr/log", maximumSize: 300, ownsDirectory: true)
+        for number in 0..<10 { try log.append("line \(number) of the log\n") }
         let current = try String(contentsOfFile: log.path, encoding: .utf8)
         let previous = try String(contentsOfFile: log.path + ".1", encoding: .utf8)
         #expect(current.utf8.count <= 300 && previous.utf8.count <= 300)
@@ -104,7 +104,21 @@ import Testing
         let scratch = try TemporaryDirectory()
         try "precious\n".write(toFile: scratch.path + "/target", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: scratch.path + "/log", withDestinationPath: scratch.path + "/target")
-        LogFile(path: scratch.path + "/log").append("planted?\n")
+        #expect(throws: PrivateFile.Refusal.self) { try LogFile(path: scratch.path + "/log").append("planted?\n") }
         #expect(try String(contentsOfFile: scratch.path + "/target", encoding: .utf8) == "precious\n")
+    }
+
+    @Test func aNamedLogLeavesItsDirectoryAsItIsAndNarrowsAnOpenFile() throws {
+        let scratch = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: scratch.path + "/shared", withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o1777])
+        try "old\n".write(toFile: scratch.path + "/shared/log", atomically: false, encoding: .utf8)
+        chmod(scratch.path + "/shared/log", 0o666)
+        try LogFile(path: scratch.path + "/shared/log").append("new\n")
+        var info = stat()
+        #expect(stat(scratch.path + "/shared", &info) == 0 && info.st_mode & 0o7777 == 0o1777)  // not narrowed, still sticky
+        #expect(try scratch.mode(of: "shared/log") == 0o600)
+        #expect(throws: (any Error).self) { try LogFile(path: scratch.path + "/missing/log").append("x\n") }
+        #expect(throws: PrivateFile.Refusal.self) { try LogFile(path: "relative/log").append("x\n") }
     }
 }

@@ -30,11 +30,13 @@ def test_login_reports_each_failure_and_exits_1(helper, emulator):
     assert "AmazonEC2ContainerRegistryPullOnly" in out
 
 
-def test_login_refuses_what_is_not_ecr_before_fetching(helper, emulator):
+def test_login_reports_what_is_not_ecr_on_its_line_and_fetches_the_rest(helper, emulator):
     result = helper.run("login", HOST, "docker.io", **emulator.env())
     assert result.returncode == 1
-    assert '"docker.io" is not an ECR registry host' in result.stderr.decode()
-    assert emulator.requests == []
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].startswith(f"{HOST}: token valid until ")
+    assert lines[1] == 'docker.io: no token: "docker.io" is not an ECR registry host'
+    assert len(emulator.token_requests()) == 1
 
 
 def test_logout_clears_tokens_but_keeps_stored_logins(helper, emulator):

@@ -93,7 +93,8 @@ def test_dry_run_changes_nothing(helper):
     assert status == 0
     assert path.read_text() == REAL_WORLD and not path.with_name("config.json.bak").exists()
     assert f"would add credHelpers {HOST}" in out
-    printed = out[out.index("the file would read:\n") + len("the file would read:\n"):]
+    marker = "the file would read (secrets left out):\n"
+    printed = out[out.index(marker) + len(marker):]
     assert json.loads(printed)["credHelpers"] == {HOST: "ecr"}
 
 
@@ -149,6 +150,65 @@ def test_an_unparseable_file_is_refused_with_its_position(helper, text, position
     assert err.startswith(f"docker-credential-ecr configure: {path}: {position}: ")
     assert "it is not valid JSON, so it was not changed" in err
     assert path.read_text() == text
+
+
+def test_concurrent_runs_keep_every_entry(helper):
+    write_config(helper, "{}")
+    registries = [f"1234567890{n:02d}.dkr.ecr.us-east-1.amazonaws.com" for n in range(12)]
+    runs = [subprocess.Popen([str(helper.binary), "configure", host], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=helper.environment()) for host in registries]
+    for run in runs:
+        assert run.wait(timeout=60) == 0, run.stderr.read()
+    assert sorted(json.loads(config_path(helper).read_text())["credHelpers"]) == registries
+
+
+def test_dry_run_never_prints_a_secret(helper):
+    write_config(helper, json.dumps({"auths": {"ghcr.io": {"auth": "dXNlcjpTVVBFUlNFQ1JFVA=="}, "x.io": {"identitytoken": "IDTOKSECRET"}},
+                                     "proxies": {"default": {"httpProxy": "http://u:PROXYPASS@p:3128"}}}))
+    status, out, _ = configure(helper, "--creds-store", "--dry-run")
+    assert status == 0
+    for secret in ("dXNlcjpTVVBFUlNFQ1JFVA", "IDTOKSECRET", "PROXYPASS"):
+        assert secret not in out
+    assert '"auth": "<redacted>"' in out and "http://u:<redacted>@p:3128" in out
+
+
+def test_repeated_keys_are_refused_rather_than_merged_away(helper):
+    text = '{"auths": {"a.io": {"auth": "YTpi"}},\n "auths": {"b.io": {"auth": "YzpkCg=="}}}\n'
+    path = write_config(helper, text)
+    status, _, err = configure(helper, HOST)
+    assert status == 1 and 'line 2, column 2: the key "auths" appears twice in this object; keep one' in err
+    assert path.read_text() == text
+
+
+def test_a_dangling_link_is_not_followed_into_a_new_file(helper, tmp_path):
+    (helper.home / ".docker").mkdir()
+    config_path(helper).symlink_to(tmp_path / "nowhere" / "config.json")
+    status, _, err = configure(helper, HOST)
+    assert status == 1 and "which does not exist; not creating it" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_hard_linked_file_is_refused(helper, tmp_path):
+    path = write_config(helper, REAL_WORLD)
+    os.link(path, tmp_path / "other-name.json")
+    status, _, err = configure(helper, HOST)
+    assert status == 1 and "it has 2 hard links" in err
+    assert path.read_text() == REAL_WORLD
+
+
+def test_root_setting_up_a_users_docker_leaves_the_files_to_the_user(helper):
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root (CI runs as root)")
+    directory = helper.home / ".docker"
+    directory.mkdir()
+    os.chown(directory, 4321, 4321)
+    status, _, err = configure(helper, HOST)
+    assert status == 0, err
+    info = config_path(helper).stat()
+    assert (info.st_uid, info.st_gid) == (4321, 4321)
+    assert configure(helper, OTHER)[0] == 0
+    backup = config_path(helper).with_name("config.json.bak").stat()
+    assert (backup.st_uid, backup.st_gid) == (4321, 4321)
 
 
 def test_not_an_ecr_host_gets_the_nearest_form(helper):

@@ -104,7 +104,35 @@ def test_a_helper_that_is_not_on_path(helper, emulator):
     configured(helper, credHelpers={HOST: "ecr", "ghcr.io": "gh-magic"})
     status, report, checks = doctor(helper, HOST, **emulator.env(AWS_ENDPOINT_URL=emulator.url))
     assert status == 1
-    assert checks["docker-config"]["details"] == ["docker-credential-gh-magic is not on PATH, but ghcr.io name it"]
+    assert checks["docker-config"]["details"] == ["docker-credential-gh-magic is not on PATH, but ghcr.io names it"]
+
+
+def test_no_configuration_at_all_is_a_problem(helper):
+    status, report, checks = doctor(helper)
+    assert status == 1
+    assert checks["docker-config"]["summary"].endswith("no credHelpers entry and no credsStore names this helper")
+    assert "configure" in checks["docker-config"]["hint"]
+
+
+def test_the_registry_comes_from_the_docker_config_and_says_so(helper, emulator):
+    configured(helper)
+    status, report, checks = doctor(helper, **emulator.env(AWS_ENDPOINT_URL=emulator.url))
+    assert status == 0, report
+    assert [c["name"] for c in report["checks"]] == CHECKS
+    assert checks["registry"]["summary"] == f"{HOST} (the first ECR registry of docker's config file)"
+
+
+def test_another_helper_of_the_same_name_first_on_path(helper, emulator, tmp_path):
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "docker-credential-ecr").write_text("#!/bin/sh\nexit 1\n")
+    os.chmod(shadow / "docker-credential-ecr", 0o755)
+    configured(helper)
+    env = emulator.env(AWS_ENDPOINT_URL=emulator.url, PATH=f"{shadow}:{helper.env['PATH']}")
+    status, report, checks = doctor(helper, HOST, **env)
+    check = checks["docker-config"]
+    assert check["status"] == "warning"
+    assert f"docker will run {shadow}/docker-credential-ecr, which is not this program" in check["details"][0]
 
 
 def test_creds_store_and_a_conflicting_cred_helpers_entry(helper, emulator):

@@ -62,6 +62,9 @@ public struct ClientConfigFile: Sendable {
         } catch {
             throw Problem(path: path, reason: "\(error)")
         }
+        if let bytes, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw Problem(path: path, reason: "it starts with a UTF-8 byte order mark, which docker cannot read either; remove it")
+        }
         guard let bytes, !bytes.allSatisfy({ [0x20, 0x09, 0x0a, 0x0d].contains($0) }) else {
             exists = bytes != nil
             original = bytes ?? []
@@ -80,9 +83,32 @@ public struct ClientConfigFile: Sendable {
         document = parsed
     }
 
+    /// Runs `body` holding an exclusive lock on the directory of the file at `path`, so that two
+    /// `configure` runs never both read the old file and one of them loses its change. Waits at
+    /// most 10 s; no lock is taken when the directory does not exist yet.
+    /// - Throws: `Problem` when the lock cannot be had; what `body` throws.
+    public static func withLock<T>(path: String, _ body: () throws -> T) throws -> T {
+        let probe = try ClientConfigFile.target(of: path)
+        let directory = probe.lastIndex(of: "/").map { String(probe[..<$0]) } ?? "."
+        let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return try body() }
+        defer { close(descriptor) }
+        var waited = 0.0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, waited < 10 else {
+                throw Problem(path: directory, reason: "another program has held a lock on the directory for \(Int(waited)) s; try again")
+            }
+            SystemClock().sleep(seconds: 0.02)
+            waited += 0.02
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
     /// Writes `document` in place of the file.
     /// - Returns: the path of the backup of the previous content, when there was a file.
-    /// - Throws: `Problem` when the file is read-only or cannot be written.
+    /// - Throws: `Problem` when the file is read-only, has hard links, changed since it was read,
+    ///   or cannot be written.
     @discardableResult
     public func write(_ document: JSONDocument) throws -> String? {
         let target = try resolvedTarget()
@@ -92,6 +118,9 @@ public struct ClientConfigFile: Sendable {
         if stat(target, &info) == 0 {
             mode = info.st_mode & 0o7777
             owner = (info.st_uid, info.st_gid)
+            if info.st_nlink > 1 {
+                throw Problem(path: target, reason: "it has \(info.st_nlink) hard links, which replacing it would split; not changing it")
+            }
             if mode & 0o222 == 0 {
                 throw Problem(path: target, reason: "it is read-only (mode \(String(mode, radix: 8))); not changing it")
             }
@@ -99,17 +128,30 @@ public struct ClientConfigFile: Sendable {
                 throw Problem(path: target, reason: "\(SystemError.current("write", path: target)); not changing it")
             }
         }
+        // Another program (docker login) may have written the file since it was read.
+        let current = (try? PrivateFile.read(target)) ?? nil
+        if current != (exists ? original : nil) {
+            throw Problem(path: target, reason: "it changed while it was being edited (another program wrote it); nothing was written, run the command again")
+        }
         var backup: String?
         do {
-            if exists {
-                let backupPath = target + ".bak"
-                try PrivateFile.writeAtomically(original, to: backupPath, mode: mode & 0o600)
-                backup = backupPath
-            }
             if let slash = target.lastIndex(of: "/"), slash != target.startIndex {
                 let directory = String(target[..<slash])
                 var directoryInfo = stat()
-                if stat(directory, &directoryInfo) != 0 { try PrivateFile.makeDirectory(directory) }
+                if stat(directory, &directoryInfo) != 0 {
+                    try PrivateFile.makeDirectory(directory)
+                } else if owner == nil, geteuid() == 0, directoryInfo.st_uid != 0 {
+                    // Root setting up a user's docker: a new file is the directory owner's.
+                    owner = (directoryInfo.st_uid, directoryInfo.st_gid)
+                }
+            }
+            if exists {
+                let backupPath = target + ".bak"
+                try PrivateFile.writeAtomically(original, to: backupPath, mode: mode & 0o600)
+                if let (uid, gid) = owner, uid != geteuid() || gid != getegid() {
+                    guard chown(backupPath, uid, gid) == 0 else { throw SystemError.current("chown", path: backupPath) }
+                }
+                backup = backupPath
             }
             try PrivateFile.writeAtomically(Array(document.text.utf8), to: target, mode: mode)
             if let (uid, gid) = owner, uid != geteuid() || gid != getegid() {
@@ -125,7 +167,18 @@ public struct ClientConfigFile: Sendable {
     }
 
     /// The file a write goes to: the target of a symlink (followed to the end), else `path`.
+    /// - Throws: `Problem` for a link loop, or a link to a file that does not exist (writing
+    ///   through it would create a file wherever the link points).
     func resolvedTarget() throws -> String {
+        let target = try Self.target(of: path)
+        if target != path, access(target, F_OK) != 0 {
+            throw Problem(path: path, reason: "it is a symbolic link to \(target), which does not exist; not creating it")
+        }
+        return target
+    }
+
+    /// `path` with symbolic links followed to the end (the last one may dangle).
+    static func target(of path: String) throws -> String {
         var current = path
         for _ in 0..<40 {
             var info = stat()

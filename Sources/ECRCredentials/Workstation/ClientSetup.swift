@@ -53,7 +53,8 @@ public struct ClientSetup: Sendable {
     /// Carries `options` out and returns the report for the user (lines ending in newlines).
     /// - Throws: `Failure`, `RegistryList.Invalid`, `ClientConfigFile.Problem`, `ClientConfigurator.Conflict`.
     public func run(_ options: Options) throws -> String {
-        var registries = try options.hosts.map(RegistryList.host)
+        // --remove takes any registry (an entry may name this helper for a non-ECR host).
+        var registries = try options.hosts.map { options.remove ? try Self.anyHost($0) : try RegistryList.host($0) }
         registries += try RegistryList.hosts(accounts: options.accounts, regions: options.regions)
         var report = ""
         if options.discover {
@@ -68,22 +69,60 @@ public struct ClientSetup: Sendable {
             throw Failure(reason: "name the registries to set up (HOST..., --account with --region, --public or --discover), or use --creds-store")
         }
         let kind: ClientConfigFile.Kind = options.podman ? .podman : .docker
-        let file = try ClientConfigFile(kind: kind, path: ClientConfigFile.path(of: kind, environment: environment))
-        let plan = ClientConfigurator.Plan(registries: unique, credsStore: options.credsStore, remove: options.remove)
-        let outcome = try ClientConfigurator.apply(plan, to: file.document, kind: kind)
-        for note in outcome.notes { report += "note: \(note)\n" }
-        guard outcome.changed else {
-            return report + "\(file.path): \(options.remove ? "nothing of this helper's to remove" : "already set up"); nothing changed\n"
+        let path = ClientConfigFile.path(of: kind, environment: environment)
+        return try ClientConfigFile.withLock(path: path) {
+            let file = try ClientConfigFile(kind: kind, path: path)
+            let plan = ClientConfigurator.Plan(registries: unique, credsStore: options.credsStore, remove: options.remove)
+            let outcome = try ClientConfigurator.apply(plan, to: file.document, kind: kind)
+            for note in outcome.notes { report += "note: \(note)\n" }
+            guard outcome.changed else {
+                return report + "\(file.path): \(options.remove ? "nothing of this helper's to remove" : "already set up"); nothing changed\n"
+            }
+            if options.dryRun {
+                report += "\(file.path) (dry run: nothing written):\n"
+                report += outcome.changes.map { "  would \($0)\n" }.joined()
+                return report + "the file would read (secrets left out):\n" + Self.redacted(outcome.document).text
+            }
+            let backup = try file.write(outcome.document)
+            report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
+            if let backup { report += "the previous content is in \(backup)\n" }
+            return report
         }
-        if options.dryRun {
-            report += "\(file.path) (dry run: nothing written):\n"
-            report += outcome.changes.map { "  would \($0)\n" }.joined()
-            return report + "the file would read:\n" + outcome.document.text
+    }
+
+    /// `document` fit to print: the logins kept inline (`auths` entries' `auth`, `password`,
+    /// `identitytoken`, `registrytoken`) and passwords in URLs replaced by `<redacted>`.
+    static func redacted(_ document: JSONDocument) -> JSONDocument {
+        func walk(_ value: JSONDocument, key: String?) -> JSONDocument {
+            switch value {
+            case .object(let members):
+                return .object(members.map { member in
+                    if ["auth", "password", "identitytoken", "registrytoken"].contains(member.key.lowercased()), member.value.stringValue != nil {
+                        return (member.key, .string("<redacted>"))
+                    }
+                    return (member.key, walk(member.value, key: member.key))
+                })
+            case .array(let elements):
+                return .array(elements.map { walk($0, key: key) })
+            case .string(let text):
+                // scheme://user:password@host -> scheme://user:<redacted>@host
+                guard let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
+                      let colon = text[scheme.upperBound..<at].firstIndex(of: ":")
+                else { return value }
+                return .string(String(text[..<text.index(after: colon)]) + "<redacted>" + String(text[at...]))
+            default:
+                return value
+            }
         }
-        let backup = try file.write(outcome.document)
-        report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
-        if let backup { report += "the previous content is in \(backup)\n" }
-        return report
+        return walk(document, key: nil)
+    }
+
+    /// The `credHelpers` key of any registry address.
+    static func anyHost(_ input: String) throws -> String {
+        guard let address = try? RegistryAddress(parsing: input) else {
+            throw RegistryList.Invalid(input: input, reason: "is not a registry address")
+        }
+        return CredentialHelper.registryKey(address)
     }
 
     /// The current identity's account, and its registry in every region given or configured.

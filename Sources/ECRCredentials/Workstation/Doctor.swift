@@ -105,6 +105,8 @@ public struct Doctor: Sendable {
             registry = check.1
         } else if let named = dockerFile?.document["credHelpers"]?.members?.first(where: { ECRRegistry(host: $0.key) != nil })?.key {
             registry = ECRRegistry(host: named)
+            checks.append(Check(name: "registry", status: .ok, summary: "\(named) (the first ECR registry of docker's config file)",
+                                details: [], hint: nil))
         }
         checks.append(dockerConfigCheck(registry: registry))
 
@@ -157,11 +159,28 @@ public struct Doctor: Sendable {
         let store = file.document["credsStore"]?.stringValue
         var named = Set(helpers.compactMap { $0.value.stringValue })
         if let store { named.insert(store) }
-        for helper in named.sorted() where !Self.onPath("docker-credential-\(helper)", environment: environment) {
+        for helper in named.sorted() where Self.onPath("docker-credential-\(helper)", environment: environment) == nil {
             let users = helpers.filter { $0.value.stringValue == helper }.map(\.key) + (store == helper ? ["credsStore"] : [])
-            details.append("docker-credential-\(helper) is not on PATH, but \(users.joined(separator: ", ")) name it")
+            details.append("docker-credential-\(helper) is not on PATH, but \(users.joined(separator: ", ")) \(users.count == 1 ? "names" : "name") it")
             status = .problem
             hints.append("install docker-credential-\(helper), or remove those entries")
+        }
+        let odd = helpers.filter { $0.value.stringValue == nil }.map(\.key)
+        if !odd.isEmpty {
+            details.append("credHelpers entries that are not strings, which docker refuses: \(odd.joined(separator: ", "))")
+            status = .problem
+            hints.append("give each credHelpers entry a helper name, such as \"ecr\"")
+        }
+        if file.document["credsStore"] != nil, store == nil {
+            details.append("credsStore is not a string, which docker refuses")
+            status = .problem
+        }
+        // The helper docker will run is the first docker-credential-ecr on PATH: is it this one?
+        if named.contains(ClientConfigurator.helperName), let found = Self.onPath("docker-credential-\(ClientConfigurator.helperName)", environment: environment),
+           !Self.isThisProgram(found) {
+            details.append("docker will run \(found), which is not this program (\(Self.thisProgram ?? "unknown"))")
+            if status == .ok { status = .warning }
+            hints.append("remove or update \(found), or put this program's directory first on PATH")
         }
         var summary = file.exists ? path : "\(path) does not exist"
         if let registry {
@@ -187,6 +206,10 @@ public struct Doctor: Sendable {
                 summary = "\(path): nothing sends \(registry.host) to this helper"
                 hints.append("run `docker-credential-ecr configure \(registry.host)`")
             }
+        } else if !named.contains(ClientConfigurator.helperName) {
+            status = .problem
+            summary = "\(path): no credHelpers entry and no credsStore names this helper"
+            hints.append("run `docker-credential-ecr configure ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `configure --discover`)")
         }
         if !hints.isEmpty, status == .ok { status = .warning }
         return Check(name: "docker-config", status: status, summary: summary, details: details,
@@ -345,12 +368,31 @@ public struct Doctor: Sendable {
         return nil
     }
 
-    /// Whether `program` is an executable file in a directory of `PATH`.
-    static func onPath(_ program: String, environment: Environment) -> Bool {
+    /// The first executable `program` in a directory of `PATH`, as docker finds it.
+    static func onPath(_ program: String, environment: Environment) -> String? {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").contains { directory in
-            access("\(directory)/\(program)", X_OK) == 0
+        for directory in path.split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/\(program)"
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
         }
+        return nil
+    }
+
+    /// The running executable's path.
+    static var thisProgram: String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `path` is the running executable (the same file, whatever the link).
+    static func isThisProgram(_ path: String) -> Bool {
+        var theirs = stat()
+        var ours = stat()
+        guard stat(path, &theirs) == 0, stat("/proc/self/exe", &ours) == 0 else { return true }
+        return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino
     }
 }
 

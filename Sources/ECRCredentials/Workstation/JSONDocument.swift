@@ -111,17 +111,20 @@ public indirect enum JSONDocument: Sendable, Equatable {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
+                let keyStart = index
                 let key = try string()
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected \":\" after the key") }
                 index += 1
                 skipWhitespace()
                 let value = try value(depth: depth + 1)
-                if let existing = members.firstIndex(where: { $0.key == key }) {
-                    members[existing].value = value  // the last one wins, as docker (Go) reads it
-                } else {
-                    members.append((key, value))
+                if members.contains(where: { $0.key == key }) {
+                    // Docker (Go) merges repeated objects, other readers keep the first or the last:
+                    // rewriting such a file could lose what one of them sees.
+                    index = keyStart
+                    throw error("the key \"\(key)\" appears twice in this object; keep one")
                 }
+                members.append((key, value))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of the file: expected \",\" or \"}\"") }
                 if bytes[index] == UInt8(ascii: ",") {

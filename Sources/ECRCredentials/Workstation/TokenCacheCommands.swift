@@ -32,20 +32,24 @@ public struct TokenCacheCommands: Sendable {
         self.stores = stores
     }
 
-    /// A token for each of `registries` (hosts, URLs or image references), cached as `get` caches.
-    /// - Throws: `RegistryList.Invalid` for an input that is not an ECR registry (before any fetch).
-    public func login(_ registries: [String]) throws -> [LoginResult] {
-        let hosts = try registries.map(RegistryList.host)
+    /// A token for each of `registries` (hosts, URLs or image references), cached as `get`
+    /// caches; an input that is not an ECR registry gets its own failed result, and the others
+    /// are still fetched.
+    public func login(_ registries: [String]) -> [LoginResult] {
         let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics)
         let service = TokenService(settings: configuration.tokens, cache: stores.tokens, environment: environment,
                                    transport: transport, clock: clock, diagnostics: diagnostics)
-        return hosts.map { host in
+        return registries.map { input in
             do {
-                // A host RegistryList accepted is an ECR registry.
+                let host = try RegistryList.host(input)
                 guard let registry = ECRRegistry(host: host) else { throw RegistryList.Invalid(input: host, reason: "is not an ECR registry host") }
-                return LoginResult(registry: host, token: try service.token(for: registry))
+                do {
+                    return LoginResult(registry: host, token: try service.token(for: registry))
+                } catch {
+                    return LoginResult(registry: host, failure: error)
+                }
             } catch {
-                return LoginResult(registry: host, failure: error)
+                return LoginResult(registry: CredentialProviderRequest.printable(input), failure: error)
             }
         }
     }

@@ -71,7 +71,12 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             let response = try transport.send(request, timeouts: timeouts)
             switch response.status {
             case 200:
-                return String(decoding: response.body, as: UTF8.self).trimmingASCIIWhitespace()
+                let token = String(decoding: response.body, as: UTF8.self).trimmingASCIIWhitespace()
+                // It goes into a header: a line break would let the answer add headers of its own.
+                guard !token.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
+                    throw CredentialError(.providerFailed, "\(name): the session token contains a line break")
+                }
+                return token
             case 403, 404, 405:
                 if allowsV1 { return nil }  // IMDSv2 unavailable here; IMDSv1 may answer
                 throw CredentialError(.providerFailed, "\(name): the session token request was answered with HTTP \(response.status) and IMDSv1 is disabled (AWS_EC2_METADATA_V1_DISABLED)")

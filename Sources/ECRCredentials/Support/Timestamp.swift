@@ -84,7 +84,10 @@ public enum Timestamp {
     }
 
     private static func utc(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        // Dates come from outside (servers, files): keep them within years 0000-9999, which
+        // also keeps the conversion to time_t from trapping on huge or non-finite values.
+        let value = date.timeIntervalSince1970
+        var seconds = time_t(value.isNaN ? 0 : min(max(value, -62_167_219_200), 253_402_300_799).rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),

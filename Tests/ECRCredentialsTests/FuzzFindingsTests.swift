@@ -1,0 +1,55 @@
+// Inputs the fuzz targets (Fuzz/, `scripts/fuzz`) found crashing or misbehaving, kept as tests.
+import ECRCredentials
+import Foundation
+import Testing
+
+@Suite struct FuzzFindingsTests {
+    static let host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+
+    /// cache-record, ecr-json: an expiry of 1e20 seconds (or not finite) trapped when formatted.
+    @Test(arguments: [1e20, -1e20, Double.infinity, -Double.infinity, Double.nan, Double.greatestFiniteMagnitude])
+    func timestampsOutsideTheCalendarAreFormattedWithoutTrapping(_ seconds: Double) {
+        let text = Timestamp.iso8601(Date(timeIntervalSince1970: seconds))
+        #expect(text.count == 20)
+        #expect(Timestamp.amzDate(Date(timeIntervalSince1970: seconds)).count == 16)
+    }
+
+    @Test func theLastSecondOfYear9999IsTheLimit() {
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1e20)) == "9999-12-31T23:59:59Z")
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: -1e20)) == "0000-01-01T00:00:00Z")
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15T08:00:00Z")
+    }
+
+    /// ecr-json: ECR answering `"expiresAt": 1e20` crashed `get` at debug level (the debug line
+    /// formats the expiry), and again on the next `get`, from the cache.
+    @Test func aTokenExpiringIn1e20SecondsIsServedAtDebugLevel() throws {
+        let scratch = try TemporaryDirectory()
+        let configuration = HelperConfiguration(cacheBackend: .file, tokenDirectory: scratch.path + "/tokens",
+                                                loginDirectory: scratch.path + "/logins")
+        let environment = Environment(["HOME": scratch.path, "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+                                       "AWS_EC2_METADATA_DISABLED": "true"])
+        let helper = CredentialHelper(configuration: configuration, environment: environment,
+                                      transport: MockTransport([MockTransport.ecrToken("far", expiresAt: 1e20)]), clock: ManualClock(),
+                                      diagnostics: Diagnostics(level: .debug, sink: { _ in }))
+        #expect(try helper.get(Self.host).secret == "far")
+        #expect(try helper.get(Self.host).secret == "far")
+    }
+
+    /// imds: a session token with a line break went into the `x-aws-ec2-metadata-token` header as it was.
+    @Test(arguments: ["tok\r\nX-Injected: 1", "tok\nen", "to\rk"])
+    func aMetadataSessionTokenWithALineBreakIsRefused(_ token: String) throws {
+        let reply = #"{"Code":"Success","AccessKeyId":"ASIAIMDS","SecretAccessKey":"i","Token":"t","Expiration":"2027-01-01T00:00:00Z"}"#
+        let transport = MockTransport([.response(HTTPResponse(status: 200, body: Array(token.utf8))),
+                                       .response(HTTPResponse(status: 200, body: Array("role".utf8))),
+                                       .response(HTTPResponse(status: 200, body: Array(reply.utf8)))])
+        let environment = Environment(["HOME": "/nonexistent", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9",
+                                       "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials"])
+        let sender = AWSRequestSender(transport: transport, clock: ManualClock(), diagnostics: Diagnostics(level: .warning, sink: { _ in }))
+        let context = CredentialContext(environment: environment, configuration: ConfigurationLoader(environment: environment), sender: sender)
+        let provider = try #require(try InstanceMetadataCredentialProvider.fromEnvironment(context))
+        #expect(throws: CredentialError.self) { try provider.credentials() }
+        for request in transport.requests {
+            #expect(!request.headers.contains { $0.value.utf8.contains(0x0A) || $0.value.utf8.contains(0x0D) })
+        }
+    }
+}

@@ -52,4 +52,30 @@ import Testing
             #expect(!request.headers.contains { $0.value.utf8.contains(0x0A) || $0.value.utf8.contains(0x0D) })
         }
     }
+
+    /// The identity rule a one-pattern tool config gives `host`, if any.
+    static func matches(_ pattern: String, _ host: String) throws -> Bool {
+        let file = try AWSConfigFile(path: "/c", text: "[registry \(pattern)]\nprofile = p\n")
+        return try ToolConfigFile(file).identity(host: host, accountID: nil) != nil
+    }
+
+    /// glob: a pattern of 12 × `*a` then `*b` took exponential time against a long label.
+    @Test func aPatternOfManyStarsMatchesInBoundedTime() throws {
+        let started = MonotonicTime.seconds()
+        let pattern = String(repeating: "*a", count: 12) + "*b.example"
+        #expect(try !Self.matches(pattern, String(repeating: "a", count: 60) + ".example"))
+        #expect(try Self.matches(pattern, String(repeating: "a", count: 60) + "b.example"))
+        #expect(MonotonicTime.seconds() - started < 1)
+    }
+
+    @Test(arguments: [("*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.us-west-2.amazonaws.com", true),
+                      ("*.dkr.ecr.eu-*.amazonaws.com", "123456789012.dkr.ecr.us-west-2.amazonaws.com", false),
+                      ("*.dkr.ecr.eu-*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", true),
+                      ("a*b*c.example", "abc.example", true), ("a*b*c.example", "aXbYc.example", true),
+                      ("a*b*c.example", "aXbYcZ.example", false), ("*c.example", "abcbc.example", true),
+                      ("a**.example", "a.example", true), ("*.example", "x.example", true),
+                      ("x*.example", "y.example", false), ("*ab.example", "aab.example", true)])
+    func globPatternsMatchWithinLabels(_ pattern: String, _ host: String, _ expected: Bool) throws {
+        #expect(try Self.matches(pattern, host) == expected)
+    }
 }

@@ -148,16 +148,29 @@ public struct ToolConfigFile: Sendable {
     }
 
     /// Whether `pattern` (with `*` for any run of characters) matches all of `text`.
+    /// Greedy, going back only to the last `*`: at most pattern × text steps, never exponential.
     static func glob(_ pattern: Substring, matches text: Substring) -> Bool {
-        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
-        let prefix = pattern[..<star]
-        guard text.hasPrefix(prefix) else { return false }
-        let restPattern = pattern[pattern.index(after: star)...]
-        var rest = text.dropFirst(prefix.count)
-        while true {
-            if glob(restPattern, matches: rest) { return true }
-            if rest.isEmpty { return false }
-            rest = rest.dropFirst()
+        let pattern = Array(pattern), text = Array(text)
+        var patternIndex = 0, textIndex = 0
+        var lastStar: Int?, starMatchedUpTo = 0
+        while textIndex < text.count {
+            if patternIndex < pattern.count, pattern[patternIndex] == "*" {
+                lastStar = patternIndex
+                starMatchedUpTo = textIndex
+                patternIndex += 1
+            } else if patternIndex < pattern.count, pattern[patternIndex] == text[textIndex] {
+                patternIndex += 1
+                textIndex += 1
+            } else if let star = lastStar {
+                // Let the last `*` take one more character, and match the rest again from there.
+                starMatchedUpTo += 1
+                textIndex = starMatchedUpTo
+                patternIndex = star + 1
+            } else {
+                return false
+            }
         }
+        while patternIndex < pattern.count, pattern[patternIndex] == "*" { patternIndex += 1 }
+        return patternIndex == pattern.count
     }
 }

@@ -3,7 +3,7 @@
 //
 // Build and run them with `scripts/fuzz` from the repository root. The targets reach internal
 // parsers through `@testable import`, so the library is compiled with `-enable-testing`; every
-// module is instrumented with `--sanitize=fuzzer --sanitize=address`.
+// Swift module is instrumented with `swiftc -sanitize=fuzzer,address`.
 import PackageDescription
 
 let package = Package(

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under Fuzz/seeds/<target>/, from the cases of the unit tests.
+
+The seeds are checked in; run this again after changing it. Inputs of several parts separate
+them with a NUL byte, as the targets in Sources/ECRFuzz/FuzzTargets.swift expect.
+"""
+import base64
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent / "seeds"
+HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+
+AWS_CONFIG = """# comment
+; another comment
+[default]
+region = us-east-1
+output=json
+
+[profile dev]
+region = eu-west-1
+role_arn = arn:aws:iam::123456789012:role/dev
+source_profile = default
+s3 =
+  addressing_style = path
+  max_concurrent_requests = 20
+credential_process = /usr/bin/tool --arg "a # b"
+
+[profile  spaced   name ]
+region=ap-south-1
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+[services local]
+ecr =
+  endpoint_url = http://127.0.0.1:5000
+"""
+
+TOOL_CONFIG = """[registry 123456789012.dkr.ecr.us-east-1.amazonaws.com]
+profile = exact
+[registry *.dkr.ecr.*.amazonaws.com]
+profile = broad
+[registry *.dkr.ecr.eu-*.amazonaws.com]
+role_arn = arn:aws:iam::1:role/eu
+external_id = x
+[account 210987654321]
+profile = partner
+[cache]
+backend = file
+"""
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def ecr_reply(expires, public=False):
+    data = {"authorizationToken": b64("AWS:token"), "expiresAt": expires, "proxyEndpoint": f"https://{HOST}"}
+    return json.dumps({"authorizationData": data if public else [data]})
+
+
+def record(kind="token", expires=1800043200.0):
+    return json.dumps({"version": 1, "kind": kind, "registry": "reg.example", "serverURL": "reg.example", "identity": "id",
+                       "username": "AWS", "secret": "s", "issuedAt": 1800000000.0, "expiresAt": expires})
+
+
+CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "secret", "Token": "token", "Expiration": "2027-01-15T12:00:00Z"}
+
+CORPORA = {
+    "registry": [HOST, f"https://{HOST}", f"{HOST}:443", "https://index.docker.io/v1/", "docker.io", "ghcr.io",
+                 "public.ecr.aws", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+                 "123456789012.dkr-ecr-fips.us-gov-west-1.on.aws", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+                 "http://[::1]:5000/v2/", "reg.example.com:5000", "reg.example.com_5000", "not a url", "ftp://x"],
+    "endpoint": ["http://127.0.0.1:5000", "https://ecr.example/base/", "http://[fd00:ec2::254]", "http://169.254.169.254",
+                 "https://user@host:443/path?q=1"],
+    "helper": ["\x00" + HOST, "\x00https://index.docker.io/v1/",
+               "\x01" + json.dumps({"ServerURL": "https://index.docker.io/v1/", "Username": "me", "Secret": "p@ss"}),
+               "\x01" + json.dumps({"ServerURL": HOST, "Username": "AWS",
+                                    "Secret": b64(json.dumps({"payload": "x", "expiration": 1800043200}))}),
+               "\x02http://" + HOST, "\x83" + json.dumps({"ServerURL": "reg.example.com:5000", "Username": "u", "Secret": "s"}),
+               "\x80" + json.dumps({"ServerURL": "reg.example.com", "Username": "u", "Secret": "s"})],
+    "aws-config": [AWS_CONFIG, "[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n"],
+    "tool-config": [TOOL_CONFIG + "\x00" + "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                    "[registry x]\nregion = us-east-1\n\x00x", "[registry x]\nprofile = p\nduration_seconds = 900\n\x00x"],
+    "glob": ["*.dkr.ecr.*.amazonaws.com\x00" + HOST, "eu-*\x00eu-west-1", "*\x00", "a*b*c\x00aXbYc"],
+    "ecr-json": ["\x00" + ecr_reply(1800043200.0), "\x01" + ecr_reply(1800043200, public=True), "\x00{\"authorizationData\":[]}"],
+    "sso-role": [json.dumps({"roleCredentials": {"accessKeyId": "AKIA", "secretAccessKey": "s", "sessionToken": "t",
+                                                 "expiration": 1800003600000}})],
+    "sso-cache": [json.dumps({"accessToken": "tok", "expiresAt": "2099-01-01T00:00:00Z"}),
+                  json.dumps({"accessToken": "tok", "expiresAt": "2027-01-01T00:00:00Z", "clientId": "c", "clientSecret": "s",
+                              "refreshToken": "r", "registrationExpiresAt": "2099-01-01T00:00:00Z"})
+                  + "\x00" + json.dumps({"accessToken": "new", "expiresIn": 28800, "refreshToken": "r2", "tokenType": "Bearer"})],
+    "container-json": [json.dumps(CREDENTIALS), json.dumps({"AccessKeyId": "AKIA", "SecretAccessKey": "s"})],
+    "imds": ["token\x00role\n\x00" + json.dumps(dict(CREDENTIALS, Code="Success"))],
+    "process-json": [json.dumps({"Version": 1, "AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "t",
+                                 "Expiration": "2027-01-15T12:00:00.123+02:00"}), "/usr/bin/tool --arg \"a # b\" 'c d'"],
+    "cache-record": [record(), record("login", None), record(expires=1e20),
+                     "eyJwYXlsb2FkIjoieCIsImV4cGlyYXRpb24iOjE4MDAwNDMyMDB9"],
+    "sts-xml": ["<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AKIA</AccessKeyId>"
+                "<SecretAccessKey>s</SecretAccessKey><SessionToken>t&amp;x</SessionToken>"
+                "<Expiration>2027-01-15T12:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+                "<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized"
+                "</Message></Error></ErrorResponse>",
+                json.dumps({"__type": "com.amazonaws#AccessDeniedException", "message": "no"})],
+}
+
+
+def main():
+    shutil.rmtree(SEEDS, ignore_errors=True)
+    for target, inputs in CORPORA.items():
+        directory = SEEDS / target
+        directory.mkdir(parents=True)
+        for text in inputs:
+            data = text.encode("utf-8")
+            (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,9 @@ struct ConfigureCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("ECR registry hosts (a URL or an image reference works too).", valueName: "registry"))
     var registries: [String] = []
 
+    @Option(name: .customLong("registry"), help: ArgumentHelp("An ECR registry host, the same as naming it as an argument.", valueName: "host"))
+    var namedRegistries: [String] = []
+
     @Option(name: .customLong("account"), help: ArgumentHelp("An AWS account id; combined with every --region.", valueName: "id"))
     var accounts: [String] = []
 
@@ -51,7 +54,7 @@ struct ConfigureCommand: ParsableCommand {
 
     func run() throws {
         var options = ClientSetup.Options()
-        options.hosts = registries
+        options.hosts = registries + namedRegistries
         options.accounts = accounts
         options.regions = regions
         options.publicRegistry = publicRegistry

@@ -107,6 +107,12 @@ def test_a_missing_file_is_created_privately(helper):
     assert not path.with_name("config.json.bak").exists()
 
 
+def test_the_registry_option_is_the_same_as_an_argument(helper):
+    status, _, err = configure(helper, "--registry", HOST, "--registry", OTHER)
+    assert status == 0, err
+    assert json.loads(config_path(helper).read_text()) == {"credHelpers": {HOST: "ecr", OTHER: "ecr"}}
+
+
 def test_docker_config_variable_is_honoured(helper, tmp_path):
     directory = tmp_path / "elsewhere"
     status, _, err = configure(helper, HOST, DOCKER_CONFIG=str(directory))

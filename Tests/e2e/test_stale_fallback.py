@@ -14,7 +14,7 @@ import pytest
 from conftest import HOST, NOT_FOUND, free_port
 from emulators.aws_emulator import AWSEmulator
 from emulators.recording_proxy import RecordingProxy
-from test_credentials import SSO_CONFIG, imds_env, in_hours, role_profiles, sso_cache
+from test_credentials import SSO_CONFIG, imds_env, in_hours, process_script, role_profiles, sso_cache
 
 WARNING = f"docker-credential-ecr: {HOST}: refreshing the token failed ("
 
@@ -193,6 +193,24 @@ def test_an_expired_sso_login_is_never_papered_over(helper, emulator):
     path.write_text(json.dumps({"startUrl": "https://corp.awsapps.com/start", "accessToken": "sso-access-token",
                                 "expiresAt": in_hours(-1)}))
     assert_not_served(helper.get(HOST, **env), "run `aws sso login --profile dev`")
+
+
+def test_a_credential_process_that_times_out(helper, emulator, timing):
+    """The program hangs past its 30 s limit: passing (its own backend may answer next time)."""
+    script = process_script(helper, "import os, time\n"
+                                    f"if os.path.exists({str(helper.home / 'hang')!r}): time.sleep(120)\n"
+                                    f"print(json.dumps({{'Version': 1, 'AccessKeyId': {emulator.key!r}, "
+                                    f"'SecretAccessKey': {emulator.secret!r}}}))\n")
+    helper.write_aws_file("config", f"[default]\ncredential_process = {script}\n")
+    env = emulator.credential_env()
+    first = helper.get(HOST, **env)[0]
+    assert first is not None
+    helper.age_cached_tokens()
+    (helper.home / "hang").touch()
+    started = time.monotonic()
+    result = helper.get(HOST, timeout=90, **env)
+    assert_served_stale(result, first, "did not finish within 30 s and was stopped")
+    assert time.monotonic() - started < timing.limit(wait=30)
 
 
 def test_container_credentials_failing(helper, emulator):

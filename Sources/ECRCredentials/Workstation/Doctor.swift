@@ -292,10 +292,8 @@ public struct Doctor: Sendable {
         let service = TokenService(settings: configuration.tokens, cache: .disabled, environment: environment,
                                    transport: transport, clock: clock, diagnostics: diagnostics)
         var details: [String] = []
-        if let endpoint = try? ECRClient(sender: service.credentialContext(for: registry).sender,
-                                         endpoints: EndpointResolver(environment: environment,
-                                                                     configuration: ConfigurationLoader(environment: environment),
-                                                                     profileName: nil)).endpoint(for: registry) {
+        let context = service.credentialContext(for: registry)
+        if let endpoint = try? ECRClient(sender: context.sender, endpoints: context.endpoints()).endpoint(for: registry) {
             details.append("ECR endpoint \(endpoint)")
         }
         do {

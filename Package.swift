@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CCurl", dependencies: ["CDynamicLibrary"]),
         // libsecret (and GLib under it), opened with dlopen on the keyring path only.
         .target(name: "CLibsecret", dependencies: ["CDynamicLibrary"]),
+        // The kernel key retention service's system calls (add_key, keyctl): no library at all.
+        .target(name: "CKernelKeyring"),
         // The build facts `version` prints (the git commit).
         .target(name: "CBuildInfo", cSettings: [.define("CBUILDINFO_COMMIT", to: "\"\(buildCommit)\"")]),
         // C library functions defined locally so that the executables run on glibc 2.34.
@@ -37,6 +39,7 @@ let package = Package(
                 "CBuildInfo",
                 "CCurl",
                 "CGlibcCompat",
+                "CKernelKeyring",
                 "CLibsecret",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

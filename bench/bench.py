@@ -11,8 +11,9 @@ The peer is Debian's amazon-ecr-credential-helper (`docker-credential-ecr-login`
 emulator: its cache hit is timed from a `~/.ecr/cache.json` seeded in its own format, and
 HTTPS_PROXY points at a closed loopback port so that nothing it tries can leave the machine.
 
-Cases: `version`; `get` for a non-ECR host; a cache-hit `get` from the private file cache and
-from a real gnome-keyring on a private D-Bus session; a cold `get` against the
+Cases: `version`; `get` for a non-ECR host; a cache-hit `get` from the private file cache and,
+in keyring mode with a real gnome-keyring on a private D-Bus session, from the kernel keyring tier
+and from the Secret Service alone (the kernel tier turned off); a cold `get` against the
 loopback ECR emulator (the cache is emptied before each run); 50 parallel cold `get`s for one
 registry (requests made: single flight) and 30 parallel `get`s for 30 registries (entries kept);
 and a failing `get` off EC2 with no credentials, when the metadata endpoint refuses connections
@@ -148,7 +149,7 @@ def main():
     emulator = AWSEmulator({"AKIABENCH": "bench-secret"})
     emulator.serve()
     scratch = Path(tempfile.mkdtemp(prefix="ecr-bench."))
-    bus_env, keyring_processes = None, []
+    bus_env, keyring_processes, keyring_env = None, [], None
     try:
         env = {"HOME": str(scratch), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(scratch / "cache"),
                "XDG_DATA_HOME": str(scratch / "data"), "AWS_ACCESS_KEY_ID": "AKIABENCH",
@@ -195,7 +196,9 @@ def main():
             keyring_env = dict(env, XDG_CACHE_HOME=str(scratch / "keyring-cache"), **bus_env)
             assert spawn_time([binary, "get"], inputs["ecr"], keyring_env)[1] == 0, "get with the keyring failed"
             assert not list((scratch / "keyring-cache").glob("docker-credential-ecr/*.json")), "the token did not go to the keyring"
-            cases["get, cache hit (keyring)"] = ([binary, "get"], inputs["ecr"], keyring_env, 0, None)
+            cases["get, hit, keyring (kernel)"] = ([binary, "get"], inputs["ecr"], keyring_env, 0, None)
+            cases["get, hit, keyring (SS only)"] = ([binary, "get"], inputs["ecr"],
+                                                    dict(keyring_env, DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off"), 0, None)
         samples = {name: [] for name in cases}
         rss = {name: [] for name in cases}
         report = str(scratch / "time.txt")
@@ -219,14 +222,23 @@ def main():
         print(f"binary: {binary}; peer: {peer}")
         print(f"\n{arguments.runs} interleaved runs per case; net = median - median of /bin/true ({floor:.2f} ms); "
               f"peak RSS from 20 more runs under /usr/bin/time\n")
-        print(f"| {'case':<26} | {'median ms':>9} | {'p90 ms':>7} | {'net ms':>7} | {'peak RSS KiB':>12} |")
-        print(f"|{'-' * 28}|{'-' * 11}:|{'-' * 8}:|{'-' * 8}:|{'-' * 13}:|")
+        print(f"| {'case':<28} | {'median ms':>9} | {'p90 ms':>7} | {'net ms':>7} | {'peak RSS KiB':>12} |")
+        print(f"|{'-' * 30}|{'-' * 11}:|{'-' * 8}:|{'-' * 8}:|{'-' * 13}:|")
         for name, values in samples.items():
             median = statistics.median(values)
             p90 = statistics.quantiles(values, n=10)[-1]
-            print(f"| {name:<26} | {median:>9.2f} | {p90:>7.2f} | {median - floor:>7.2f} | {statistics.median(rss[name]):>12.0f} |")
+            print(f"| {name:<28} | {median:>9.2f} | {p90:>7.2f} | {median - floor:>7.2f} | {statistics.median(rss[name]):>12.0f} |")
         if not bus_env:
             print(f"get, cache hit (keyring): not measured: {keyring_processes}")
+        else:
+            file_net = statistics.median(samples["get, cache hit (file)"]) - floor
+            print(f"\nKeyring mode against file mode (net of /bin/true; the kernel tier is the kernel keyring in front of "
+                  f"the Secret Service, SS only is DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING=off)\n")
+            print(f"| {'case':<40} | {'net ms':>7} | {'/ file hit':>10} |")
+            print(f"|{'-' * 42}|{'-' * 8}:|{'-' * 11}:|")
+            for name in ("get, cache hit (file)", "get, hit, keyring (kernel)", "get, hit, keyring (SS only)"):
+                net = statistics.median(samples[name]) - floor
+                print(f"| {name:<40} | {net:>7.2f} | {net / file_net if file_net > 0 else float('inf'):>9.2f}x |")
 
         # Off EC2 with no credentials at all: how long until docker can go on anonymously.
         bare = {"HOME": str(scratch / "bare"), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(scratch / "bare-cache")}
@@ -293,6 +305,9 @@ def main():
         listed = json.loads(subprocess.run([binary, "list"], env=many_env, capture_output=True).stdout)
         print(f"30 parallel gets, 30 registries: {statuses.count(0)}/30 succeeded, {len(listed)} cache entries kept")
     finally:
+        if keyring_env:
+            # The kernel keyring outlives this run: take this run's tokens out of it.
+            subprocess.run([binary, "logout", "--all"], env=keyring_env, capture_output=True)
         if bus_env:
             for process in keyring_processes:
                 process.terminate()

@@ -24,10 +24,11 @@ import Testing
     }
 
     static func shape(_ backend: TokenSettings.CacheBackend, keyring available: Bool, bus: Bool = true,
-                      everyBackend: Bool = false) throws -> (Shape, opened: Int) {
+                      everyBackend: Bool = false, kernelTier: Bool = true) throws -> (Shape, opened: Int) {
         let scratch = try TemporaryDirectory()
-        let configuration = HelperConfiguration(tokens: TokenSettings(cacheBackend: backend, tokenDirectory: scratch.path + "/t"),
-                                                loginDirectory: scratch.path + "/l")
+        var settings = TokenSettings(cacheBackend: backend, tokenDirectory: scratch.path + "/t")
+        settings.kernelKeyring = kernelTier
+        let configuration = HelperConfiguration(tokens: settings, loginDirectory: scratch.path + "/l")
         let opened = Mutex(0)
         let stores = CredentialStores.select(configuration, environment: Environment(), diagnostics: Diagnostics(level: .quiet),
                                              everyBackend: everyBackend, sessionBus: { _ in bus },
@@ -37,6 +38,7 @@ import Testing
                                                  throw Locked()
                                              })
         func label(_ store: any CredentialStore) -> String {
+            if store is TieredKeyringStore { return "kernel+keyring" }
             guard let files = store as? FileCredentialStore else { return store.name }
             return files.directory.hasSuffix("/t") ? "token-files" : "login-files"
         }
@@ -46,22 +48,26 @@ import Testing
         return (shape, opened.withLock { $0 })
     }
 
-    static let all = ["keyring", "token-files", "login-files"]
+    static let all = ["kernel+keyring", "token-files", "login-files"]
     static let files = ["token-files", "login-files"]
+    /// The Secret Service cannot be used: the kernel tier is still cleared by erase and logout.
+    static let kernelAndFiles = ["kernel keyring", "token-files", "login-files"]
 
     @Test(arguments: [
         (TokenSettings.CacheBackend.auto, true,
-         Shape(tokens: "keyring", superseded: ["token-files"], loginTarget: "keyring", loginSources: ["keyring", "login-files"], everything: all, problem: false)),
+         Shape(tokens: "kernel+keyring", superseded: ["token-files"], loginTarget: "kernel+keyring",
+               loginSources: ["kernel+keyring", "login-files"], everything: all, problem: false)),
         (.auto, false,
-         Shape(tokens: "token-files", superseded: [], loginTarget: "login-files", loginSources: ["login-files"], everything: files, problem: true)),
+         Shape(tokens: "token-files", superseded: [], loginTarget: "login-files", loginSources: ["login-files"], everything: kernelAndFiles, problem: true)),
         (.keyring, true,
-         Shape(tokens: "keyring", superseded: ["token-files"], loginTarget: "keyring", loginSources: ["keyring", "login-files"], everything: all, problem: false)),
+         Shape(tokens: "kernel+keyring", superseded: ["token-files"], loginTarget: "kernel+keyring",
+               loginSources: ["kernel+keyring", "login-files"], everything: all, problem: false)),
         (.keyring, false,
-         Shape(tokens: nil, superseded: [], loginTarget: nil, loginSources: ["login-files"], everything: files, problem: true)),
+         Shape(tokens: nil, superseded: [], loginTarget: nil, loginSources: ["login-files"], everything: kernelAndFiles, problem: true)),
         (.none, true,
-         Shape(tokens: nil, superseded: [], loginTarget: "keyring", loginSources: ["keyring", "login-files"], everything: all, problem: false)),
+         Shape(tokens: nil, superseded: [], loginTarget: "kernel+keyring", loginSources: ["kernel+keyring", "login-files"], everything: all, problem: false)),
         (.none, false,
-         Shape(tokens: nil, superseded: [], loginTarget: "login-files", loginSources: ["login-files"], everything: files, problem: true)),
+         Shape(tokens: nil, superseded: [], loginTarget: "login-files", loginSources: ["login-files"], everything: kernelAndFiles, problem: true)),
         (.file, true,
          Shape(tokens: "token-files", superseded: [], loginTarget: "login-files", loginSources: ["login-files"], everything: files, problem: false)),
     ])
@@ -78,5 +84,15 @@ import Testing
         #expect(withBus.tokens == "token-files")
         let (_, openedWithoutBus) = try Self.shape(.file, keyring: true, bus: false, everyBackend: true)
         #expect(openedWithoutBus == 0)
+    }
+
+    /// The kernel tier stands in front of a Secret Service: without a session bus, or turned off,
+    /// there is none.
+    @Test(arguments: [(false, true), (true, false)])
+    func noKernelTierWithoutABusOrWhenTurnedOff(bus: Bool, kernelTier: Bool) throws {
+        let (shape, _) = try Self.shape(.auto, keyring: true, bus: bus, kernelTier: kernelTier)
+        #expect(shape.tokens == "keyring" && shape.loginTarget == "keyring")
+        let (unavailable, _) = try Self.shape(.auto, keyring: false, bus: bus, kernelTier: kernelTier)
+        #expect(unavailable.everything == Self.files)
     }
 }

@@ -36,9 +36,9 @@ public struct CredentialHelper: Sendable {
     }
 
     /// The stores for one action; `everyBackend` for actions that must reach all of them.
-    private func stores(everyBackend: Bool = false) -> CredentialStores {
+    private func stores(everyBackend: Bool = false, kernelTier: KernelKeyringStore?? = .none) -> CredentialStores {
         injectedStores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics,
-                                                  everyBackend: everyBackend)
+                                                  everyBackend: everyBackend, kernelTier: kernelTier)
     }
 
     // MARK: get
@@ -55,7 +55,14 @@ public struct CredentialHelper: Sendable {
         }
         let key = Self.registryKey(address)
         let now = clock.now().timeIntervalSince1970
-        let stores = stores()
+        var kernelTier: KernelKeyringStore?
+        if injectedStores == nil, configuration.cacheBackend == .auto || configuration.cacheBackend == .keyring {
+            kernelTier = CredentialStores.kernelTier(configuration, environment: environment, diagnostics: diagnostics)
+        }
+        if let kernelTier, let answer = try kernelAnswer(kernelTier, input: input, address: address, key: key, now: now) {
+            return answer
+        }
+        let stores = stores(kernelTier: .some(kernelTier))
         for source in stores.loginSources {
             let started = MonotonicTime.seconds()
             let login: CredentialRecord?
@@ -83,6 +90,39 @@ public struct CredentialHelper: Sendable {
             return HelperCredential(serverURL: input, username: token.username, secret: token.password)
         } catch {
             throw HelperError.notFound(cause: "\(registry.host): \(error)", underlying: error)
+        }
+    }
+
+    /// The answer of the kernel keyring tier alone, without the Secret Service: the login it
+    /// holds, or, when it knows the Secret Service holds none, a login file or a fresh cached
+    /// token. Nil when it does not know enough (then every store is asked).
+    /// - Throws: `HelperError.notFound` for a host that is not ECR and has no login.
+    private func kernelAnswer(_ tier: KernelKeyringStore, input: String, address: RegistryAddress, key: String,
+                              now: Double) throws -> HelperCredential? {
+        let started = MonotonicTime.seconds()
+        defer { diagnostics.debug("\(key): kernel keyring lookup took \(TokenService.milliseconds(since: started)) ms") }
+        switch tier.loginState(registry: key) {
+        case .stored(let login) where login.isUsable(at: now):
+            diagnostics.debug("\(key): using the login stored by `store` (kernel keyring)")
+            return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+        case .none:
+            // Logins kept in files (by earlier versions) come after the keyring's, as below.
+            let files = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
+            if let login = try? files.record(kind: .login, registry: key, identity: ""), login.isUsable(at: now) {
+                diagnostics.debug("\(key): using the login stored by `store` (file)")
+                return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+            }
+            guard let registry = ECRRegistry(address: address) else {
+                diagnostics.debug("\(key) is not an ECR registry")
+                throw HelperError.notFound()
+            }
+            let service = TokenService(settings: configuration.tokens, cache: TokenCache(store: tier), environment: environment,
+                                       transport: transport, clock: clock, diagnostics: diagnostics,
+                                       awsConfiguration: awsConfiguration)
+            guard let token = try? service.cachedToken(for: registry) else { return nil }
+            return HelperCredential(serverURL: input, username: token.username, secret: token.password)
+        case .stored, .unknown:
+            return nil
         }
     }
 

@@ -29,30 +29,50 @@ public struct CredentialStores: Sendable {
     /// Opens the keyring: the real one, or a substitute in tests.
     public typealias KeyringOpener = @Sendable (Environment) throws -> any CredentialStore
 
+    /// The kernel keyring tier for this configuration: nil when it is turned off
+    /// (`TokenSettings.kernelKeyring`) or no session bus is configured (no Secret Service for it
+    /// to stand in front of).
+    /// - Parameter keys: the kernel, or a substitute in tests.
+    public static func kernelTier(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
+                                  sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
+                                  keys: any KernelKeyCalls = SystemKernelKeys()) -> KernelKeyringStore? {
+        guard configuration.tokens.kernelKeyring, sessionBus(environment) else { return nil }
+        let scope = KernelKeyringStore.scope(environment: environment, tokenDirectory: configuration.tokens.tokenDirectory)
+        return KernelKeyringStore(scope: scope, keys: keys, diagnostics: diagnostics)
+    }
+
     /// Chooses the stores for `configuration.cacheBackend`; opens the keyring only when the
-    /// backend wants it, or when `everyBackend` (erase, list) and a session bus exists.
+    /// backend wants it, or when `everyBackend` (erase, list) and a session bus exists. The
+    /// keyring is `kernelTier` in front of the Secret Service; where the Secret Service cannot be
+    /// used, the kernel tier alone is still among `everything`, so `erase` and `logout` clear it.
     /// - Parameters:
     ///   - sessionBus: whether a session bus is configured (so the keyring may exist at all).
     ///   - openKeyring: opens the keyring or throws why it cannot be used.
+    ///   - kernelTier: the kernel keyring tier, nil for none; by default `kernelTier(...)`.
     public static func select(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
                               everyBackend: Bool = false,
                               sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
-                              openKeyring: KeyringOpener = { try KeyringCredentialStore.open(environment: $0) }) -> CredentialStores {
+                              openKeyring: KeyringOpener = { try KeyringCredentialStore.open(environment: $0) },
+                              kernelTier: KernelKeyringStore?? = .none) -> CredentialStores {
         let tokenFiles = FileCredentialStore(directory: configuration.tokens.tokenDirectory, diagnostics: diagnostics)
         let loginFiles = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
         let backend = configuration.cacheBackend
         var keyring: (any CredentialStore)?
         var problem: (any Error)?
+        let fast = kernelTier ?? Self.kernelTier(configuration, environment: environment, diagnostics: diagnostics, sessionBus: sessionBus)
         if backend != .file || (everyBackend && sessionBus(environment)) {
             let started = MonotonicTime.seconds()
             do {
-                keyring = try openKeyring(environment)
+                let secretService = try openKeyring(environment)
+                keyring = fast.map { TieredKeyringStore(fast: $0, durable: secretService, diagnostics: diagnostics) } ?? secretService
             } catch {
                 problem = error
             }
             diagnostics.debug("keyring \(keyring == nil ? "unavailable" : "open") in \(TokenService.milliseconds(since: started)) ms\(problem.map { ": \($0)" } ?? "")")
         }
-        let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + [tokenFiles, loginFiles]
+        // Without the Secret Service, the kernel tier alone: `erase` and `logout` must still clear it.
+        let kernelOnly = backend != .file || everyBackend ? fast : nil
+        let all: [any CredentialStore] = (keyring.map { [$0] } ?? kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]
         switch (backend, keyring) {
         case (.file, _):
             return CredentialStores(tokens: TokenCache(store: tokenFiles), loginTarget: loginFiles, loginSources: [loginFiles],

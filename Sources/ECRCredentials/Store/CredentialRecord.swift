@@ -82,4 +82,20 @@ public protocol CredentialStore: Sendable {
     func removeAll(registry: String) throws -> Int
     /// Every readable record.
     func allRecords() throws -> [CredentialRecord]
+    /// Removes the tokens of `registry` kept for identities other than `identity`; returns how many.
+    @discardableResult
+    func removeTokens(registry: String, except identity: String) throws -> Int
+}
+
+extension CredentialStore {
+    /// Removes the other identities' tokens one by one, as `allRecords` lists them.
+    @discardableResult
+    public func removeTokens(registry: String, except identity: String) throws -> Int {
+        var removed = 0
+        for record in try allRecords() where record.kind == .token && record.registry == registry && record.identity != identity {
+            try remove(kind: .token, registry: registry, identity: record.identity)
+            removed += 1
+        }
+        return removed
+    }
 }

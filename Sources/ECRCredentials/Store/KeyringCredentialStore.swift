@@ -140,6 +140,21 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         try search([:], loadSecrets: true).compactMap(Self.record(from:))
     }
 
+    /// Deletes the registry's token items of other identities, without reading any secret.
+    @discardableResult
+    public func removeTokens(registry: String, except identity: String) throws -> Int {
+        try withItems(["registry": registry, "kind": CredentialRecord.Kind.token.rawValue], loadSecrets: false) { list in
+            var deleted = 0
+            for index in 0..<clibsecret_list_count(list) {
+                guard let item = clibsecret_list_item(list, index), Self.attributes(of: item)["identity"] != identity else { continue }
+                var error: UnsafeMutablePointer<CChar>?
+                guard clibsecret_item_delete(item, timeoutMilliseconds, &error) == 0 else { throw failure("delete", error) }
+                deleted += 1
+            }
+            return deleted
+        }
+    }
+
     // MARK: deadlines
 
     /// Throws `Unavailable` when an earlier call was cancelled at its deadline.

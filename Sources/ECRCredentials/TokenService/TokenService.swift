@@ -59,22 +59,7 @@ public struct TokenService: Sendable {
         if cache.store == nil, settings.cacheBackend == .keyring, let problem = cache.problem {
             diagnostics.warning("\(problem); the token is not cached")
         }
-        let context = credentialContext(for: registry)
-        let sender = context.sender
-        let provider: any CredentialProvider
-        let profile: String?
-        switch identity {
-        case .configured:
-            if let problem = settings.toolConfigError { throw problem }
-            let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
-            (provider, profile) = (resolution.provider, resolution.profile)
-        case .provider(let given, let givenProfile):
-            (provider, profile) = (given, givenProfile)
-        }
-        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: profile))
-        let endpoint = try client.endpoint(for: registry)
-        let fingerprint = Self.fingerprint(provider.identity, endpoint: endpoint)
-        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
+        let (provider, client, fingerprint) = try resolve(registry, identity: identity)
 
         guard let store = cache.store else {
             return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider, client: client), source: .fetched)
@@ -136,6 +121,42 @@ public struct TokenService: Sendable {
             diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Self.time(cached.expiresAt))")
             return IssuedToken(cached, source: .staleFallback)
         }
+    }
+
+    /// The cached token for `registry` while it is fresh, without locking, fetching or any
+    /// network; nil when there is none. Front ends use it to answer from a fast tier first.
+    /// - Throws: what resolving the identity threw (the tool's config file, a profile).
+    public func cachedToken(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken? {
+        guard let store = cache.store else { return nil }
+        let fingerprint = try resolve(registry, identity: identity).fingerprint
+        guard let cached = read(store, registry: registry.host, identity: fingerprint),
+              cached.isFresh(at: clock.now().timeIntervalSince1970)
+        else { return nil }
+        diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
+        return IssuedToken(cached, source: .cache)
+    }
+
+    /// Who fetches the token for `registry` (from configuration only), the ECR client of its
+    /// endpoint, and the fingerprint its tokens are cached under.
+    private func resolve(_ registry: ECRRegistry, identity: Identity) throws
+        -> (provider: any CredentialProvider, client: ECRClient, fingerprint: String) {
+        let context = credentialContext(for: registry)
+        let sender = context.sender
+        let provider: any CredentialProvider
+        let profile: String?
+        switch identity {
+        case .configured:
+            if let problem = settings.toolConfigError { throw problem }
+            let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
+            (provider, profile) = (resolution.provider, resolution.profile)
+        case .provider(let given, let givenProfile):
+            (provider, profile) = (given, givenProfile)
+        }
+        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: profile))
+        let endpoint = try client.endpoint(for: registry)
+        let fingerprint = Self.fingerprint(provider.identity, endpoint: endpoint)
+        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
+        return (provider, client, fingerprint)
     }
 
     /// A passing failure another process met a moment ago while fetching the same token, left

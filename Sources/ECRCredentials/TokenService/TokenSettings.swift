@@ -29,6 +29,10 @@ public struct TokenSettings: Sendable {
     /// The backend. Default `.auto`; `DOCKER_CREDENTIAL_ECR_CACHE`, else `[cache] backend` in the
     /// tool's config file; `.none` with `AWS_ECR_DISABLE_CACHE`.
     public var cacheBackend: CacheBackend
+    /// Whether keyring mode keeps a copy of each entry in the kernel keyring, in front of the
+    /// Secret Service (see `KernelKeyringStore`). Default true; `DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING`,
+    /// else `[cache] kernel_keyring` in the tool's config file (`on` or `off`).
+    public var kernelKeyring: Bool = true
     /// Where fetched tokens are cached as files: `$XDG_CACHE_HOME/docker-credential-ecr`.
     public var tokenDirectory: String
     /// Where the lock files that serialise fetches live: `<tokenDirectory>/locks`.
@@ -90,5 +94,19 @@ public struct TokenSettings: Sendable {
         if environment["AWS_ECR_DISABLE_CACHE"] != nil { backend = .none }
         self.init(cacheBackend: backend, tokenDirectory: environment.cacheHome + "/docker-credential-ecr",
                   toolConfig: toolConfig, toolConfigError: toolConfigError)
+        if let value = environment["DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING"] {
+            kernelKeyring = try Self.switchValue(value, source: "DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING")
+        } else if let value = toolConfig?.cacheSettings["kernel_keyring"] {
+            kernelKeyring = try Self.switchValue(value, source: "\(toolConfig?.path ?? "config") [cache] kernel_keyring")
+        }
+    }
+
+    /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`), any case.
+    private static func switchValue(_ value: String, source: String) throws -> Bool {
+        switch value.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw InvalidSetting(source: source, value: value, expected: "on, off")
+        }
     }
 }

@@ -1,0 +1,100 @@
+// The keyring as two tiers: the kernel keyring in front of the Secret Service.
+
+/// Keyring mode's store: the kernel keyring (`KernelKeyringStore`, memory, two system calls a
+/// lookup) in front of the Secret Service (`KeyringCredentialStore`, durable, a D-Bus round trip).
+///
+/// Reads try the kernel first; a miss asks the Secret Service and copies what it finds (or, for
+/// a login, that there is none) into the kernel. Writes go to the Secret Service first, then to
+/// the kernel; removals go to both. A token saved for a registry replaces the tokens of that
+/// registry kept for other identities, in both tiers, so a change of identity leaves no old token
+/// behind. The kernel tier never makes an operation fail except a removal: an entry that could
+/// not be removed from it would otherwise still be served.
+public struct TieredKeyringStore: CredentialStore {
+    /// "keyring".
+    public let name = "keyring"
+    /// The fast tier.
+    public let fast: KernelKeyringStore
+    /// The durable tier.
+    public let durable: any CredentialStore
+    private let diagnostics: Diagnostics
+
+    /// Creates the pair.
+    public init(fast: KernelKeyringStore, durable: any CredentialStore, diagnostics: Diagnostics = Diagnostics()) {
+        self.fast = fast
+        self.durable = durable
+        self.diagnostics = diagnostics
+    }
+
+    public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+        if kind == .login, identity.isEmpty {
+            switch fast.loginState(registry: registry) {
+            case .stored(let login): return login
+            case .none: return nil
+            case .unknown: break
+            }
+        } else if let hit = try? fast.record(kind: kind, registry: registry, identity: identity) {
+            return hit
+        }
+        let found = try durable.record(kind: kind, registry: registry, identity: identity)
+        copyToFastTier(found, kind: kind, registry: registry, identity: identity)
+        return found
+    }
+
+    public func save(_ record: CredentialRecord) throws {
+        try durable.save(record)
+        if record.kind == .token {
+            do {
+                try durable.removeTokens(registry: record.registry, except: record.identity)
+            } catch {
+                diagnostics.warning("\(record.registry): could not remove the tokens of other identities from the \(durable.name) store: \(error)")
+            }
+        }
+        do {
+            try fast.save(record)
+            if record.kind == .token { try fast.removeTokens(registry: record.registry, except: record.identity) }
+        } catch {
+            diagnostics.debug("\(record.registry): not kept in the kernel keyring: \(error)")
+        }
+    }
+
+    public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
+        try durable.remove(kind: kind, registry: registry, identity: identity)
+        try fast.remove(kind: kind, registry: registry, identity: identity)
+    }
+
+    @discardableResult
+    public func removeAll(registry: String) throws -> Int {
+        let removed = try durable.removeAll(registry: registry)
+        let copies = try fast.removeAll(registry: registry)
+        return max(removed, copies)
+    }
+
+    @discardableResult
+    public func removeTokens(registry: String, except identity: String) throws -> Int {
+        let removed = try durable.removeTokens(registry: registry, except: identity)
+        let copies = try fast.removeTokens(registry: registry, except: identity)
+        return max(removed, copies)
+    }
+
+    /// The Secret Service's records, and those only the kernel still holds (the Secret Service
+    /// was cleared by another program, say), so `list` and `logout` see everything.
+    public func allRecords() throws -> [CredentialRecord] {
+        let records = try durable.allRecords()
+        let known = Set(records.map { "\($0.kind.rawValue) \($0.identity) \($0.registry)" })
+        let onlyFast = ((try? fast.allRecords()) ?? []).filter { !known.contains("\($0.kind.rawValue) \($0.identity) \($0.registry)") }
+        return records + onlyFast
+    }
+
+    /// Copies what the Secret Service answered into the kernel; a login's absence is noted too.
+    private func copyToFastTier(_ found: CredentialRecord?, kind: CredentialRecord.Kind, registry: String, identity: String) {
+        do {
+            if let found {
+                try fast.save(found)
+            } else if kind == .login, identity.isEmpty {
+                try fast.saveNoLogin(registry: registry)
+            }
+        } catch {
+            diagnostics.debug("\(registry): not copied to the kernel keyring: \(error)")
+        }
+    }
+}

@@ -1,0 +1,200 @@
+// The kernel keyring tier and the two-tier keyring store, against an in-memory kernel.
+// (Tests/e2e/test_kernel_keyring.py runs the same behaviour through the binary on the real kernel.)
+import ECRCredentials
+import Foundation
+import Testing
+
+@Suite struct KernelKeyringStoreTests {
+    static let start = 1_800_000_000.0
+
+    static func store(_ keys: FakeKernelKeys, clock: ManualClock, scope: String = "0123456789abcdef") -> KernelKeyringStore {
+        KernelKeyringStore(scope: scope, keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+                           parentKeyring: FakeKernelKeys.userKeyring)
+    }
+
+    static func token(_ registry: String = "1.dkr.ecr.us-east-1.amazonaws.com", identity: String = "aa", secret: String = "t0k3n",
+                      lifetime: Double = 12 * 3600) -> CredentialRecord {
+        CredentialRecord(kind: .token, registry: registry, serverURL: registry, identity: identity, username: "AWS", secret: secret,
+                         issuedAt: start, expiresAt: start + lifetime)
+    }
+
+    static func kernel(_ clock: ManualClock, quota: Int = 20_000, refusal: Int32? = nil) -> FakeKernelKeys {
+        FakeKernelKeys(quota: quota, refusal: refusal, now: { clock.now().timeIntervalSince1970 })
+    }
+
+    @Test func aTokenRoundTripsRestrictedToTheUserAndExpiresWithItself() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let store = Self.store(keys, clock: clock)
+        let record = Self.token(secret: "line one\nline two: any bytes")
+        try store.save(record)
+        #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == record)
+        #expect(try store.record(kind: .token, registry: record.registry, identity: "bb") == nil)
+        let kept = try #require(keys.userKeys.first)
+        #expect(kept.description == "docker-credential-ecr:1:0123456789abcdef:token:aa:1.dkr.ecr.us-east-1.amazonaws.com")
+        #expect(kept.permissions == 0x3F3F_0000)
+        #expect(kept.expiresAt == Self.start + 12 * 3600)
+        clock.advance(12 * 3600)
+        #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == nil)
+    }
+
+    @Test func loginStateIsUnknownThenNoneThenStoredAndLivesAnHourAtMost() throws {
+        let clock = ManualClock(Self.start)
+        let store = Self.store(Self.kernel(clock), clock: clock)
+        #expect(store.loginState(registry: "registry.example") == .unknown)
+        try store.saveNoLogin(registry: "registry.example")
+        #expect(store.loginState(registry: "registry.example") == .none)
+        #expect(store.loginState(registry: "other.example") == .unknown)
+        let login = CredentialRecord(kind: .login, registry: "registry.example", serverURL: "https://registry.example", identity: "",
+                                     username: "me", secret: "pw", issuedAt: Self.start, expiresAt: nil)
+        try store.save(login)
+        #expect(store.loginState(registry: "registry.example") == .stored(login))
+        clock.advance(3601)
+        #expect(store.loginState(registry: "registry.example") == .unknown)  // asks the Secret Service again
+    }
+
+    @Test func scopesDoNotSeeEachOther() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        try Self.store(keys, clock: clock, scope: "1111111111111111").save(Self.token())
+        let other = Self.store(keys, clock: clock, scope: "2222222222222222")
+        #expect(try other.record(kind: .token, registry: Self.token().registry, identity: "aa") == nil)
+        #expect(try other.allRecords().isEmpty)
+        #expect(try other.removeAll(registry: Self.token().registry) == 0)
+        #expect(keys.userKeys.count == 1)
+        #expect(KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:path=/a"]), tokenDirectory: "/h/.cache/x")
+            != KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"]), tokenDirectory: "/h/.cache/x"))
+        #expect(KernelKeyringStore.scope(environment: Environment(), tokenDirectory: "/a") != KernelKeyringStore.scope(environment: Environment(), tokenDirectory: "/b"))
+    }
+
+    /// A key whose payload is not what its description says (planted, corrupted, another
+    /// version) is ignored, never served.
+    @Test(arguments: [
+        "", "garbage", "docker-credential-ecr 2\ntoken\n",
+        "docker-credential-ecr 1\ntoken\nother.example\naa\nother.example\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\nbb\nx\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 1\nlogin\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\nnan\n1800043200\nsecret",
+        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1e400\nsecret",
+        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n",
+        "docker-credential-ecr 1\nnone\n1.dkr.ecr.us-east-1.amazonaws.com\n",
+    ])
+    func aKeyThatIsNotWhatItsNameSaysIsIgnored(payload: String) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let store = Self.store(keys, clock: clock)
+        let record = Self.token()
+        try store.save(record)
+        keys.overwrite(description: keys.userKeys[0].description, payload: Array(payload.utf8))
+        #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == nil)
+    }
+
+    @Test func aRecordWithALineBreakOutsideTheSecretIsNotKept() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me\nyou",
+                                     secret: "pw", issuedAt: Self.start, expiresAt: nil)
+        try Self.store(keys, clock: clock).save(login)
+        #expect(keys.userKeys.isEmpty)
+    }
+
+    /// Docker's default seccomp profile answers EPERM, a kernel without keys ENOSYS: the first
+    /// refused call turns the tier off for the process, quietly.
+    @Test(arguments: [EPERM, ENOSYS, EACCES])
+    func refusedCallsTurnTheTierOffAfterTheFirst(code: Int32) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock, refusal: code)
+        let store = Self.store(keys, clock: clock)
+        #expect(try store.record(kind: .token, registry: "r", identity: "aa") == nil)
+        #expect(store.refusal?.code == code)
+        #expect(store.loginState(registry: "r") == .unknown)
+        try store.save(Self.token())
+        try store.saveNoLogin(registry: "r")
+        #expect(try store.removeAll(registry: "r") == 0)
+        #expect(try store.allRecords().isEmpty)
+        #expect(keys.calls == 1)
+    }
+
+    /// A non-root user has 20,000 bytes by default: this tool's entries that expire soonest
+    /// make room; a record that cannot fit even then is refused with the kernel's error.
+    @Test func aFullQuotaDropsTheEntriesThatExpireSoonest() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock, quota: 3 * 1_300)
+        let store = Self.store(keys, clock: clock)
+        let secret = String(repeating: "x", count: 1_000)
+        for (index, lifetime) in [3.0, 1.0, 2.0].enumerated() {
+            try store.save(Self.token("\(index).dkr.ecr.us-east-1.amazonaws.com", secret: secret, lifetime: lifetime * 3600))
+        }
+        #expect(keys.userKeys.count == 3)
+        try store.save(Self.token("3.dkr.ecr.us-east-1.amazonaws.com", secret: secret))
+        let registries = Set(try store.allRecords().map(\.registry))
+        #expect(registries == ["0.dkr.ecr.us-east-1.amazonaws.com", "2.dkr.ecr.us-east-1.amazonaws.com", "3.dkr.ecr.us-east-1.amazonaws.com"])
+        #expect(throws: KernelKeyFailure.self) {
+            try store.save(Self.token("4.dkr.ecr.us-east-1.amazonaws.com", secret: String(repeating: "y", count: 5_000)))
+        }
+    }
+
+    @Test func removalsTakeEveryIdentityOrAllButOne() throws {
+        let clock = ManualClock(Self.start)
+        let store = Self.store(Self.kernel(clock), clock: clock)
+        let registry = Self.token().registry
+        for identity in ["aa", "bb", "cc"] { try store.save(Self.token(identity: identity)) }
+        try store.save(Self.token("other.dkr.ecr.us-east-1.amazonaws.com"))
+        try store.saveNoLogin(registry: registry)
+        #expect(try store.removeTokens(registry: registry, except: "bb") == 2)
+        #expect(try store.allRecords().map(\.identity).sorted() == ["aa", "bb"])
+        #expect(try store.removeAll(registry: registry) == 1)
+        #expect(store.loginState(registry: registry) == .unknown)
+        #expect(try store.allRecords().map(\.registry) == ["other.dkr.ecr.us-east-1.amazonaws.com"])
+    }
+}
+
+@Suite struct TieredKeyringStoreTests {
+    static func tiers() -> (TieredKeyringStore, FakeKernelKeys, MemoryCredentialStore, ManualClock) {
+        let clock = ManualClock(KernelKeyringStoreTests.start)
+        let keys = KernelKeyringStoreTests.kernel(clock)
+        let durable = MemoryCredentialStore(name: "secret service")
+        let fast = KernelKeyringStoreTests.store(keys, clock: clock)
+        return (TieredKeyringStore(fast: fast, durable: durable, diagnostics: Diagnostics(level: .quiet)), keys, durable, clock)
+    }
+
+    @Test func aSecretServiceHitIsCopiedAndAMissingLoginNoted() throws {
+        let (tiers, keys, durable, _) = Self.tiers()
+        let token = KernelKeyringStoreTests.token()
+        try durable.save(token)
+        #expect(try tiers.record(kind: .token, registry: token.registry, identity: "aa") == token)
+        #expect(try tiers.record(kind: .login, registry: token.registry, identity: "") == nil)
+        #expect(keys.userKeys.count == 2)
+        durable.failing = true  // a kernel hit never asks the Secret Service
+        #expect(try tiers.record(kind: .token, registry: token.registry, identity: "aa") == token)
+        #expect(try tiers.record(kind: .login, registry: token.registry, identity: "") == nil)
+    }
+
+    @Test func aSavedTokenReplacesOtherIdentitiesInBothTiers() throws {
+        let (tiers, keys, durable, _) = Self.tiers()
+        try tiers.save(KernelKeyringStoreTests.token(identity: "aa", secret: "old"))
+        try tiers.save(KernelKeyringStoreTests.token(identity: "bb", secret: "new"))
+        #expect(durable.records.map(\.identity) == ["bb"])
+        #expect(keys.userKeys.count == 1 && keys.userKeys[0].description.contains(":token:bb:"))
+    }
+
+    @Test func theKernelNeverFailsASaveButAFailingSecretServiceDoes() throws {
+        let clock = ManualClock(KernelKeyringStoreTests.start)
+        let durable = MemoryCredentialStore()
+        let fast = KernelKeyringStoreTests.store(KernelKeyringStoreTests.kernel(clock, quota: 10), clock: clock)
+        let tiers = TieredKeyringStore(fast: fast, durable: durable, diagnostics: Diagnostics(level: .quiet))
+        try tiers.save(KernelKeyringStoreTests.token())
+        #expect(durable.records.count == 1)
+        durable.failing = true
+        #expect(throws: MemoryCredentialStore.Unreadable.self) { try tiers.save(KernelKeyringStoreTests.token(identity: "bb")) }
+    }
+
+    @Test func listingShowsWhatOnlyTheKernelStillHolds() throws {
+        let (tiers, _, durable, _) = Self.tiers()
+        try tiers.save(KernelKeyringStoreTests.token())
+        _ = try durable.removeAll(registry: KernelKeyringStoreTests.token().registry)
+        #expect(try tiers.allRecords() == [KernelKeyringStoreTests.token()])
+        try tiers.remove(kind: .token, registry: KernelKeyringStoreTests.token().registry, identity: "aa")
+        #expect(try tiers.allRecords().isEmpty)
+    }
+}

@@ -1,0 +1,204 @@
+"""Keyring mode's fast tier: the kernel's user keyring in front of a real Secret Service.
+
+Every test runs the release binary against the real kernel and a real gnome-keyring on a private
+D-Bus session; the keys are read back with the raw system calls (tests/kernel_keys.py)."""
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import kernel_keys
+from conftest import HOST, secret_tool
+
+FULL_FOR_USER = 0x3F3F0000  # possessor: all; user: view, read, write, search, link, setattr; group, other: none
+LOGIN = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "s3cret-login"}
+
+
+@pytest.fixture
+def tier(helper, keyring):
+    """The helper's scope in the kernel keyring; its keys are removed afterwards."""
+    scope = kernel_keys.scope(keyring.address, str(helper.cache_dir))
+    kernel_keys.clear(scope)
+    yield scope
+    kernel_keys.clear(scope)
+
+
+def tokens(scope):
+    return {name: payload for name, (_, payload) in kernel_keys.entries(scope).items() if name.startswith("token:")}
+
+
+def frozen(keyring):
+    """Stops the keyring daemon (SIGSTOP): any D-Bus call to it would now hang to its deadline."""
+    daemon = keyring.processes[-1]
+
+    class Frozen:
+        def __enter__(self):
+            os.kill(daemon.pid, signal.SIGSTOP)
+
+        def __exit__(self, *exc):
+            os.kill(daemon.pid, signal.SIGCONT)
+
+    return Frozen()
+
+
+def test_a_fetched_token_is_kept_in_both_tiers_and_a_hit_never_reaches_the_secret_service(helper, keyring, emulator, tier, timing):
+    first = helper.get(HOST, **emulator.env())
+    assert first[3] == 0, first[1] + first[2]
+    secret = first[0]["Secret"]
+    kept = kernel_keys.entries(tier)
+    [(name, (permissions, payload))] = [(n, e) for n, e in kept.items() if n.startswith("token:")]
+    assert name.endswith(":" + HOST) and len(name.split(":")[1]) == 32  # token:<identity fingerprint>:<registry>
+    assert permissions == FULL_FOR_USER
+    assert payload.startswith(b"docker-credential-ecr 1\ntoken\n") and payload.endswith(secret.encode())
+    assert kept[f"login:-:{HOST}"][1] == f"docker-credential-ecr 1\nnone\n{HOST}\n".encode()  # no login in the keyring
+    assert f"secret = {secret}" in secret_tool(keyring, "search", "--all", "registry", HOST)
+
+    # With the keyring daemon frozen, a hit still answers at once: libsecret is not even loaded.
+    with frozen(keyring):
+        started = time.monotonic()
+        result = helper.run("get", stdin=HOST, LD_DEBUG="files", **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
+        elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert json.loads(result.stdout)["Secret"] == secret
+    assert b"libsecret" not in result.stderr and b"libglib" not in result.stderr
+    assert f"{HOST}: cache hit (kernel keyring)".encode() in result.stderr
+    assert elapsed < timing.limit()
+    assert len(emulator.token_requests()) == 1
+
+
+def test_a_secret_service_hit_is_copied_into_the_kernel(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    kernel_keys.clear(tier)  # as after a reboot: the Secret Service still has the token
+    second = helper.get(HOST, **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
+    assert second[3] == 0 and f"{HOST}: cache hit (keyring)" in second[2]
+    assert len(tokens(tier)) == 1 and len(emulator.token_requests()) == 1
+    with frozen(keyring):
+        assert helper.get(HOST, **emulator.env())[0] == second[0]
+
+
+def test_the_kernel_drops_the_key_when_the_token_expires(helper, keyring, emulator, tier):
+    emulator.settings(ttl=4)
+    first = helper.get(HOST, **emulator.env())
+    assert first[3] == 0, first[2]
+    assert len(tokens(tier)) == 1
+    time.sleep(5)
+    assert tokens(tier) == {}  # the key's own timeout, set from the token's expiry
+    second = helper.get(HOST, **emulator.env())
+    assert second[3] == 0 and second[0]["Secret"] != first[0]["Secret"]
+    assert len(emulator.token_requests()) == 2
+
+
+def test_erase_and_logout_clear_both_tiers(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    assert kernel_keys.entries(tier)["login:-:registry.example"][1].endswith(b"s3cret-login")
+    assert helper.run("erase", stdin=HOST).returncode == 0
+    assert helper.run("erase", stdin="registry.example").returncode == 0
+    assert kernel_keys.entries(tier) == {}
+    assert secret_tool(keyring, "search", "--all", "registry", HOST) == ""
+    assert secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
+    with frozen(keyring):
+        # Nothing is served from the kernel any more: the lookup goes on to the (frozen) keyring.
+        result = helper.run("get", stdin="registry.example", **emulator.env())
+    assert result.returncode == 1 and b"s3cret-login" not in result.stdout
+
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    assert len(tokens(tier)) == 1
+    result = helper.run("logout", "--all", **emulator.env())
+    assert result.returncode == 0, result.stderr
+    assert tokens(tier) == {}
+    assert "kind = token" not in secret_tool(keyring, "search", "--all", "registry", HOST)
+
+
+def test_a_new_identity_replaces_the_old_token_in_both_tiers(helper, keyring, emulator, tier):
+    emulator.emulator.credentials["AKIASECONDIDENTITY"] = "second-secret"
+    first = helper.get(HOST, **emulator.env())
+    assert first[3] == 0
+    [old_name] = tokens(tier)
+    second = helper.get(HOST, **emulator.env(AWS_ACCESS_KEY_ID="AKIASECONDIDENTITY", AWS_SECRET_ACCESS_KEY="second-secret"))
+    assert second[3] == 0 and second[0]["Secret"] != first[0]["Secret"]
+    [new_name] = tokens(tier)
+    assert new_name != old_name
+    found = secret_tool(keyring, "search", "--all", "registry", HOST)
+    assert found.count("attribute.kind = token") == 1 and f"secret = {second[0]['Secret']}" in found
+    # The first identity gets its own token again, never the second one's.
+    third = helper.get(HOST, **emulator.env())
+    assert third[3] == 0 and third[0]["Secret"] not in (first[0]["Secret"], second[0]["Secret"])
+    assert len(emulator.token_requests()) == 3
+
+
+def test_a_stored_login_is_served_from_the_kernel(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    with frozen(keyring):
+        document, out, err, status = helper.get("registry.example")
+    assert status == 0, err
+    assert document == {"ServerURL": "registry.example", "Username": "me", "Secret": "s3cret-login"}
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.ENOSYS])
+def test_refused_key_calls_fall_through_to_the_secret_service(helper, keyring, emulator, tier, code):
+    """As in a container under Docker's default seccomp profile (EPERM) or a kernel without keys."""
+    def get():
+        return subprocess.run([str(helper.binary), "get"], input=HOST.encode(), capture_output=True, timeout=30,
+                              env=helper.environment(**emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug")),
+                              preexec_fn=lambda: kernel_keys.refuse_key_calls(code))
+    first, second = get(), get()
+    for result in (first, second):
+        assert result.returncode == 0, result.stderr.decode()
+        # Silently: debug lines only, no warning.
+        assert all(line.startswith(b"docker-credential-ecr: debug: ") for line in result.stderr.splitlines())
+        assert b"the kernel keyring is not usable here: kernel keyring keyctl search failed" in result.stderr
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    assert b"cache hit (keyring)" in second.stderr
+    assert kernel_keys.entries(tier) == {}
+    assert "attribute.kind = token" in secret_tool(keyring, "search", "--all", "registry", HOST)
+    assert len(emulator.token_requests()) == 1
+
+
+def test_the_kernel_tier_can_be_turned_off(helper, keyring, emulator, tier):
+    for variable in ({"DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING": "off"}, {}):
+        if not variable:
+            (helper.home / ".config/docker-credential-ecr").mkdir(parents=True)
+            (helper.home / ".config/docker-credential-ecr/config").write_text("[cache]\nkernel_keyring = off\n")
+        document, out, err, status = helper.get(HOST, **emulator.env(**variable))
+        assert status == 0, err
+        assert kernel_keys.entries(tier) == {}
+    result = helper.run("get", stdin=HOST, DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="maybe", **emulator.env())
+    assert result.returncode == 1
+    assert b"DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING=maybe is not one of on, off" in result.stdout
+
+
+def test_file_mode_and_no_session_bus_leave_the_kernel_alone(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env(DOCKER_CREDENTIAL_ECR_CACHE="file"))[3] == 0
+    assert kernel_keys.entries(tier) == {}
+    assert helper.get(HOST, **emulator.env(DBUS_SESSION_BUS_ADDRESS=None))[3] == 0
+    assert kernel_keys.entries(tier) == {}
+
+
+def test_no_token_is_written_to_any_file_in_keyring_mode(helper, keyring, emulator, tier):
+    registries = [HOST, "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "public.ecr.aws"]
+    secrets = [helper.get(registry, **emulator.env())[0]["Secret"] for registry in registries]
+    ecr_login = {"ServerURL": "https://210987654321.dkr.ecr.us-east-1.amazonaws.com", "Username": "AWS", "Secret": "ecr-login-secret"}
+    assert helper.run("store", stdin=json.dumps(ecr_login)).returncode == 0
+    assert helper.run("login", HOST, **emulator.env()).returncode == 0
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    secrets.append("ecr-login-secret")
+    assert len(tokens(tier)) == 3
+    scanned = 0
+    for directory in (helper.home, helper.home.parent):
+        for root, _, names in os.walk(directory):
+            for name in names:
+                path = os.path.join(root, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as handle:
+                    content = handle.read()
+                scanned += 1
+                for secret in secrets:
+                    assert secret.encode() not in content, f"{path} holds a token"
+    assert scanned > 3  # the keyring daemon's own (encrypted) file, the lock files, ...
+    assert not list(helper.cache_dir.glob("*.json"))

@@ -270,6 +270,17 @@ public struct Doctor: Sendable {
         } else {
             details.append("keyring: not tried (no D-Bus session bus)")
         }
+        let kernel = stores.everything.lazy.compactMap { ($0 as? TieredKeyringStore)?.fast ?? ($0 as? KernelKeyringStore) }.first
+        if let kernel {
+            let records = (try? kernel.allRecords()) ?? []
+            if let refusal = kernel.refusal {
+                details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time")
+            } else {
+                details.append("kernel keyring: in front of the Secret Service, \(records.count) entries for this configuration")
+            }
+        } else if !configuration.tokens.kernelKeyring {
+            details.append("kernel keyring: turned off")
+        }
         let now = clock.now().timeIntervalSince1970
         for store in stores.everything {
             do {

@@ -172,6 +172,19 @@ def test_the_kernel_tier_can_be_turned_off(helper, keyring, emulator, tier):
     assert b"DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING=maybe is not one of on, off" in result.stdout
 
 
+def test_store_and_erase_with_the_tier_turned_off_still_clear_its_older_entries(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    changed = dict(LOGIN, Secret="changed-login")
+    assert helper.run("store", stdin=json.dumps(changed), DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off").returncode == 0
+    assert "login:-:registry.example" not in kernel_keys.entries(tier)
+    assert helper.get("registry.example")[0]["Secret"] == "changed-login"  # from the Secret Service, copied again
+    assert kernel_keys.entries(tier)["login:-:registry.example"][1].endswith(b"changed-login")
+    assert helper.run("erase", stdin="registry.example", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off").returncode == 0
+    assert kernel_keys.entries(tier) == {}
+    with frozen(keyring):
+        assert helper.run("get", stdin="registry.example").returncode == 1
+
+
 def test_file_mode_and_no_session_bus_leave_the_kernel_alone(helper, keyring, emulator, tier):
     assert helper.get(HOST, **emulator.env(DOCKER_CREDENTIAL_ECR_CACHE="file"))[3] == 0
     assert kernel_keys.entries(tier) == {}

@@ -174,6 +174,15 @@ public struct CredentialHelper: Sendable {
         } catch {
             throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(error)", underlying: error)
         }
+        if !(target is TieredKeyringStore), let kernel = stores.everything.lazy.compactMap({ $0 as? KernelKeyringStore }).first {
+            // Stored without the kernel tier: an older copy there (or its note that there is no
+            // login) must not answer instead.
+            do {
+                try kernel.remove(kind: .login, registry: record.registry, identity: "")
+            } catch {
+                diagnostics.warning("\(record.registry): could not remove the older login from the kernel keyring: \(error)")
+            }
+        }
         if !(target is FileCredentialStore) {
             // The login lives in the keyring now: no older copy may stay in a file.
             do {

@@ -70,9 +70,16 @@ public struct CredentialStores: Sendable {
             }
             diagnostics.debug("keyring \(keyring == nil ? "unavailable" : "open") in \(TokenService.milliseconds(since: started)) ms\(problem.map { ": \($0)" } ?? "")")
         }
-        // Without the Secret Service, the kernel tier alone: `erase` and `logout` must still clear it.
-        let kernelOnly = backend != .file || everyBackend ? fast : nil
-        let all: [any CredentialStore] = (keyring.map { [$0] } ?? kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]
+        // The kernel tier on its own, where it is not in front of the Secret Service (which cannot
+        // be used, or the tier is turned off): `erase` and `logout` must still clear what an
+        // earlier run put there, and `store` must not leave an older login there.
+        var kernelOnly: KernelKeyringStore?
+        if !(keyring is TieredKeyringStore), backend != .file || everyBackend, sessionBus(environment) {
+            kernelOnly = fast ?? KernelKeyringStore(
+                scope: KernelKeyringStore.scope(environment: environment, tokenDirectory: configuration.tokens.tokenDirectory),
+                diagnostics: diagnostics)
+        }
+        let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + (kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]
         switch (backend, keyring) {
         case (.file, _):
             return CredentialStores(tokens: TokenCache(store: tokenFiles), loginTarget: loginFiles, loginSources: [loginFiles],

@@ -52,6 +52,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private let parentKeyring: Int32
     private var ourKeyring: Int32?
     private var refused: KernelKeyFailure?
+    private var narrowed = false
 
     /// The keyring that holds this tool's keys, inside the user keyring.
     public static let keyringName = "docker-credential-ecr"
@@ -251,6 +252,11 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// used up, this tool's entries that expire soonest are dropped to make room.
     private func put(description: String, payload: [UInt8], lifetime: Double) throws {
         guard let keyring = try keyring(create: true) else { return }
+        // A keyring of this name made with wider permissions (by an earlier tool, by hand) is narrowed.
+        if !narrowed {
+            narrowed = true
+            try? keys.setPermissions(keyring, Self.permissions)
+        }
         let seconds = UInt32(min(max(lifetime.rounded(.down), 1), Double(UInt32.max)))
         var evictable: [(serial: Int32, expiresAt: Double)]?
         while true {

@@ -159,6 +159,24 @@ def test_refused_key_calls_fall_through_to_the_secret_service(helper, keyring, e
     assert len(emulator.token_requests()) == 1
 
 
+def test_doctor_names_the_tier_and_a_refusal(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    report = json.loads(helper.run("doctor", HOST, "--json", **emulator.env(AWS_ENDPOINT_URL=emulator.url)).stdout)
+    [cache] = [check for check in report["checks"] if check["name"] == "cache"]
+    assert "kernel keyring: in front of the Secret Service, 1 entry for this configuration" in cache["details"]
+    assert any(line.startswith(f"keyring: token for {HOST}, valid") for line in cache["details"])
+    refused = subprocess.run([str(helper.binary), "doctor", HOST, "--json"], capture_output=True, timeout=60,
+                             env=helper.environment(**emulator.env(AWS_ENDPOINT_URL=emulator.url)),
+                             preexec_fn=lambda: kernel_keys.refuse_key_calls(errno.EPERM))
+    [cache] = [check for check in json.loads(refused.stdout)["checks"] if check["name"] == "cache"]
+    assert "kernel keyring: not usable here (kernel keyring keyctl search failed: Operation not permitted); " \
+           "the Secret Service is asked every time" in cache["details"], cache
+    turned_off = json.loads(helper.run("doctor", HOST, "--json", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off",
+                                       **emulator.env(AWS_ENDPOINT_URL=emulator.url)).stdout)
+    [cache] = [check for check in turned_off["checks"] if check["name"] == "cache"]
+    assert "kernel keyring: turned off" in cache["details"]
+
+
 def test_the_kernel_tier_can_be_turned_off(helper, keyring, emulator, tier):
     for variable in ({"DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING": "off"}, {}):
         if not variable:

@@ -270,16 +270,19 @@ public struct Doctor: Sendable {
         } else {
             details.append("keyring: not tried (no D-Bus session bus)")
         }
-        let kernel = stores.everything.lazy.compactMap { ($0 as? TieredKeyringStore)?.fast ?? ($0 as? KernelKeyringStore) }.first
-        if let kernel {
-            let records = (try? kernel.allRecords()) ?? []
+        let tiered = stores.everything.lazy.compactMap { $0 as? TieredKeyringStore }.first
+        if !configuration.tokens.kernelKeyring {
+            details.append("kernel keyring: turned off")
+        } else if let kernel = tiered?.fast ?? stores.everything.lazy.compactMap({ $0 as? KernelKeyringStore }).first {
+            let count = (try? kernel.allRecords().count) ?? 0
+            let entries = "\(count) \(count == 1 ? "entry" : "entries") for this configuration"
             if let refusal = kernel.refusal {
                 details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time")
+            } else if tiered != nil {
+                details.append("kernel keyring: in front of the Secret Service, \(entries)")
             } else {
-                details.append("kernel keyring: in front of the Secret Service, \(records.count) entries for this configuration")
+                details.append("kernel keyring: \(entries), while the Secret Service cannot be used")
             }
-        } else if !configuration.tokens.kernelKeyring {
-            details.append("kernel keyring: turned off")
         }
         let now = clock.now().timeIntervalSince1970
         for store in stores.everything {

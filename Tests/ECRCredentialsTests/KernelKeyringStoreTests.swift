@@ -89,12 +89,19 @@ import Testing
         #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == nil)
     }
 
-    @Test func aRecordWithALineBreakOutsideTheSecretIsNotKept() throws {
+    /// What cannot be kept removes what it replaces: the note "no login" must not outlive a
+    /// login stored since.
+    @Test(arguments: [("me\nyou", "pw"), ("me", String(repeating: "x", count: 40_000)), ("me", String(repeating: "fits in a key, not in the quota; ", count: 5))])
+    func aLoginThatCannotBeKeptRemovesTheOlderEntry(username: String, secret: String) throws {
         let clock = ManualClock(Self.start)
-        let keys = Self.kernel(clock)
-        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me\nyou",
-                                     secret: "pw", issuedAt: Self.start, expiresAt: nil)
-        try Self.store(keys, clock: clock).save(login)
+        let keys = Self.kernel(clock, quota: 200)
+        let store = Self.store(keys, clock: clock)
+        try store.saveNoLogin(registry: "r.example")
+        #expect(store.loginState(registry: "r.example") == .none)
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: username,
+                                     secret: secret, issuedAt: Self.start, expiresAt: nil)
+        try? store.save(login)
+        #expect(store.loginState(registry: "r.example") == .unknown)
         #expect(keys.userKeys.isEmpty)
     }
 

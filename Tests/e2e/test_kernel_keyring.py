@@ -139,6 +139,17 @@ def test_a_stored_login_is_served_from_the_kernel(helper, keyring, emulator, tie
     assert document == {"ServerURL": "registry.example", "Username": "me", "Secret": "s3cret-login"}
 
 
+def test_a_login_too_big_for_the_kernel_replaces_the_note_that_there_was_none(helper, keyring, emulator, tier):
+    assert helper.get("registry.example")[3] == 1
+    assert kernel_keys.entries(tier)["login:-:registry.example"][1].split(b"\n")[1] == b"none"
+    big = dict(LOGIN, Secret="b" * 40_000)  # a user key holds at most 32,767 bytes
+    assert helper.run("store", stdin=json.dumps(big)).returncode == 0
+    assert "login:-:registry.example" not in kernel_keys.entries(tier)
+    for _ in range(2):
+        document, out, err, status = helper.get("registry.example")
+        assert status == 0 and document["Secret"] == big["Secret"], err
+
+
 @pytest.mark.parametrize("code", [errno.EPERM, errno.ENOSYS])
 def test_refused_key_calls_fall_through_to_the_secret_service(helper, keyring, emulator, tier, code):
     """As in a container under Docker's default seccomp profile (EPERM) or a kernel without keys."""

@@ -105,18 +105,26 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Saves a record; a token's key expires with it, a login's after `loginLifetime` at most.
+    /// A record that cannot be kept here (expired, a line break outside the secret, too long, no
+    /// room) removes the entry it would have replaced, so an older login, or the note that there
+    /// was none, never answers in its place.
     /// - Throws: `KernelKeyFailure` when the kernel refuses it (quota, size, refusal).
     public func save(_ record: CredentialRecord) throws {
         let now = clock.now().timeIntervalSince1970
         var lifetime = record.kind == .login ? Double(loginLifetime) : EpochSeconds.maximumDuration
         if let expiresAt = record.expiresAt { lifetime = min(lifetime, expiresAt - now) }
-        guard lifetime >= 1 else { return }
-        guard let payload = Self.payload(record) else {
-            diagnostics.debug("\(record.registry): not kept in the kernel keyring (a field has a line break, or it is too long)")
+        guard lifetime >= 1, let payload = Self.payload(record) else {
+            diagnostics.debug("\(record.registry): not kept in the kernel keyring (expired, a line break outside the secret, or too long)")
+            try remove(kind: record.kind, registry: record.registry, identity: record.identity)
             return
         }
-        try put(description: description(kind: record.kind, registry: record.registry, identity: record.identity),
-                payload: payload, lifetime: lifetime)
+        do {
+            try put(description: description(kind: record.kind, registry: record.registry, identity: record.identity),
+                    payload: payload, lifetime: lifetime)
+        } catch {
+            try? remove(kind: record.kind, registry: record.registry, identity: record.identity)
+            throw error
+        }
     }
 
     /// Notes that the durable store holds no login for `registry`, for `loginLifetime` seconds.

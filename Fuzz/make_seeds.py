@@ -98,6 +98,10 @@ CORPORA = {
                                  "Expiration": "2027-01-15T12:00:00.123+02:00"}), "/usr/bin/tool --arg \"a # b\" 'c d'"],
     "cache-record": [record(), record("login", None), record(expires=1e20),
                      "eyJwYXlsb2FkIjoieCIsImV4cGlyYXRpb24iOjE4MDAwNDMyMDB9"],
+    "kernel-payload": ["docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\n" + "ab" * 16 +
+                       "\n1.dkr.ecr.us-east-1.amazonaws.com\nAWS\n1800000000\n1800043200\nsecret",
+                       "docker-credential-ecr 1\nlogin\nregistry.example\n\nhttps://registry.example\nme\n1800000000\nnever\npw\nwith lines",
+                       "docker-credential-ecr 1\nnone\nregistry.example\n"],
     "sts-xml": ["<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AKIA</AccessKeyId>"
                 "<SecretAccessKey>s</SecretAccessKey><SessionToken>t&amp;x</SessionToken>"
                 "<Expiration>2027-01-15T12:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
@@ -108,9 +112,10 @@ CORPORA = {
 
 
 def main():
-    shutil.rmtree(SEEDS, ignore_errors=True)
     for target, inputs in CORPORA.items():
+        # Only the targets listed here: the seeds of other targets are kept by hand.
         directory = SEEDS / target
+        shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         for text in inputs:
             data = text.encode("utf-8")

@@ -53,18 +53,68 @@ import Testing
         #expect(store.loginState(registry: "registry.example") == .unknown)  // asks the Secret Service again
     }
 
-    @Test func scopesDoNotSeeEachOther() throws {
+    @Test func scopesDoNotReadEachOtherButRemovalsReachEveryScope() throws {
         let clock = ManualClock(Self.start)
         let keys = Self.kernel(clock)
-        try Self.store(keys, clock: clock, scope: "1111111111111111").save(Self.token())
+        let first = Self.store(keys, clock: clock, scope: "1111111111111111")
+        try first.save(Self.token())
         let other = Self.store(keys, clock: clock, scope: "2222222222222222")
         #expect(try other.record(kind: .token, registry: Self.token().registry, identity: "aa") == nil)
         #expect(try other.allRecords().isEmpty)
-        #expect(try other.removeAll(registry: Self.token().registry) == 0)
         #expect(keys.userKeys.count == 1)
-        #expect(KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:path=/a"]), tokenDirectory: "/h/.cache/x")
-            != KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"]), tokenDirectory: "/h/.cache/x"))
-        #expect(KernelKeyringStore.scope(environment: Environment(), tokenDirectory: "/a") != KernelKeyringStore.scope(environment: Environment(), tokenDirectory: "/b"))
+        #expect(try other.removeAll(registry: Self.token().registry) == 0)  // counts its own scope only
+        #expect(keys.userKeys.isEmpty)
+        try first.save(Self.token())
+        try other.remove(kind: .token, registry: Self.token().registry, identity: "aa")
+        #expect(try first.record(kind: .token, registry: Self.token().registry, identity: "aa") == nil)
+        try first.save(Self.token())
+        try first.saveNoLogin(registry: "r.example")
+        try other.removeEverything(of: [.token])
+        #expect(keys.userKeys.map(\.description) == ["docker-credential-ecr:1:1111111111111111:login:-:r.example"])
+    }
+
+    /// One bus however it is named: the scope follows the socket, not the spelling.
+    @Test func theScopeNamesTheBusNotItsSpelling() throws {
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
+        FileManager.default.createFile(atPath: directory + "/bus", contents: Data())
+        let spellings = [
+            ["DBUS_SESSION_BUS_ADDRESS": "unix:path=\(directory)/bus,guid=0123"],
+            ["DBUS_SESSION_BUS_ADDRESS": "unix:guid=4567,path=\(directory)//bus"],
+            ["DBUS_SESSION_BUS_ADDRESS": "unix:path=\(directory)/./bus;unix:path=/elsewhere"],
+            ["DBUS_SESSION_BUS_ADDRESS": "unix:path=\(directory.replacingOccurrences(of: "/", with: "%2f"))/bus"],
+            ["XDG_RUNTIME_DIR": directory],
+            ["XDG_RUNTIME_DIR": directory + "/", "HOME": "/another/home"],
+        ]
+        let scopes = Set(spellings.map { KernelKeyringStore.scope(environment: Environment($0)) })
+        #expect(scopes.count == 1)
+        #expect(KernelKeyringStore.busIdentity(Environment(spellings[0])).hasSuffix("/bus"))
+        #expect(!scopes.contains(KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1/bus"]))))
+        #expect(KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:abstract=/tmp/a,guid=1"]))
+            == KernelKeyringStore.scope(environment: Environment(["DBUS_SESSION_BUS_ADDRESS": "unix:abstract=/tmp/a,guid=2"])))
+    }
+
+    /// Another user's key planted in a keyring of this name with wider permissions is never
+    /// served; such a keyring is narrowed, or not used when it cannot be.
+    @Test func anotherUsersKeyIsNotServedAndAWideKeyringIsNarrowed() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let keyring = keys.plant(type: "keyring", description: "docker-credential-ecr", payload: [], in: FakeKernelKeys.userKeyring,
+                                 permissions: 0x3F3F_3F3F)
+        let store = Self.store(keys, clock: clock)
+        let login = "docker-credential-ecr 1\nlogin\nr.example\n\nr.example\nattacker\n1800000000\nnever\nplanted"
+        keys.plant(description: "docker-credential-ecr:1:0123456789abcdef:login:-:r.example", payload: Array(login.utf8), in: keyring,
+                   owner: getuid() + 1)
+        #expect(store.loginState(registry: "r.example") == .unknown)
+        #expect(keys.permissions(of: keyring) == 0x3F3F_0000)
+
+        let locked = Self.kernel(clock)
+        let wide = locked.plant(type: "keyring", description: "docker-credential-ecr", payload: [], in: FakeKernelKeys.userKeyring,
+                                permissions: 0x3F3F_3F3F)
+        locked.lockedPermissions = [wide]
+        let refusing = Self.store(locked, clock: clock)
+        try refusing.save(Self.token())
+        #expect(locked.userKeys.isEmpty && refusing.refusal != nil)
     }
 
     /// A key whose payload is not what its description says (planted, corrupted, another
@@ -123,11 +173,13 @@ import Testing
     }
 
     /// A non-root user has 20,000 bytes by default: this tool's entries that expire soonest
-    /// make room; a record that cannot fit even then is refused with the kernel's error.
+    /// make room (shrunk first, since an invalidated key gives its quota back only later); a
+    /// record that cannot fit even then is refused with the kernel's error.
     @Test func aFullQuotaDropsTheEntriesThatExpireSoonest() throws {
         let clock = ManualClock(Self.start)
         let keys = Self.kernel(clock, quota: 3 * 1_300)
-        let store = Self.store(keys, clock: clock)
+        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+                                       parentKeyring: FakeKernelKeys.userKeyring, quota: { nil })
         let secret = String(repeating: "x", count: 1_000)
         for (index, lifetime) in [3.0, 1.0, 2.0].enumerated() {
             try store.save(Self.token("\(index).dkr.ecr.us-east-1.amazonaws.com", secret: secret, lifetime: lifetime * 3600))
@@ -139,6 +191,22 @@ import Testing
         #expect(throws: KernelKeyFailure.self) {
             try store.save(Self.token("4.dkr.ecr.us-east-1.amazonaws.com", secret: String(repeating: "y", count: 5_000)))
         }
+    }
+
+    /// When other programs' keys fill the quota, dropping this tool's entries would not make
+    /// room: none is dropped.
+    @Test func aQuotaFullOfOtherKeysDropsNothing() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock, quota: 20_000)
+        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+                                       parentKeyring: FakeKernelKeys.userKeyring,
+                                       quota: { .init(keys: 10, maximumKeys: 200, bytes: 19_950, maximumBytes: 20_000) })
+        try store.save(Self.token())
+        keys.plant(description: "junk", payload: Array(repeating: 0, count: 19_600), in: FakeKernelKeys.userKeyring)
+        #expect(throws: KernelKeyFailure.self) {
+            try store.save(Self.token("2.dkr.ecr.us-east-1.amazonaws.com", secret: String(repeating: "x", count: 1_000)))
+        }
+        #expect(try store.allRecords().map(\.registry) == [Self.token().registry])
     }
 
     @Test func removalsTakeEveryIdentityOrAllButOne() throws {
@@ -177,6 +245,29 @@ import Testing
         #expect(try tiers.record(kind: .login, registry: token.registry, identity: "") == nil)
     }
 
+    /// Another process stores or erases while this one copies what the Secret Service said: the
+    /// generation changed, so the copy is not kept.
+    @Test func aCopyMadeWhileAnotherProcessErasesIsTakenBack() throws {
+        let clock = ManualClock(KernelKeyringStoreTests.start)
+        let keys = KernelKeyringStoreTests.kernel(clock)
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                     secret: "old", issuedAt: KernelKeyringStoreTests.start, expiresAt: nil)
+        let durable = InterleavingStore(login)
+        let other = KernelKeyringStoreTests.store(keys, clock: clock)
+        durable.duringRead = {
+            // The other process: erase from the Secret Service, then from the kernel.
+            durable.stored = nil
+            try? other.removeAll(registry: "r.example")
+        }
+        let tiers = TieredKeyringStore(fast: KernelKeyringStoreTests.store(keys, clock: clock), durable: durable,
+                                       diagnostics: Diagnostics(level: .quiet))
+        #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == login)  // what it read
+        #expect(tiers.fast.loginState(registry: "r.example") == .unknown)  // but not kept
+        durable.duringRead = nil
+        #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == nil)
+        #expect(tiers.fast.loginState(registry: "r.example") == .none)
+    }
+
     @Test func aSavedTokenReplacesOtherIdentitiesInBothTiers() throws {
         let (tiers, keys, durable, _) = Self.tiers()
         try tiers.save(KernelKeyringStoreTests.token(identity: "aa", secret: "old"))
@@ -204,4 +295,23 @@ import Testing
         try tiers.remove(kind: .token, registry: KernelKeyringStoreTests.token().registry, identity: "aa")
         #expect(try tiers.allRecords().isEmpty)
     }
+}
+
+/// A durable store holding one login that runs `duringRead` (another process) while it is read.
+final class InterleavingStore: CredentialStore, @unchecked Sendable {
+    let name = "interleaving"
+    var stored: CredentialRecord?
+    var duringRead: (() -> Void)?
+
+    init(_ stored: CredentialRecord?) { self.stored = stored }
+
+    func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+        let answer = stored.flatMap { $0.kind == kind && $0.registry == registry && $0.identity == identity ? $0 : nil }
+        duringRead?()
+        return answer
+    }
+    func save(_ record: CredentialRecord) throws { stored = record }
+    func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws { stored = nil }
+    func removeAll(registry: String) throws -> Int { stored = nil; return 1 }
+    func allRecords() throws -> [CredentialRecord] { stored.map { [$0] } ?? [] }
 }

@@ -292,10 +292,14 @@ def session_bus(tmp_path):
 
 @pytest.fixture
 def keyring(session_bus, helper):
-    """A real, unlocked gnome-keyring on a private session bus; the helper's env points at it."""
+    """A real, unlocked gnome-keyring on a private session bus; the helper's env points at it.
+    The copies the helper keeps in the kernel keyring (shared by every test of this user) are
+    removed afterwards."""
     session_bus.start_keyring(helper.home)
     helper.env.update(session_bus.env())
-    return session_bus
+    yield session_bus
+    import kernel_keys
+    kernel_keys.clear(kernel_keys.scope(session_bus.address))
 
 
 def secret_tool(bus, *arguments) -> str:

@@ -54,10 +54,13 @@ def invalidate(serial):
     _keyctl(ctypes.c_long(KEYCTL_INVALIDATE), ctypes.c_long(serial), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0))
 
 
-def scope(bus_address: str, token_directory: str) -> str:
-    """The scope docker-credential-ecr puts in its key descriptions (see KernelKeyringStore.scope)."""
-    digest = hashlib.sha256(f"docker-credential-ecr/kernel/1\0{bus_address}\0{token_directory}".encode()).digest()
-    return digest[:8].hex()
+def scope(bus_address: str) -> str:
+    """The scope docker-credential-ecr puts in its key descriptions for a `unix:path=` session bus
+    (see KernelKeyringStore.scope): the socket's resolved path, whatever else the address says."""
+    first = bus_address.split(";")[0]
+    pairs = dict(pair.split("=", 1) for pair in first.split(":", 1)[1].split(","))
+    identity = "unix:path=" + os.path.realpath(pairs["path"])
+    return hashlib.sha256(f"docker-credential-ecr/kernel/2\0{identity}".encode()).digest()[:8].hex()
 
 
 def entries(scope_digest: str) -> dict:

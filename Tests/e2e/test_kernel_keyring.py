@@ -21,7 +21,7 @@ LOGIN = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "s
 @pytest.fixture
 def tier(helper, keyring):
     """The helper's scope in the kernel keyring; its keys are removed afterwards."""
-    scope = kernel_keys.scope(keyring.address, str(helper.cache_dir))
+    scope = kernel_keys.scope(keyring.address)
     kernel_keys.clear(scope)
     yield scope
     kernel_keys.clear(scope)
@@ -161,7 +161,7 @@ def test_refused_key_calls_fall_through_to_the_secret_service(helper, keyring, e
     for result in (first, second):
         assert result.returncode == 0, result.stderr.decode()
         # Silently: debug lines only, no warning.
-        assert all(line.startswith(b"docker-credential-ecr: debug: ") for line in result.stderr.splitlines())
+        assert all(line.startswith(b"docker-credential-ecr: debug: ") for line in result.stderr.splitlines()), result.stderr
         assert b"the kernel keyring is not usable here: kernel keyring keyctl search failed" in result.stderr
     assert json.loads(first.stdout) == json.loads(second.stdout)
     assert b"cache hit (keyring)" in second.stderr
@@ -212,6 +212,45 @@ def test_store_and_erase_with_the_tier_turned_off_still_clear_its_older_entries(
     assert kernel_keys.entries(tier) == {}
     with frozen(keyring):
         assert helper.run("get", stdin="registry.example").returncode == 1
+
+
+def test_one_bus_however_it_is_named_shares_one_scope(helper, keyring, emulator, tier, tmp_path):
+    """The same bus through DBUS_SESSION_BUS_ADDRESS (with its guid) or through XDG_RUNTIME_DIR/bus,
+    from another HOME: the same Secret Service, so the same copies, and an erase reaches them."""
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    other_home = tmp_path / "other-home"
+    other_home.mkdir()
+    spelled = {"DBUS_SESSION_BUS_ADDRESS": None, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(other_home),
+               "XDG_CACHE_HOME": str(other_home / ".cache"), "XDG_DATA_HOME": str(other_home / ".local/share")}
+    with frozen(keyring):
+        document, out, err, status = helper.get("registry.example", **spelled)
+    assert status == 0 and document["Secret"] == "s3cret-login", err
+    assert helper.run("erase", stdin="registry.example", **spelled).returncode == 0
+    assert kernel_keys.entries(tier) == {}
+    assert secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
+
+
+def test_an_erase_that_cannot_reach_the_kernel_says_so(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    result = subprocess.run([str(helper.binary), "erase"], input=b"registry.example", capture_output=True, timeout=30,
+                            env=helper.environment(), preexec_fn=lambda: kernel_keys.refuse_key_calls(errno.EPERM))
+    assert result.returncode == 0
+    assert result.stderr.decode() == (
+        "docker-credential-ecr: the kernel keyring cannot be reached here (kernel keyring keyctl search failed: Operation not "
+        "permitted); copies other processes of this user keep there are not removed: they expire within 60 minutes (logins) "
+        "or with their token\n")
+    assert secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
+
+
+def test_an_erase_with_the_keyring_locked_fails_after_clearing_the_rest(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    keyring.lock_default_collection()
+    result = helper.run("erase", stdin="registry.example")
+    assert result.returncode == 1
+    assert result.stdout.decode() == (
+        "cannot erase the credentials for registry.example kept in the keyring: the keyring is not available: the default "
+        "collection is locked (the other copies are gone; unlock the keyring and erase again)\n")
+    assert kernel_keys.entries(tier) == {}  # the kernel copy no longer answers
 
 
 def test_file_mode_and_no_session_bus_leave_the_kernel_alone(helper, keyring, emulator, tier):

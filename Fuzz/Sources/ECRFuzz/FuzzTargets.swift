@@ -23,6 +23,7 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "imds": imds,
     "process-json": processJSON,
     "cache-record": cacheRecord,
+    "kernel-payload": kernelPayload,
     "sts-xml": stsXML,
     "kubelet-request": kubeletRequest,
     "client-config": clientConfig,
@@ -291,6 +292,20 @@ func processJSON(_ bytes: [UInt8]) {
 }
 
 /// A cache or login file, read as the helper reads it (and listed).
+/// A key of the kernel keyring tier, as a process of the same user could have left it: what
+/// parses must be usable, and write back to the same bytes' meaning.
+@Sendable func kernelPayload(_ bytes: [UInt8]) {
+    guard let entry = KernelKeyringStore.entry(from: bytes), case .record(let record) = entry else { return }
+    _ = record.isFresh(at: 1_800_000_000)
+    _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.expiresAt ?? 0))
+    _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.issuedAt))
+    // Written back (times become whole seconds), it reads back as itself, and writes the same bytes.
+    guard let written = KernelKeyringStore.payload(record) else { return }
+    guard let reread = KernelKeyringStore.entry(from: written), case .record(let again) = reread,
+          KernelKeyringStore.payload(again) == written
+    else { fatalError("a kernel keyring payload does not round-trip") }
+}
+
 func cacheRecord(_ bytes: [UInt8]) {
     let directory = scratch + "/records"
     let store = FileCredentialStore(directory: directory, diagnostics: quietDebug)

@@ -11,6 +11,7 @@
 
 /// keyctl(2) operations used (linux/keyctl.h).
 enum {
+    CKERNELKEYRING_UPDATE = 2,
     CKERNELKEYRING_SETPERM = 5,
     CKERNELKEYRING_DESCRIBE = 6,
     CKERNELKEYRING_UNLINK = 9,

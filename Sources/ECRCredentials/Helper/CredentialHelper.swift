@@ -202,14 +202,20 @@ public struct CredentialHelper: Sendable {
         guard !input.isEmpty else { throw HelperError.missingServerURL }
         guard !configuration.ignoreStorage, let address = try? RegistryAddress(parsing: input) else { return }
         let key = Self.registryKey(address)
+        let stores = stores(everyBackend: true)
         do {
             var removed = 0
-            for store in stores(everyBackend: true).everything {
+            for store in stores.everything {
                 removed += try store.removeAll(registry: key)
             }
             diagnostics.debug("\(key): erased \(removed) entries")
         } catch {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)", underlying: error)
+        }
+        // A locked or hung keyring may still hold them: saying they are gone would be wrong.
+        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
+            throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
+                                  + "(the other copies are gone; unlock the keyring and erase again)", underlying: problem)
         }
     }
 

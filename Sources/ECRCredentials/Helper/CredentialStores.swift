@@ -37,7 +37,7 @@ public struct CredentialStores: Sendable {
                                   sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
                                   keys: any KernelKeyCalls = SystemKernelKeys()) -> KernelKeyringStore? {
         guard configuration.tokens.kernelKeyring, sessionBus(environment) else { return nil }
-        let scope = KernelKeyringStore.scope(environment: environment, tokenDirectory: configuration.tokens.tokenDirectory)
+        let scope = KernelKeyringStore.scope(environment: environment)
         return KernelKeyringStore(scope: scope, keys: keys, diagnostics: diagnostics)
     }
 
@@ -76,7 +76,7 @@ public struct CredentialStores: Sendable {
         var kernelOnly: KernelKeyringStore?
         if !(keyring is TieredKeyringStore), backend != .file || everyBackend, sessionBus(environment) {
             kernelOnly = fast ?? KernelKeyringStore(
-                scope: KernelKeyringStore.scope(environment: environment, tokenDirectory: configuration.tokens.tokenDirectory),
+                scope: KernelKeyringStore.scope(environment: environment),
                 diagnostics: diagnostics)
         }
         let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + (kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]

@@ -24,7 +24,10 @@ public protocol KernelKeyCalls: Sendable {
     func setPermissions(_ key: Int32, _ permissions: UInt32) throws(KernelKeyFailure)
     /// Makes the key expire `seconds` from now. (`keyctl(KEYCTL_SET_TIMEOUT)`)
     func setTimeout(_ key: Int32, seconds: UInt32) throws(KernelKeyFailure)
-    /// Destroys the key at once, wherever it is linked. (`keyctl(KEYCTL_INVALIDATE)`)
+    /// Replaces a key's payload; the quota follows at once. (`keyctl(KEYCTL_UPDATE)`)
+    func update(_ key: Int32, payload: [UInt8]) throws(KernelKeyFailure)
+    /// Makes the key unreachable at once, wherever it is linked; the kernel's garbage collector
+    /// frees it (and gives back its quota) a moment later. (`keyctl(KEYCTL_INVALIDATE)`)
     func invalidate(_ key: Int32) throws(KernelKeyFailure)
 }
 
@@ -102,6 +105,13 @@ public struct SystemKernelKeys: KernelKeyCalls {
 
     public func setTimeout(_ key: Int32, seconds: UInt32) throws(KernelKeyFailure) {
         try call("keyctl set_timeout", CKERNELKEYRING_SET_TIMEOUT, key, UInt(seconds))
+    }
+
+    public func update(_ key: Int32, payload: [UInt8]) throws(KernelKeyFailure) {
+        let result = payload.withUnsafeBytes {
+            ckernelkeyring_keyctl(Int32(CKERNELKEYRING_UPDATE), UInt(bitPattern: Int(key)), UInt(bitPattern: $0.baseAddress), UInt($0.count), 0)
+        }
+        guard result >= 0 else { throw KernelKeyFailure("keyctl update", code: errno) }
     }
 
     public func invalidate(_ key: Int32) throws(KernelKeyFailure) {

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Keeps records as `user` keys in a keyring named `docker-credential-ecr` inside the user's
-/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a cache hit costs two system calls and no D-Bus.
+/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a cache hit costs three system calls and no D-Bus.
 ///
 /// - Where: kernel memory only. Keys are never written to disk, never swapped, never in a backup;
 ///   they are gone at reboot. The user keyring is shared by every session of the user and
@@ -15,19 +15,26 @@ import Glibc
 ///   and logins and "no login" entries after at most `loginLifetime`, so the Secret Service is
 ///   asked again at least that often.
 /// - Who: the keys and the keyring allow everything to their possessor and view, read, write,
-///   search, link and set-attribute to the owning user; nothing to the group or others.
-/// - Scope: key descriptions carry `scope`, a digest of the session bus and the token directory,
-///   so two homes (or two keyring daemons) of one user never see each other's entries.
+///   search, link and set-attribute to the owning user; nothing to the group or others. A key
+///   that belongs to another user is never served, and a keyring of this name with wider
+///   permissions is narrowed (or, when it cannot be, not used).
+/// - Scope: key descriptions carry `scope`, a digest of the session bus, since each bus has its
+///   own Secret Service whose entries the tier copies. Reads stay in the scope; removals (`erase`,
+///   `logout`) reach every scope, so no copy outlives them however the bus was named.
 /// - Quota: a non-root user may keep 20,000 bytes of keys by default
 ///   (`/proc/sys/kernel/keys/maxbytes`), about six ECR tokens. When it is full, this tool's own
-///   entries that expire soonest make room; when that is not enough, the entry is not kept here.
+///   entries that expire soonest make room, as many as needed and none when even that would not
+///   be enough; entries over `payloadLimit` bytes are not kept here at all.
 /// - Refusal: where the key calls are refused (a seccomp profile, as Docker's default, or a
-///   kernel without keys), every call after the first one is skipped and the tier is simply empty.
+///   kernel without keys), every call after the first one is skipped and the tier is simply
+///   empty; a removal that cannot reach it says so on stderr.
 ///
 /// A description is `docker-credential-ecr:1:<scope>:<kind>:<identity>:<registry>` (identity `-`
 /// for logins); the payload is a version line, then kind, registry, identity, server URL, user
 /// name, issued-at and expires-at lines, then the secret. Besides records it keeps, per registry,
-/// whether the Secret Service holds no login (`LoginState.none`), so that a hit never asks it.
+/// whether the Secret Service holds no login (`LoginState.none`), so that a hit never asks it,
+/// and one generation key that every `store` and removal changes, so that a copy made from the
+/// Secret Service while one of them ran can be taken back (`generation()`).
 /// Not thread-safe: one instance per process, used from one thread.
 public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// What the tier knows about a registry's login.
@@ -40,9 +47,22 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         case unknown
     }
 
+    /// The user's key quota, from `/proc/key-users`.
+    public struct Quota: Sendable, Equatable {
+        /// Keys kept, and the most allowed.
+        public var keys: Int, maximumKeys: Int
+        /// Bytes kept (descriptions and payloads), and the most allowed.
+        public var bytes: Int, maximumBytes: Int
+
+        /// Creates a quota reading.
+        public init(keys: Int, maximumKeys: Int, bytes: Int, maximumBytes: Int) {
+            (self.keys, self.maximumKeys, self.bytes, self.maximumBytes) = (keys, maximumKeys, bytes, maximumBytes)
+        }
+    }
+
     /// "kernel keyring".
     public let name = "kernel keyring"
-    /// The digest that separates this configuration's entries from other homes' and sessions'.
+    /// The digest that separates the entries copied from one Secret Service from another's.
     public let scope: String
     /// Longest life of a login or "no login" entry, in seconds. Default 3600.
     public let loginLifetime: UInt32
@@ -50,26 +70,31 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private let clock: any WallClock
     private let diagnostics: Diagnostics
     private let parentKeyring: Int32
+    private let quota: @Sendable () -> Quota?
+    private let user = "\(getuid())"
     private var ourKeyring: Int32?
     private var refused: KernelKeyFailure?
-    private var narrowed = false
+    private var warnedUnremovable = false
 
     /// The keyring that holds this tool's keys, inside the user keyring.
     public static let keyringName = "docker-credential-ecr"
-    /// The largest payload kept (a `user` key holds at most 32,767 bytes).
-    static let payloadLimit = 32_767
+    /// The largest payload kept (ECR tokens are about 2,500 bytes; a `user` key could hold 32,767).
+    static let payloadLimit = 8192
     private static let payloadHeader = "docker-credential-ecr 1"
+    private static let generationName = "\(keyringName):1:generation"
     private static let permissions = UInt32(CKERNELKEYRING_POS_ALL | CKERNELKEYRING_USR_ALL)
 
     /// Creates the tier.
     /// - Parameters:
-    ///   - scope: separates configurations; see `scope(environment:tokenDirectory:)`.
+    ///   - scope: separates Secret Services; see `scope(environment:)`.
     ///   - keys: the kernel, or a substitute in tests.
     ///   - parentKeyring: where this tool's keyring lives; the user keyring by default.
+    ///   - quota: reads the user's key quota; `/proc/key-users` by default.
     public init(scope: String, keys: any KernelKeyCalls = SystemKernelKeys(), clock: any WallClock = SystemClock(),
                 diagnostics: Diagnostics = Diagnostics(), parentKeyring: Int32 = SystemKernelKeys.userKeyring,
-                loginLifetime: UInt32 = 3600) {
+                loginLifetime: UInt32 = 3600, quota: @escaping @Sendable () -> Quota? = KernelKeyringStore.quota) {
         self.scope = scope
+        self.quota = quota
         self.keys = keys
         self.clock = clock
         self.diagnostics = diagnostics
@@ -77,16 +102,68 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         self.loginLifetime = loginLifetime
     }
 
-    /// The scope of a configuration: a digest of the session bus the Secret Service is reached on
-    /// and of the directory file tokens would be kept in (which follows `HOME` and `XDG_CACHE_HOME`).
-    public static func scope(environment: Environment, tokenDirectory: String) -> String {
-        let bus = environment["DBUS_SESSION_BUS_ADDRESS"] ?? environment["XDG_RUNTIME_DIR"].map { "\($0)/bus" } ?? ""
-        let digest = SHA256.hash(data: Array("docker-credential-ecr/kernel/1\0\(bus)\0\(tokenDirectory)".utf8))
+    /// The scope of the session bus the environment names (see `busIdentity(_:)`).
+    public static func scope(environment: Environment) -> String {
+        let digest = SHA256.hash(data: Array("docker-credential-ecr/kernel/2\0\(busIdentity(environment))".utf8))
         return Hex.encode(digest.prefix(8))
+    }
+
+    /// The session bus as one name, however it is spelled: the first address of
+    /// `DBUS_SESSION_BUS_ADDRESS` without its `guid`, a socket path resolved (`realpath`), else
+    /// `$XDG_RUNTIME_DIR/bus` resolved the same way.
+    public static func busIdentity(_ environment: Environment) -> String {
+        func socket(_ path: String) -> String {
+            guard let resolved = realpath(path, nil) else { return "unix:path=\(path)" }
+            defer { free(resolved) }
+            return "unix:path=\(String(cString: resolved))"
+        }
+        if let address = environment["DBUS_SESSION_BUS_ADDRESS"] {
+            let first = address.split(separator: ";").first.map(String.init) ?? address
+            guard let colon = first.firstIndex(of: ":") else { return first }
+            let transport = first[..<colon]
+            let pairs = first[first.index(after: colon)...].split(separator: ",").map(String.init).filter { !$0.hasPrefix("guid=") }
+            if transport == "unix", let path = pairs.first(where: { $0.hasPrefix("path=") }) {
+                return socket(unescape(String(path.dropFirst(5))))
+            }
+            return "\(transport):\(pairs.sorted().joined(separator: ","))"
+        }
+        if let runtime = environment["XDG_RUNTIME_DIR"] { return socket(runtime + "/bus") }
+        return ""
+    }
+
+    /// A D-Bus address value with its `%XX` escapes decoded.
+    private static func unescape(_ value: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(value.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "%"), input.count >= 2, let decoded = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(decoded)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether a call was refused (so the tier is off for this process), and why.
     public var refusal: KernelKeyFailure? { refused }
+
+    /// The user's key quota, when `/proc/key-users` can be read.
+    public static func quota() -> Quota? {
+        guard let bytes = try? PrivateFile.read("/proc/key-users", policy: .external), bytes.count < 1 << 20 else { return nil }
+        let user = "\(getuid())"
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            // "  1000:     5 5/5 5/200 312/20000": uid, usage, nkeys/nikeys, keys/maxkeys, bytes/maxbytes
+            let fields = line.split(separator: " ")
+            guard fields.count == 5, fields[0] == "\(user):" else { continue }
+            let counted = fields[3].split(separator: "/").compactMap { Int($0) }
+            let sized = fields[4].split(separator: "/").compactMap { Int($0) }
+            guard counted.count == 2, sized.count == 2 else { return nil }
+            return Quota(keys: counted[0], maximumKeys: counted[1], bytes: sized[0], maximumBytes: sized[1])
+        }
+        return nil
+    }
 
     // MARK: CredentialStore
 
@@ -115,14 +192,14 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         if let expiresAt = record.expiresAt { lifetime = min(lifetime, expiresAt - now) }
         guard lifetime >= 1, let payload = Self.payload(record) else {
             diagnostics.debug("\(record.registry): not kept in the kernel keyring (expired, a line break outside the secret, or too long)")
-            try remove(kind: record.kind, registry: record.registry, identity: record.identity)
+            try removeEntries(allScopes: false) { $0.kind == record.kind && $0.registry == record.registry && $0.identity == record.identity }
             return
         }
         do {
             try put(description: description(kind: record.kind, registry: record.registry, identity: record.identity),
                     payload: payload, lifetime: lifetime)
         } catch {
-            try? remove(kind: record.kind, registry: record.registry, identity: record.identity)
+            _ = try? removeEntries(allScopes: false) { $0.kind == record.kind && $0.registry == record.registry && $0.identity == record.identity }
             throw error
         }
     }
@@ -134,30 +211,36 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 lifetime: Double(loginLifetime))
     }
 
+    /// Removes the entry in every scope, and changes the generation first.
     public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
-        guard let keyring = try keyring(create: false),
-              let serial = try guarded({ () throws(KernelKeyFailure) in
-                  try keys.search(keyring: keyring, type: "user", description: description(kind: kind, registry: registry, identity: identity))
-              }) ?? nil
-        else { return }
-        try guarded { () throws(KernelKeyFailure) in try keys.invalidate(serial) }
+        try bumpGeneration()
+        try removeEntries(allScopes: true, warnWhenRefused: true) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
-    /// Removes every entry of `registry` in this scope (tokens of every identity, the login and
-    /// the "no login" note); returns how many tokens and logins were removed.
+    /// Removes every entry of `registry` in every scope (tokens of every identity, the login and
+    /// the "no login" note), after changing the generation; returns how many tokens and logins
+    /// this scope had.
     @discardableResult
     public func removeAll(registry: String) throws -> Int {
-        try removeEntries { $0.registry == registry }
+        try bumpGeneration()
+        return try removeEntries(allScopes: true, warnWhenRefused: true) { $0.registry == registry }
     }
 
-    /// Removes the tokens of `registry` kept for identities other than `identity`.
+    /// Removes the tokens of `registry` this scope keeps for identities other than `identity`.
     @discardableResult
     public func removeTokens(registry: String, except identity: String) throws -> Int {
-        try removeEntries { $0.registry == registry && $0.kind == .token && $0.identity != identity }
+        try removeEntries(allScopes: false) { $0.registry == registry && $0.kind == .token && $0.identity != identity }
+    }
+
+    /// Removes every entry of these kinds in every scope (`logout --all`); a login's removal also
+    /// takes the notes that there was none.
+    public func removeEverything(of kinds: Set<CredentialRecord.Kind>) throws {
+        try bumpGeneration()
+        try removeEntries(allScopes: true, warnWhenRefused: true) { kinds.contains($0.kind) }
     }
 
     public func allRecords() throws -> [CredentialRecord] {
-        try entries().compactMap { entry in
+        try entries(allScopes: false).compactMap { entry in
             guard case .record(let record)? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) else {
                 return nil
             }
@@ -165,20 +248,46 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
+    // MARK: generation
+
+    /// The current generation: it changes with every `store` and removal, in any process. A copy
+    /// from the Secret Service is kept only when the generation read before the Secret Service
+    /// was asked is still the same afterwards.
+    /// - Parameter creating: start one first when there is none (the reader before a copy).
+    public func generation(creating: Bool = false) -> [UInt8]? {
+        if creating, refused == nil, let current = generation() { return current }
+        if creating { try? bumpGeneration(create: true) }
+        guard let keyring = try? keyring(create: false),
+              let serial = (try? guarded({ () throws(KernelKeyFailure) in
+                  try keys.search(keyring: keyring, type: "user", description: Self.generationName)
+              })) ?? nil
+        else { return nil }
+        return try? keys.read(serial, limit: 64)
+    }
+
+    /// Starts a new generation (16 random bytes; the key lasts a day). Without this tool's
+    /// keyring there is nothing to protect, and nothing is created unless `create`.
+    public func bumpGeneration(create: Bool = false) throws {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try put(description: Self.generationName, payload: bytes, lifetime: 86_400, create: create)
+    }
+
     // MARK: entries
 
     /// A key's content.
-    private enum Entry {
+    enum Entry: Equatable {
         case record(CredentialRecord)
         case noLogin(registry: String)
     }
 
-    /// A key of this scope, from its description.
+    /// A key of this tool, from its description.
     private struct Listed {
         var serial: Int32
         var kind: CredentialRecord.Kind
         var identity: String
         var registry: String
+        var description: String
     }
 
     private func description(kind: CredentialRecord.Kind, registry: String, identity: String) -> String {
@@ -192,11 +301,23 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                       try keys.search(keyring: keyring, type: "user", description: description(kind: kind, registry: registry, identity: identity))
                   }) ?? nil
             else { return nil }
+            // Only the user's own key: one planted by another user (in a keyring of this name
+            // made with wider permissions) is never served.
+            guard let described = try? keys.describe(serial), Self.owner(described).map(String.init) == user else {
+                diagnostics.debug("\(registry): ignoring a kernel keyring entry of another user")
+                return nil
+            }
             return read(serial, kind: kind, registry: registry, identity: identity)
         } catch {
             diagnostics.debug("\(registry): kernel keyring lookup failed: \(error)")
             return nil
         }
+    }
+
+    /// The uid field of a `type;uid;gid;perm;description` line.
+    private static func owner(_ described: String) -> Substring? {
+        let fields = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
+        return fields.count == 5 ? fields[1] : nil
     }
 
     /// The entry in key `serial`, when it is what its description says; nil otherwise.
@@ -224,31 +345,49 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// The keys of this scope in this tool's keyring.
-    private func entries() throws -> [Listed] {
+    /// The user's keys of this tool, in this scope or in every scope.
+    private func entries(allScopes: Bool) throws -> [Listed] {
         guard let keyring = try keyring(create: false),
               let list = try guarded({ () throws(KernelKeyFailure) in try keys.read(keyring, limit: 4 * 65_536) })
         else { return [] }
-        let prefix = "\(Self.keyringName):1:\(scope):"
+        let prefix = allScopes ? "\(Self.keyringName):1:" : "\(Self.keyringName):1:\(scope):"
         var listed: [Listed] = []
         for index in 0..<(list.count / 4) {
             let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
             // A key that went away meanwhile is simply skipped.
             guard let described = try? keys.describe(serial) else { continue }
             let fields = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
-            guard fields.count == 5, fields[0] == "user", fields[1] == "\(getuid())", fields[4].hasPrefix(prefix) else { continue }
-            let parts = fields[4].dropFirst(prefix.count).split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 5, fields[0] == "user", fields[1] == user, fields[4].hasPrefix(prefix) else { continue }
+            var rest = fields[4].dropFirst(prefix.count)
+            if allScopes {
+                // <scope>:<kind>:<identity>:<registry>
+                guard let colon = rest.firstIndex(of: ":") else { continue }
+                rest = rest[rest.index(after: colon)...]
+            }
+            let parts = rest.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let kind = CredentialRecord.Kind(rawValue: String(parts[0])) else { continue }
-            listed.append(Listed(serial: serial, kind: kind, identity: parts[1] == "-" ? "" : String(parts[1]), registry: String(parts[2])))
+            listed.append(Listed(serial: serial, kind: kind, identity: parts[1] == "-" ? "" : String(parts[1]), registry: String(parts[2]),
+                                 description: String(fields[4])))
         }
         return listed
     }
 
-    /// Removes the keys of this scope that `matching` picks; counts records, not "no login" notes.
-    private func removeEntries(_ matching: (Listed) -> Bool) throws -> Int {
+    /// Removes the keys `matching` picks; counts this scope's records, not "no login" notes. Where
+    /// the kernel refuses the calls, says once that copies kept by other processes stay.
+    @discardableResult
+    private func removeEntries(allScopes: Bool, warnWhenRefused: Bool = false, _ matching: (Listed) -> Bool) throws -> Int {
+        let listed = try entries(allScopes: allScopes)
+        if warnWhenRefused, let refused, !warnedUnremovable {
+            warnedUnremovable = true
+            diagnostics.warning("the kernel keyring cannot be reached here (\(refused)); copies other processes of this user keep "
+                                + "there are not removed: they expire within \(loginLifetime / 60) minutes (logins) or with their token")
+        }
         var removed = 0
-        for entry in try entries() where matching(entry) {
-            if case .record? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) { removed += 1 }
+        let ours = "\(Self.keyringName):1:\(scope):"
+        for entry in listed where matching(entry) {
+            if entry.description.hasPrefix(ours), case .record? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) {
+                removed += 1
+            }
             try guarded { () throws(KernelKeyFailure) in try keys.invalidate(entry.serial) }
         }
         return removed
@@ -257,14 +396,10 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     // MARK: writing
 
     /// Adds or replaces a key, restricts it to the user and sets its timeout. When the quota is
-    /// used up, this tool's entries that expire soonest are dropped to make room.
-    private func put(description: String, payload: [UInt8], lifetime: Double) throws {
-        guard let keyring = try keyring(create: true) else { return }
-        // A keyring of this name made with wider permissions (by an earlier tool, by hand) is narrowed.
-        if !narrowed {
-            narrowed = true
-            try? keys.setPermissions(keyring, Self.permissions)
-        }
+    /// used up, this tool's entries that expire soonest are dropped to make room, unless even
+    /// dropping all of them would not.
+    private func put(description: String, payload: [UInt8], lifetime: Double, create: Bool = true) throws {
+        guard let keyring = try keyring(create: create) else { return }
         let seconds = UInt32(min(max(lifetime.rounded(.down), 1), Double(UInt32.max)))
         var evictable: [(serial: Int32, expiresAt: Double)]?
         while true {
@@ -274,10 +409,13 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 try keys.setTimeout(serial, seconds: seconds)
                 return
             } catch where error.isQuotaExceeded {
-                if evictable == nil { evictable = try evictionOrder(except: description) }
+                if evictable == nil { evictable = try evictionOrder(except: description, needed: description.utf8.count + 1 + payload.count) }
                 guard let next = evictable?.first else { throw error }
                 evictable?.removeFirst()
                 diagnostics.debug("the kernel keyring quota is full; dropping an entry that expires at \(EpochSeconds.text(next.expiresAt))")
+                // An invalidated key gives its quota back only when the kernel's garbage collector
+                // runs; shrinking its payload first gives most of it back at once.
+                try? keys.update(next.serial, payload: [0])
                 try? keys.invalidate(next.serial)
             } catch {
                 if error.isRefusal { refused = error }
@@ -286,26 +424,35 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// This tool's keys (every scope), soonest expiry first; "no login" notes count as expiring now.
-    private func evictionOrder(except description: String) throws -> [(serial: Int32, expiresAt: Double)] {
+    /// This tool's keys (every scope), soonest expiry first ("no login" notes count as expiring
+    /// now); none when `/proc/key-users` shows that dropping all of them would not make room.
+    private func evictionOrder(except description: String, needed: Int) throws -> [(serial: Int32, expiresAt: Double)] {
         guard let keyring = try keyring(create: false), let list = try? keys.read(keyring, limit: 4 * 65_536) else { return [] }
         var order: [(serial: Int32, expiresAt: Double)] = []
+        var ourBytes = 0
         for index in 0..<(list.count / 4) {
             let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
-            guard let described = try? keys.describe(serial), described.hasPrefix("user;"),
-                  !described.hasSuffix(";" + description), let bytes = try? keys.read(serial, limit: Self.payloadLimit),
-                  let entry = Self.entry(from: bytes)
+            guard let described = try? keys.describe(serial), described.hasPrefix("user;\(user);"),
+                  let name = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false).last,
+                  name != description, name != Self.generationName,
+                  let bytes = try? keys.read(serial, limit: Self.payloadLimit), let entry = Self.entry(from: bytes)
             else { continue }
+            ourBytes += name.utf8.count + 1 + bytes.count
             switch entry {
             case .noLogin: order.append((serial, 0))
             case .record(let record): order.append((serial, record.expiresAt ?? EpochSeconds.range.upperBound))
             }
         }
+        if let quota = quota(), quota.maximumBytes - (quota.bytes - ourBytes) < needed {
+            diagnostics.debug("the kernel keyring quota (\(quota.bytes) of \(quota.maximumBytes) bytes used) has no room for \(needed) bytes, even without this tool's entries")
+            return []
+        }
         return order.sorted { $0.expiresAt < $1.expiresAt }
     }
 
     /// This tool's keyring; created (restricted to the user) when `create` and absent. Nil when
-    /// absent, or when the kernel refuses key calls.
+    /// absent, or when the kernel refuses key calls. A keyring of this name that another user
+    /// owns is not used; one with wider permissions is narrowed, or not used when it cannot be.
     private func keyring(create: Bool) throws -> Int32? {
         if let ourKeyring { return ourKeyring }
         if refused != nil { return nil }
@@ -313,6 +460,21 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
             try keys.search(keyring: parentKeyring, type: "keyring", description: Self.keyringName)
         }
         if let found = found ?? nil {
+            let fields = ((try? keys.describe(found)) ?? "").split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
+            guard fields.count == 5, fields[1] == user, let permissions = UInt32(fields[3], radix: 16) else {
+                refused = KernelKeyFailure("keyring of another user", code: EACCES)
+                diagnostics.debug("the kernel keyring \(Self.keyringName) is not the user's own; not using it")
+                return nil
+            }
+            if permissions & ~Self.permissions != 0 {
+                do {
+                    try keys.setPermissions(found, Self.permissions)
+                } catch {
+                    refused = KernelKeyFailure("keyring with wider permissions", code: EACCES)
+                    diagnostics.debug("the kernel keyring \(Self.keyringName) is open to others and cannot be narrowed: \(error)")
+                    return nil
+                }
+            }
             ourKeyring = found
             return found
         }
@@ -342,8 +504,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     // MARK: payload
 
-    /// The payload of a record; nil when a field other than the secret has a line break or it
-    /// does not fit in a key.
+    /// The payload of a record; nil when a field other than the secret has a line break or it is
+    /// longer than `payloadLimit`.
     static func payload(_ record: CredentialRecord) -> [UInt8]? {
         let fields = [record.kind.rawValue, record.registry, record.identity, record.serverURL, record.username]
         guard !fields.contains(where: { $0.contains("\n") || $0.contains("\r") }) else { return nil }
@@ -353,7 +515,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// The entry a payload holds; nil for anything else.
-    private static func entry(from bytes: [UInt8]) -> Entry? {
+    static func entry(from bytes: [UInt8]) -> Entry? {
         var lines: [String] = []
         var start = 0
         for index in bytes.indices where bytes[index] == 0x0A && lines.count < 8 {

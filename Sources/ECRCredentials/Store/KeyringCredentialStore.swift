@@ -26,6 +26,16 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     public struct Unavailable: Error, Sendable, CustomStringConvertible {
         /// What is missing or wrong.
         public var reason: String
+        /// Whether a Secret Service is there and may hold this tool's items, out of reach for now
+        /// (locked, not answering), so that removing them cannot be done.
+        public var mayHoldEntries = false
+
+        /// Creates the error.
+        public init(reason: String, mayHoldEntries: Bool = false) {
+            self.reason = reason
+            self.mayHoldEntries = mayHoldEntries
+        }
+
         /// For example "the keyring is not available: the default collection is locked".
         public var description: String { "the keyring is not available: \(reason)" }
     }
@@ -82,14 +92,14 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         default: throw Unavailable(reason: take(error) ?? "the session bus cannot be reached")
         }
         guard let service = clibsecret_service_connect(timeoutMilliseconds, &error) else {
-            throw Unavailable(reason: take(error) ?? "cannot connect to the Secret Service")
+            throw Unavailable(reason: take(error) ?? "cannot connect to the Secret Service", mayHoldEntries: true)
         }
         let store = KeyringCredentialStore(service: service, timeoutMilliseconds: timeoutMilliseconds)
         switch clibsecret_default_collection_state(service, timeoutMilliseconds, &error) {
         case 0: return store
-        case 1: throw Unavailable(reason: "the default collection is locked")
+        case 1: throw Unavailable(reason: "the default collection is locked", mayHoldEntries: true)
         case 2: throw Unavailable(reason: "there is no default collection")
-        default: throw Unavailable(reason: take(error) ?? "the default collection cannot be read")
+        default: throw Unavailable(reason: take(error) ?? "the default collection cannot be read", mayHoldEntries: true)
         }
     }
 
@@ -163,7 +173,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     private var notAnswering: Unavailable {
-        Unavailable(reason: "the Secret Service did not answer within \(timeoutMilliseconds) ms")
+        Unavailable(reason: "the Secret Service did not answer within \(timeoutMilliseconds) ms", mayHoldEntries: true)
     }
 
     /// The error of a failed call: `Unavailable` when it was cancelled at its deadline.

@@ -8,7 +8,8 @@
 /// the kernel; removals go to both. A token saved for a registry replaces the tokens of that
 /// registry kept for other identities, in both tiers, so a change of identity leaves no old token
 /// behind. The kernel tier never makes an operation fail except a removal: an entry that could
-/// not be removed from it would otherwise still be served.
+/// not be removed from it would otherwise still be served. Copies are checked against the
+/// kernel tier's generation, so one made while another process stored or removed is taken back.
 public struct TieredKeyringStore: CredentialStore {
     /// "keyring".
     public let name = "keyring"
@@ -35,8 +36,15 @@ public struct TieredKeyringStore: CredentialStore {
         } else if let hit = try? fast.record(kind: kind, registry: registry, identity: identity) {
             return hit
         }
+        // A `store` or a removal in another process between the Secret Service's answer and the
+        // copy would leave an outdated copy: the generation shows it, and the copy is taken back.
+        let generation = fast.generation(creating: true)
         let found = try durable.record(kind: kind, registry: registry, identity: identity)
         copyToFastTier(found, kind: kind, registry: registry, identity: identity)
+        if fast.generation() != generation {
+            diagnostics.debug("\(registry): the keyring changed while it was read; not keeping the copy in the kernel keyring")
+            try? fast.remove(kind: kind, registry: registry, identity: identity)
+        }
         return found
     }
 
@@ -50,6 +58,8 @@ public struct TieredKeyringStore: CredentialStore {
             }
         }
         do {
+            // A new login: copies being made of the old one in other processes are taken back.
+            if record.kind == .login { try fast.bumpGeneration() }
             try fast.save(record)
             if record.kind == .token { try fast.removeTokens(registry: record.registry, except: record.identity) }
         } catch {

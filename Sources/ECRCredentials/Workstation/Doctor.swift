@@ -283,6 +283,11 @@ public struct Doctor: Sendable {
             } else {
                 details.append("kernel keyring: \(entries), while the Secret Service cannot be used")
             }
+            if kernel.refusal == nil, let quota = KernelKeyringStore.quota() {
+                let full = quota.maximumBytes - quota.bytes < 3000 || quota.keys >= quota.maximumKeys
+                details.append("kernel keyring quota: \(quota.bytes) of \(quota.maximumBytes) bytes, \(quota.keys) of \(quota.maximumKeys) keys"
+                               + (full ? " (full: new entries push out the ones that expire soonest; raise kernel.keys.maxbytes)" : ""))
+            }
         }
         let now = clock.now().timeIntervalSince1970
         for store in stores.everything {

@@ -89,6 +89,10 @@ public struct TokenCacheCommands: Sendable {
                 try store.remove(kind: record.kind, registry: record.registry, identity: record.identity)
                 removed += 1
             }
+            // All of them: also the kernel keyring's copies made for other session buses.
+            if keys.isEmpty, let kernel = (store as? TieredKeyringStore)?.fast ?? (store as? KernelKeyringStore) {
+                try kernel.removeEverything(of: logins ? [.token, .login] : [.token])
+            }
         }
         return removed
     }

@@ -5,8 +5,9 @@ import Synchronization
 
 /// Keys and keyrings as the kernel keeps them, enough for `KernelKeyringStore`: nested keyrings,
 /// update on re-add, permissions, timeouts against an injected clock, the user's byte quota
-/// (description + 1 + payload per key, as the kernel charges), and refusal of every call with an
-/// errno, as a seccomp filter does.
+/// (description + 1 + payload per key, as the kernel charges; an invalidated key keeps counting, as
+/// until the kernel's garbage collector runs, while an update frees at once), keys of other users,
+/// and refusal of every call with an errno, as a seccomp filter does.
 final class FakeKernelKeys: KernelKeyCalls {
     struct Key {
         var type: String
@@ -15,6 +16,8 @@ final class FakeKernelKeys: KernelKeyCalls {
         var parent: Int32
         var permissions: UInt32 = 0
         var expiresAt: Double?
+        var owner = getuid()
+        var dead = false
     }
 
     /// The user keyring's serial (what `SystemKernelKeys.userKeyring` stands for here).
@@ -36,8 +39,12 @@ final class FakeKernelKeys: KernelKeyCalls {
     /// How many calls were made.
     var calls: Int { state.withLock { $0.calls } }
 
-    /// Every live key of type `user`.
-    var userKeys: [Key] { state.withLock { state in state.keys.values.filter { $0.type == "user" && live($0) } } }
+    /// Every live key of type `user`, but the generation key.
+    var userKeys: [Key] {
+        state.withLock { state in
+            state.keys.values.filter { $0.type == "user" && live($0) && $0.description != "docker-credential-ecr:1:generation" }
+        }
+    }
 
     /// Changes a key's payload behind the store's back (a planted or corrupted key).
     func overwrite(description: String, payload: [UInt8]) {
@@ -46,7 +53,35 @@ final class FakeKernelKeys: KernelKeyCalls {
         }
     }
 
-    private func live(_ key: Key) -> Bool { key.expiresAt.map { $0 > now() } ?? true }
+    private func live(_ key: Key) -> Bool { !key.dead && (key.expiresAt.map { $0 > now() } ?? true) }
+
+    /// Adds a key as another user (or the same one, bypassing the store) would.
+    @discardableResult
+    func plant(type: String = "user", description: String, payload: [UInt8], in keyring: Int32, owner: uid_t = getuid(),
+               permissions: UInt32 = 0x3F3F_0000) -> Int32 {
+        state.withLock { state in
+            let serial = state.next
+            state.next += 1
+            state.keys[serial] = Key(type: type, description: description, payload: payload, parent: keyring, permissions: permissions,
+                                     owner: owner)
+            return serial
+        }
+    }
+
+    /// The serial of the live key with this description.
+    func serial(of description: String) -> Int32? {
+        state.withLock { state in state.keys.first { $0.value.description == description && live($0.value) }?.key }
+    }
+
+    /// A key's permissions.
+    func permissions(of serial: Int32) -> UInt32? { state.withLock { $0.keys[serial]?.permissions } }
+
+    /// Keys whose permissions cannot be changed (besides other users' keys, as in the kernel).
+    var lockedPermissions: Set<Int32> {
+        get { locked.withLock { $0 } }
+        set { locked.withLock { $0 = newValue } }
+    }
+    private let locked = Mutex<Set<Int32>>([])
 
     private func enter(_ operation: String) throws(KernelKeyFailure) {
         state.withLock { $0.calls += 1 }
@@ -71,8 +106,12 @@ final class FakeKernelKeys: KernelKeyCalls {
     func add(type: String, description: String, payload: [UInt8], keyring: Int32) throws(KernelKeyFailure) -> Int32 {
         try enter("add_key")
         let result: Result<Int32, KernelKeyFailure> = state.withLock { state in
-            let existing = state.keys.first { $0.value.type == type && $0.value.description == description && $0.value.parent == keyring }
-            let used = state.keys.values.filter { live($0) && $0.type == "user" }.reduce(0) { $0 + $1.description.utf8.count + 1 + $1.payload.count }
+            let existing = state.keys.first {
+                $0.value.type == type && $0.value.description == description && $0.value.parent == keyring && !$0.value.dead
+            }
+            // Dead keys still count: the quota comes back when the garbage collector runs.
+            let used = state.keys.values.filter { ($0.dead || live($0)) && $0.type == "user" }
+                .reduce(0) { $0 + $1.description.utf8.count + 1 + $1.payload.count }
             let freed = existing.map { $0.value.type == "user" ? $0.value.description.utf8.count + 1 + $0.value.payload.count : 0 } ?? 0
             if type == "user", used - freed + description.utf8.count + 1 + payload.count > quota {
                 return .failure(KernelKeyFailure("add_key", code: EDQUOT))
@@ -106,12 +145,20 @@ final class FakeKernelKeys: KernelKeyCalls {
     func describe(_ key: Int32) throws(KernelKeyFailure) -> String {
         try enter("keyctl describe")
         guard let found = state.withLock({ $0.keys[key] }), live(found) else { throw KernelKeyFailure("keyctl describe", code: ENOKEY) }
-        return "\(found.type);\(getuid());\(getgid());\(String(found.permissions, radix: 16));\(found.description)"
+        return "\(found.type);\(found.owner);\(getgid());\(String(found.permissions, radix: 16, uppercase: false).leftPadded(8));\(found.description)"
     }
 
     func setPermissions(_ key: Int32, _ permissions: UInt32) throws(KernelKeyFailure) {
         try enter("keyctl setperm")
+        if lockedPermissions.contains(key) || state.withLock({ $0.keys[key]?.owner }) != getuid() {
+            throw KernelKeyFailure("keyctl setperm", code: EACCES)
+        }
         state.withLock { $0.keys[key]?.permissions = permissions }
+    }
+
+    func update(_ key: Int32, payload: [UInt8]) throws(KernelKeyFailure) {
+        try enter("keyctl update")
+        state.withLock { $0.keys[key]?.payload = payload }
     }
 
     func setTimeout(_ key: Int32, seconds: UInt32) throws(KernelKeyFailure) {
@@ -122,6 +169,10 @@ final class FakeKernelKeys: KernelKeyCalls {
 
     func invalidate(_ key: Int32) throws(KernelKeyFailure) {
         try enter("keyctl invalidate")
-        state.withLock { $0.keys[key] = nil }
+        state.withLock { $0.keys[key]?.dead = true }
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -209,6 +209,30 @@ import Testing
         #expect(try store.allRecords().map(\.registry) == [Self.token().registry])
     }
 
+    /// Under a full quota a registry's token and its login note go together (a token without its
+    /// note is no fast hit), those whose tokens expire soonest first; the registry being written
+    /// keeps its other entries.
+    @Test func evictionDropsWholeRegistriesSoonestFirst() throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock, quota: 3 * 1_500)
+        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+                                       parentKeyring: FakeKernelKeys.userKeyring, quota: { nil })
+        let secret = String(repeating: "x", count: 1_000)
+        for (index, lifetime) in [2.0, 1.0, 3.0].enumerated() {
+            let registry = "\(index).dkr.ecr.us-east-1.amazonaws.com"
+            try store.saveNoLogin(registry: registry)
+            try store.save(Self.token(registry, secret: secret, lifetime: lifetime * 3600))
+        }
+        try store.saveNoLogin(registry: "3.dkr.ecr.us-east-1.amazonaws.com")
+        try store.save(Self.token("3.dkr.ecr.us-east-1.amazonaws.com", secret: secret))
+        #expect(store.loginState(registry: "1.dkr.ecr.us-east-1.amazonaws.com") == .unknown)
+        #expect(try store.record(kind: .token, registry: "1.dkr.ecr.us-east-1.amazonaws.com", identity: "aa") == nil)
+        for kept in ["0", "2", "3"] {
+            #expect(store.loginState(registry: "\(kept).dkr.ecr.us-east-1.amazonaws.com") == .none)
+            #expect(try store.record(kind: .token, registry: "\(kept).dkr.ecr.us-east-1.amazonaws.com", identity: "aa") != nil)
+        }
+    }
+
     @Test func removalsTakeEveryIdentityOrAllButOne() throws {
         let clock = ManualClock(Self.start)
         let store = Self.store(Self.kernel(clock), clock: clock)
@@ -266,6 +290,22 @@ import Testing
         durable.duringRead = nil
         #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == nil)
         #expect(tiers.fast.loginState(registry: "r.example") == .none)
+    }
+
+    /// Taking a copy back, or storing another registry, does not change this registry's
+    /// generation: concurrent copies of other registries stay.
+    @Test func generationsArePerRegistryAndATakeBackChangesNone() throws {
+        let clock = ManualClock(KernelKeyringStoreTests.start)
+        let store = KernelKeyringStoreTests.store(KernelKeyringStoreTests.kernel(clock), clock: clock)
+        try store.saveNoLogin(registry: "a.example")
+        try store.bumpGeneration(registry: "a.example")
+        let a = store.generation(registry: "a.example")
+        #expect(a != nil && store.generation(registry: "b.example") == nil)
+        store.withdraw(kind: .login, registry: "a.example", identity: "")
+        try store.bumpGeneration(registry: "b.example")
+        #expect(store.generation(registry: "a.example") == a)
+        try store.removeAll(registry: "a.example")
+        #expect(store.generation(registry: "a.example") != a)
     }
 
     @Test func aSavedTokenReplacesOtherIdentitiesInBothTiers() throws {

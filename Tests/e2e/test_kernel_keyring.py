@@ -12,7 +12,7 @@ import time
 import pytest
 
 import kernel_keys
-from conftest import HOST, secret_tool
+from conftest import HOST, SessionBus, secret_tool
 
 FULL_FOR_USER = 0x3F3F0000  # possessor: all; user: view, read, write, search, link, setattr; group, other: none
 LOGIN = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "s3cret-login"}
@@ -228,6 +228,46 @@ def test_one_bus_however_it_is_named_shares_one_scope(helper, keyring, emulator,
     assert helper.run("erase", stdin="registry.example", **spelled).returncode == 0
     assert kernel_keys.entries(tier) == {}
     assert secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
+
+
+def test_logout_of_a_registry_reaches_copies_made_on_another_bus(helper, keyring, emulator, tier, tmp_path):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    (tmp_path / "other").mkdir()
+    other = SessionBus(tmp_path / "other")  # no Secret Service on it
+    try:
+        result = helper.run("logout", HOST, "registry.example", "--logins", **other.env())
+        assert result.returncode == 0, result.stderr
+    finally:
+        other.close()
+    assert kernel_keys.entries(tier) == {}
+
+
+def test_a_store_that_cannot_reach_the_kernel_says_so(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    assert helper.get("registry.example")[0]["Secret"] == "s3cret-login"
+    changed = json.dumps(dict(LOGIN, Secret="changed-in-a-sandbox")).encode()
+    result = subprocess.run([str(helper.binary), "store"], input=changed, capture_output=True, timeout=30,
+                            env=helper.environment(), preexec_fn=lambda: kernel_keys.refuse_key_calls(errno.ENOSYS))
+    assert result.returncode == 0
+    assert result.stderr.decode() == (
+        "docker-credential-ecr: the kernel keyring cannot be reached here (kernel keyring keyctl search failed: Function not "
+        "implemented); any older copy of this login that other processes of this user keep there answers until it expires, "
+        "within 60 minutes\n")
+
+
+def test_a_login_stored_while_the_keyring_was_locked_wins_once_it_is_unlocked(helper, keyring, emulator, tier):
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    assert helper.get("registry.example")[0]["Secret"] == "s3cret-login"
+    keyring.lock_default_collection()
+    newer = dict(LOGIN, Secret="stored-while-locked")
+    assert helper.run("store", stdin=json.dumps(newer)).returncode == 0
+    assert helper.get("registry.example")[0]["Secret"] == "stored-while-locked"
+    # Unlocked again (the daemon restarted with its password): the keyring's login is the older one.
+    keyring.stop_keyring(keyring.processes.pop())
+    keyring.start_keyring(helper.home)
+    for _ in range(2):  # from the Secret Service and the file, then from the kernel copy and the file
+        assert helper.get("registry.example")[0]["Secret"] == "stored-while-locked"
 
 
 def test_an_erase_that_cannot_reach_the_kernel_says_so(helper, keyring, emulator, tier):

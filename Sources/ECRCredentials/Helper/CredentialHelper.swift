@@ -63,6 +63,9 @@ public struct CredentialHelper: Sendable {
             return answer
         }
         let stores = stores(kernelTier: .some(kernelTier))
+        // The newest login wins: one stored in a file while the keyring was locked is newer than
+        // the keyring's, once it is unlocked again.
+        var newest: (login: CredentialRecord, source: String)?
         for source in stores.loginSources {
             let started = MonotonicTime.seconds()
             let login: CredentialRecord?
@@ -73,10 +76,13 @@ public struct CredentialHelper: Sendable {
                 login = nil
             }
             diagnostics.debug("\(key): login lookup (\(source.name)) took \(TokenService.milliseconds(since: started)) ms")
-            if let login, login.isUsable(at: now) {
-                diagnostics.debug("\(key): using the login stored by `store` (\(source.name))")
-                return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+            if let login, login.isUsable(at: now), login.issuedAt > newest?.login.issuedAt ?? -.infinity {
+                newest = (login, source.name)
             }
+        }
+        if let (login, source) = newest {
+            diagnostics.debug("\(key): using the login stored by `store` (\(source))")
+            return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
         }
         guard let registry = ECRRegistry(address: address) else {
             diagnostics.debug("\(key) is not an ECR registry")
@@ -101,17 +107,22 @@ public struct CredentialHelper: Sendable {
                               now: Double) throws -> HelperCredential? {
         let started = MonotonicTime.seconds()
         defer { diagnostics.debug("\(key): kernel keyring lookup took \(TokenService.milliseconds(since: started)) ms") }
-        switch tier.loginState(registry: key) {
-        case .stored(let login) where login.isUsable(at: now):
+        let state = tier.loginState(registry: key)
+        if case .unknown = state { return nil }
+        // Logins kept in files (by earlier versions, or while the keyring was locked) count too:
+        // the newest wins, as below.
+        let files = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
+        let fileLogin = (try? files.record(kind: .login, registry: key, identity: "")).flatMap { $0 }.flatMap { $0.isUsable(at: now) ? $0 : nil }
+        switch state {
+        case .stored(let login) where login.isUsable(at: now) && login.issuedAt >= fileLogin?.issuedAt ?? -.infinity:
             diagnostics.debug("\(key): using the login stored by `store` (kernel keyring)")
             return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
-        case .none:
-            // Logins kept in files (by earlier versions) come after the keyring's, as below.
-            let files = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
-            if let login = try? files.record(kind: .login, registry: key, identity: ""), login.isUsable(at: now) {
+        case .stored, .none:
+            if let login = fileLogin {
                 diagnostics.debug("\(key): using the login stored by `store` (file)")
                 return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
             }
+            guard case .none = state else { return nil }
             guard let registry = ECRRegistry(address: address) else {
                 diagnostics.debug("\(key) is not an ECR registry")
                 throw HelperError.notFound()
@@ -121,7 +132,7 @@ public struct CredentialHelper: Sendable {
                                        awsConfiguration: awsConfiguration)
             guard let token = try? service.cachedToken(for: registry) else { return nil }
             return HelperCredential(serverURL: input, username: token.username, secret: token.password)
-        case .stored, .unknown:
+        case .unknown:
             return nil
         }
     }

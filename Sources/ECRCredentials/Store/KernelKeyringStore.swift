@@ -33,8 +33,8 @@ import Glibc
 /// for logins); the payload is a version line, then kind, registry, identity, server URL, user
 /// name, issued-at and expires-at lines, then the secret. Besides records it keeps, per registry,
 /// whether the Secret Service holds no login (`LoginState.none`), so that a hit never asks it,
-/// and one generation key that every `store` and removal changes, so that a copy made from the
-/// Secret Service while one of them ran can be taken back (`generation()`).
+/// and per registry a generation key that every `store` and removal changes, so that a copy made
+/// from the Secret Service while one of them ran can be taken back (`generation(registry:)`).
 /// Not thread-safe: one instance per process, used from one thread.
 public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// What the tier knows about a registry's login.
@@ -81,7 +81,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// The largest payload kept (ECR tokens are about 2,500 bytes; a `user` key could hold 32,767).
     static let payloadLimit = 8192
     private static let payloadHeader = "docker-credential-ecr 1"
-    private static let generationName = "\(keyringName):1:generation"
+    private static let generationPrefix = "\(keyringName):1:generation:"
     private static let permissions = UInt32(CKERNELKEYRING_POS_ALL | CKERNELKEYRING_USR_ALL)
 
     /// Creates the tier.
@@ -211,9 +211,9 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 lifetime: Double(loginLifetime))
     }
 
-    /// Removes the entry in every scope, and changes the generation first.
+    /// Removes the entry in every scope, and changes the registry's generation first.
     public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
-        try bumpGeneration()
+        try? bumpGeneration(registry: registry)
         try removeEntries(allScopes: true, warnWhenRefused: true) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
@@ -222,7 +222,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// this scope had.
     @discardableResult
     public func removeAll(registry: String) throws -> Int {
-        try bumpGeneration()
+        try? bumpGeneration(registry: registry)
         return try removeEntries(allScopes: true, warnWhenRefused: true) { $0.registry == registry }
     }
 
@@ -232,11 +232,20 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         try removeEntries(allScopes: false) { $0.registry == registry && $0.kind == .token && $0.identity != identity }
     }
 
-    /// Removes every entry of these kinds in every scope (`logout --all`); a login's removal also
-    /// takes the notes that there was none.
-    public func removeEverything(of kinds: Set<CredentialRecord.Kind>) throws {
-        try bumpGeneration()
-        try removeEntries(allScopes: true, warnWhenRefused: true) { kinds.contains($0.kind) }
+    /// Removes every entry of these kinds in every scope, of `registries` or of all (`logout`);
+    /// a login's removal also takes the notes that there was none.
+    public func removeEverything(of kinds: Set<CredentialRecord.Kind>, registries: Set<String>? = nil) throws {
+        let picked = { (entry: Listed) in kinds.contains(entry.kind) && (registries?.contains(entry.registry) ?? true) }
+        for registry in Set(try entries(allScopes: true).filter(picked).map(\.registry)).union(registries ?? []) {
+            try? bumpGeneration(registry: registry)
+        }
+        try removeEntries(allScopes: true, warnWhenRefused: true, picked)
+    }
+
+    /// Takes back this scope's copy of an entry, without changing the generation (a copy that
+    /// another process's `store` or removal overtook).
+    public func withdraw(kind: CredentialRecord.Kind, registry: String, identity: String) {
+        _ = try? removeEntries(allScopes: false) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
     public func allRecords() throws -> [CredentialRecord] {
@@ -250,27 +259,31 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     // MARK: generation
 
-    /// The current generation: it changes with every `store` and removal, in any process. A copy
-    /// from the Secret Service is kept only when the generation read before the Secret Service
-    /// was asked is still the same afterwards.
-    /// - Parameter creating: start one first when there is none (the reader before a copy).
-    public func generation(creating: Bool = false) -> [UInt8]? {
-        if creating, refused == nil, let current = generation() { return current }
-        if creating { try? bumpGeneration(create: true) }
+    /// The registry's current generation (nil when there is none): it changes with every `store`
+    /// and removal of the registry, in any process. A copy from the Secret Service is kept only
+    /// when the generation read before the Secret Service was asked is the same afterwards.
+    public func generation(registry: String) -> [UInt8]? {
         guard let keyring = try? keyring(create: false),
               let serial = (try? guarded({ () throws(KernelKeyFailure) in
-                  try keys.search(keyring: keyring, type: "user", description: Self.generationName)
+                  try keys.search(keyring: keyring, type: "user", description: Self.generationPrefix + registry)
               })) ?? nil
         else { return nil }
         return try? keys.read(serial, limit: 64)
     }
 
-    /// Starts a new generation (16 random bytes; the key lasts a day). Without this tool's
-    /// keyring there is nothing to protect, and nothing is created unless `create`.
-    public func bumpGeneration(create: Bool = false) throws {
+    /// The generation to compare after a copy of `registry`; this tool's keyring is made first if
+    /// needed, so that a `store` or removal meanwhile has a keyring to record its change in.
+    public func generationBeforeCopy(registry: String) -> [UInt8]? {
+        _ = try? keyring(create: true)
+        return generation(registry: registry)
+    }
+
+    /// Starts a new generation of `registry` (16 random bytes; the key lasts a day). Without
+    /// this tool's keyring no copy can be under way, and nothing is created.
+    public func bumpGeneration(registry: String) throws {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        try put(description: Self.generationName, payload: bytes, lifetime: 86_400, create: create)
+        try put(description: Self.generationPrefix + registry, payload: bytes, lifetime: 86_400, create: false)
     }
 
     // MARK: entries
@@ -350,23 +363,15 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         guard let keyring = try keyring(create: false),
               let list = try guarded({ () throws(KernelKeyFailure) in try keys.read(keyring, limit: 4 * 65_536) })
         else { return [] }
-        let prefix = allScopes ? "\(Self.keyringName):1:" : "\(Self.keyringName):1:\(scope):"
         var listed: [Listed] = []
         for index in 0..<(list.count / 4) {
             let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
             // A key that went away meanwhile is simply skipped.
             guard let described = try? keys.describe(serial) else { continue }
             let fields = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
-            guard fields.count == 5, fields[0] == "user", fields[1] == user, fields[4].hasPrefix(prefix) else { continue }
-            var rest = fields[4].dropFirst(prefix.count)
-            if allScopes {
-                // <scope>:<kind>:<identity>:<registry>
-                guard let colon = rest.firstIndex(of: ":") else { continue }
-                rest = rest[rest.index(after: colon)...]
-            }
-            let parts = rest.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let kind = CredentialRecord.Kind(rawValue: String(parts[0])) else { continue }
-            listed.append(Listed(serial: serial, kind: kind, identity: parts[1] == "-" ? "" : String(parts[1]), registry: String(parts[2]),
+            guard fields.count == 5, fields[0] == "user", fields[1] == user, let parsed = Self.parseName(fields[4]),
+                  allScopes || parsed.scope == scope else { continue }
+            listed.append(Listed(serial: serial, kind: parsed.kind, identity: parsed.identity, registry: parsed.registry,
                                  description: String(fields[4])))
         }
         return listed
@@ -424,30 +429,44 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// This tool's keys (every scope), soonest expiry first ("no login" notes count as expiring
-    /// now); none when `/proc/key-users` shows that dropping all of them would not make room.
+    /// This tool's entries (every scope, but not the registry being written), registry by
+    /// registry: the registries whose tokens expire soonest first, each registry's token and
+    /// login note together (a token is a fast hit only with its note). None when
+    /// `/proc/key-users` shows that dropping all of them would not make room.
     private func evictionOrder(except description: String, needed: Int) throws -> [(serial: Int32, expiresAt: Double)] {
         guard let keyring = try keyring(create: false), let list = try? keys.read(keyring, limit: 4 * 65_536) else { return [] }
-        var order: [(serial: Int32, expiresAt: Double)] = []
+        let writing = Self.parseName(Substring(description)).map { "\($0.scope):\($0.registry)" }
+        var groups: [String: (expiresAt: Double, serials: [Int32])] = [:]
         var ourBytes = 0
         for index in 0..<(list.count / 4) {
             let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
             guard let described = try? keys.describe(serial), described.hasPrefix("user;\(user);"),
                   let name = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false).last,
-                  name != description, name != Self.generationName,
+                  let parsed = Self.parseName(name), "\(parsed.scope):\(parsed.registry)" != writing,
                   let bytes = try? keys.read(serial, limit: Self.payloadLimit), let entry = Self.entry(from: bytes)
             else { continue }
             ourBytes += name.utf8.count + 1 + bytes.count
-            switch entry {
-            case .noLogin: order.append((serial, 0))
-            case .record(let record): order.append((serial, record.expiresAt ?? EpochSeconds.range.upperBound))
-            }
+            var expiresAt = 0.0
+            if case .record(let record) = entry { expiresAt = record.expiresAt ?? EpochSeconds.range.upperBound }
+            let group = "\(parsed.scope):\(parsed.registry)"
+            groups[group, default: (0, [])].expiresAt = max(groups[group]?.expiresAt ?? 0, expiresAt)
+            groups[group, default: (0, [])].serials.append(serial)
         }
         if let quota = quota(), quota.maximumBytes - (quota.bytes - ourBytes) < needed {
             diagnostics.debug("the kernel keyring quota (\(quota.bytes) of \(quota.maximumBytes) bytes used) has no room for \(needed) bytes, even without this tool's entries")
             return []
         }
-        return order.sorted { $0.expiresAt < $1.expiresAt }
+        return groups.values.sorted { $0.expiresAt < $1.expiresAt }.flatMap { group in group.serials.map { ($0, group.expiresAt) } }
+    }
+
+    /// The parts of one of this tool's key names (not a generation key):
+    /// `docker-credential-ecr:1:<scope>:<kind>:<identity>:<registry>`.
+    private static func parseName(_ name: Substring) -> (scope: Substring, kind: CredentialRecord.Kind, identity: String, registry: String)? {
+        let prefix = "\(keyringName):1:"
+        guard name.hasPrefix(prefix), !name.hasPrefix(generationPrefix) else { return nil }
+        let parts = name.dropFirst(prefix.count).split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, let kind = CredentialRecord.Kind(rawValue: String(parts[1])) else { return nil }
+        return (parts[0], kind, parts[2] == "-" ? "" : String(parts[2]), String(parts[3]))
     }
 
     /// This tool's keyring; created (restricted to the user) when `create` and absent. Nil when

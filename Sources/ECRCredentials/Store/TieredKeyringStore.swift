@@ -38,12 +38,12 @@ public struct TieredKeyringStore: CredentialStore {
         }
         // A `store` or a removal in another process between the Secret Service's answer and the
         // copy would leave an outdated copy: the generation shows it, and the copy is taken back.
-        let generation = fast.generation(creating: true)
+        let generation = fast.generationBeforeCopy(registry: registry)
         let found = try durable.record(kind: kind, registry: registry, identity: identity)
         copyToFastTier(found, kind: kind, registry: registry, identity: identity)
-        if fast.generation() != generation {
+        if fast.generation(registry: registry) != generation {
             diagnostics.debug("\(registry): the keyring changed while it was read; not keeping the copy in the kernel keyring")
-            try? fast.remove(kind: kind, registry: registry, identity: identity)
+            fast.withdraw(kind: kind, registry: registry, identity: identity)
         }
         return found
     }
@@ -57,13 +57,18 @@ public struct TieredKeyringStore: CredentialStore {
                 diagnostics.warning("\(record.registry): could not remove the tokens of other identities from the \(durable.name) store: \(error)")
             }
         }
+        // A new login: copies being made of the old one in other processes are taken back.
+        if record.kind == .login { try? fast.bumpGeneration(registry: record.registry) }
         do {
-            // A new login: copies being made of the old one in other processes are taken back.
-            if record.kind == .login { try fast.bumpGeneration() }
             try fast.save(record)
             if record.kind == .token { try fast.removeTokens(registry: record.registry, except: record.identity) }
         } catch {
             diagnostics.debug("\(record.registry): not kept in the kernel keyring: \(error)")
+        }
+        if record.kind == .login, let refusal = fast.refusal {
+            // Here (a sandbox) the older copy cannot be replaced; outside, it would still answer.
+            diagnostics.warning("the kernel keyring cannot be reached here (\(refusal)); any older copy of this login that other "
+                                + "processes of this user keep there answers until it expires, within \(fast.loginLifetime / 60) minutes")
         }
     }
 

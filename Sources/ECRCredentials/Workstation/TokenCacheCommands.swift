@@ -89,9 +89,9 @@ public struct TokenCacheCommands: Sendable {
                 try store.remove(kind: record.kind, registry: record.registry, identity: record.identity)
                 removed += 1
             }
-            // All of them: also the kernel keyring's copies made for other session buses.
-            if keys.isEmpty, let kernel = (store as? TieredKeyringStore)?.fast ?? (store as? KernelKeyringStore) {
-                try kernel.removeEverything(of: logins ? [.token, .login] : [.token])
+            // Also the kernel keyring's copies made for other session buses.
+            if let kernel = (store as? TieredKeyringStore)?.fast ?? (store as? KernelKeyringStore) {
+                try kernel.removeEverything(of: logins ? [.token, .login] : [.token], registries: keys.isEmpty ? nil : Set(keys))
             }
         }
         return removed

@@ -39,10 +39,10 @@ final class FakeKernelKeys: KernelKeyCalls {
     /// How many calls were made.
     var calls: Int { state.withLock { $0.calls } }
 
-    /// Every live key of type `user`, but the generation key.
+    /// Every live key of type `user`, but the generation keys.
     var userKeys: [Key] {
         state.withLock { state in
-            state.keys.values.filter { $0.type == "user" && live($0) && $0.description != "docker-credential-ecr:1:generation" }
+            state.keys.values.filter { $0.type == "user" && live($0) && !$0.description.hasPrefix("docker-credential-ecr:1:generation:") }
         }
     }
 

@@ -3,6 +3,7 @@
 Every test runs the release binary against the real kernel and a real gnome-keyring on a private
 D-Bus session; the keys are read back with the raw system calls (tests/kernel_keys.py)."""
 import errno
+import fcntl
 import json
 import os
 import signal
@@ -252,8 +253,8 @@ def test_a_store_that_cannot_reach_the_kernel_says_so(helper, keyring, emulator,
     assert result.returncode == 0
     assert result.stderr.decode() == (
         "docker-credential-ecr: the kernel keyring cannot be reached here (kernel keyring keyctl search failed: Function not "
-        "implemented); any older copy of this login that other processes of this user keep there answers until it expires, "
-        "within 60 minutes\n")
+        "implemented); copies other processes of this user keep there are not removed: they expire within 60 minutes (logins) "
+        "or with their token\n")
 
 
 def test_a_login_stored_while_the_keyring_was_locked_wins_once_it_is_unlocked(helper, keyring, emulator, tier):
@@ -268,6 +269,47 @@ def test_a_login_stored_while_the_keyring_was_locked_wins_once_it_is_unlocked(he
     keyring.start_keyring(helper.home)
     for _ in range(2):  # from the Secret Service and the file, then from the kernel copy and the file
         assert helper.get("registry.example")[0]["Secret"] == "stored-while-locked"
+
+
+def test_a_store_replaces_the_copy_made_through_another_path_to_the_same_bus(helper, keyring, emulator, tier, tmp_path):
+    """A hard link (or a bind mount into a container) to the bus socket: another scope, the same
+    Secret Service. A new login must not leave the old one, or the note that there was none,
+    answering there."""
+    os.link(tmp_path / "bus", tmp_path / "alternative-bus")
+    alternative = {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/alternative-bus"}
+    assert helper.run("get", stdin="registry.example", **alternative).returncode == 1  # notes "no login" there
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    assert helper.get("registry.example", **alternative)[0]["Secret"] == "s3cret-login"
+    assert helper.run("store", stdin=json.dumps(dict(LOGIN, Secret="second"))).returncode == 0
+    assert helper.get("registry.example", **alternative)[0]["Secret"] == "second"
+    kernel_keys.clear(kernel_keys.scope(alternative["DBUS_SESSION_BUS_ADDRESS"]))
+
+
+def test_erase_waits_for_a_store_of_the_same_registry(helper, keyring, tier):
+    """`store` holds the registry's login lock across its keyring and kernel writes; `erase` takes it too."""
+    locks = helper.cache_dir / "locks"
+    locks.mkdir(parents=True, mode=0o700)
+    helper.cache_dir.chmod(0o700)
+    with open(locks / "registry.example@login.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        erase = subprocess.Popen([str(helper.binary), "erase"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=helper.environment())
+        erase.stdin.write(b"registry.example")
+        erase.stdin.close()
+        time.sleep(1)
+        assert erase.poll() is None  # waiting for the lock
+    assert erase.wait(timeout=30) == 0
+
+
+def test_logout_with_the_keyring_locked_says_what_it_could_not_remove(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    keyring.lock_default_collection()
+    result = helper.run("logout", "--all", "--logins", **emulator.env())
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "docker-credential-ecr logout: removed 1 cached entry, but not those in the keyring: the keyring is not available: "
+        "the default collection is locked (run logout again once the keyring is unlocked and answering)\n")
+    assert tokens(tier) == {}
 
 
 def test_an_erase_that_cannot_reach_the_kernel_says_so(helper, keyring, emulator, tier):
@@ -289,7 +331,7 @@ def test_an_erase_with_the_keyring_locked_fails_after_clearing_the_rest(helper, 
     assert result.returncode == 1
     assert result.stdout.decode() == (
         "cannot erase the credentials for registry.example kept in the keyring: the keyring is not available: the default "
-        "collection is locked (the other copies are gone; unlock the keyring and erase again)\n")
+        "collection is locked (the other copies are gone; erase again once the keyring is unlocked and answering)\n")
     assert kernel_keys.entries(tier) == {}  # the kernel copy no longer answers
 
 

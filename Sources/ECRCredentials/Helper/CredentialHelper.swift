@@ -214,6 +214,9 @@ public struct CredentialHelper: Sendable {
         guard !configuration.ignoreStorage, let address = try? RegistryAddress(parsing: input) else { return }
         let key = Self.registryKey(address)
         let stores = stores(everyBackend: true)
+        // The lock `store` holds: an erase never lands between a store's keyring and kernel writes.
+        let lock = try? FileLock(path: try loginLockPath(key), timeout: configuration.tokens.lockTimeout, clock: clock)
+        defer { withExtendedLifetime(lock) {} }
         do {
             var removed = 0
             for store in stores.everything {
@@ -226,7 +229,7 @@ public struct CredentialHelper: Sendable {
         // A locked or hung keyring may still hold them: saying they are gone would be wrong.
         if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
-                                  + "(the other copies are gone; unlock the keyring and erase again)", underlying: problem)
+                                  + "(the other copies are gone; erase again once the keyring is unlocked and answering)", underlying: problem)
         }
     }
 

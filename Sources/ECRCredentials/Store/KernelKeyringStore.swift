@@ -278,13 +278,17 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         return generation(registry: registry)
     }
 
-    /// Starts a new generation of `registry` (16 random bytes; the key lasts a day). Without
-    /// this tool's keyring no copy can be under way, and nothing is created.
+    /// Starts a new generation of `registry` (16 random bytes). The key lasts `generationLifetime`,
+    /// far longer than a copy takes (its Secret Service calls time out after a second each).
+    /// Without this tool's keyring no copy can be under way, and nothing is created.
     public func bumpGeneration(registry: String) throws {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        try put(description: Self.generationPrefix + registry, payload: bytes, lifetime: 86_400, create: false)
+        try put(description: Self.generationPrefix + registry, payload: bytes, lifetime: Self.generationLifetime, create: false)
     }
+
+    /// Seconds a generation key lives: 300.
+    static let generationLifetime = 300.0
 
     // MARK: entries
 
@@ -406,7 +410,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private func put(description: String, payload: [UInt8], lifetime: Double, create: Bool = true) throws {
         guard let keyring = try keyring(create: create) else { return }
         let seconds = UInt32(min(max(lifetime.rounded(.down), 1), Double(UInt32.max)))
-        var evictable: [(serial: Int32, expiresAt: Double)]?
+        var evictable: [(serials: [Int32], expiresAt: Double)]?
         while true {
             do {
                 let serial = try keys.add(type: "user", description: description, payload: payload, keyring: keyring)
@@ -417,11 +421,13 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 if evictable == nil { evictable = try evictionOrder(except: description, needed: description.utf8.count + 1 + payload.count) }
                 guard let next = evictable?.first else { throw error }
                 evictable?.removeFirst()
-                diagnostics.debug("the kernel keyring quota is full; dropping an entry that expires at \(EpochSeconds.text(next.expiresAt))")
-                // An invalidated key gives its quota back only when the kernel's garbage collector
-                // runs; shrinking its payload first gives most of it back at once.
-                try? keys.update(next.serial, payload: [0])
-                try? keys.invalidate(next.serial)
+                diagnostics.debug("the kernel keyring quota is full; dropping \(next.serials.count) entries of a registry whose token expires at \(EpochSeconds.text(next.expiresAt))")
+                for serial in next.serials {
+                    // An invalidated key gives its quota back only when the kernel's garbage
+                    // collector runs; shrinking its payload first gives most of it back at once.
+                    try? keys.update(serial, payload: [0])
+                    try? keys.invalidate(serial)
+                }
             } catch {
                 if error.isRefusal { refused = error }
                 throw error
@@ -433,7 +439,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// registry: the registries whose tokens expire soonest first, each registry's token and
     /// login note together (a token is a fast hit only with its note). None when
     /// `/proc/key-users` shows that dropping all of them would not make room.
-    private func evictionOrder(except description: String, needed: Int) throws -> [(serial: Int32, expiresAt: Double)] {
+    private func evictionOrder(except description: String, needed: Int) throws -> [(serials: [Int32], expiresAt: Double)] {
         guard let keyring = try keyring(create: false), let list = try? keys.read(keyring, limit: 4 * 65_536) else { return [] }
         let writing = Self.parseName(Substring(description)).map { "\($0.scope):\($0.registry)" }
         var groups: [String: (expiresAt: Double, serials: [Int32])] = [:]
@@ -456,7 +462,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
             diagnostics.debug("the kernel keyring quota (\(quota.bytes) of \(quota.maximumBytes) bytes used) has no room for \(needed) bytes, even without this tool's entries")
             return []
         }
-        return groups.values.sorted { $0.expiresAt < $1.expiresAt }.flatMap { group in group.serials.map { ($0, group.expiresAt) } }
+        return groups.values.sorted { $0.expiresAt < $1.expiresAt }.map { ($0.serials, $0.expiresAt) }
     }
 
     /// The parts of one of this tool's key names (not a generation key):

@@ -57,18 +57,14 @@ public struct TieredKeyringStore: CredentialStore {
                 diagnostics.warning("\(record.registry): could not remove the tokens of other identities from the \(durable.name) store: \(error)")
             }
         }
-        // A new login: copies being made of the old one in other processes are taken back.
-        if record.kind == .login { try? fast.bumpGeneration(registry: record.registry) }
+        // A new login: the old one's copies go everywhere (a bus reached through another path
+        // has its own scope), and copies being made in other processes are taken back.
+        if record.kind == .login { try? fast.remove(kind: .login, registry: record.registry, identity: "") }
         do {
             try fast.save(record)
             if record.kind == .token { try fast.removeTokens(registry: record.registry, except: record.identity) }
         } catch {
             diagnostics.debug("\(record.registry): not kept in the kernel keyring: \(error)")
-        }
-        if record.kind == .login, let refusal = fast.refusal {
-            // Here (a sandbox) the older copy cannot be replaced; outside, it would still answer.
-            diagnostics.warning("the kernel keyring cannot be reached here (\(refusal)); any older copy of this login that other "
-                                + "processes of this user keep there answers until it expires, within \(fast.loginLifetime / 60) minutes")
         }
     }
 

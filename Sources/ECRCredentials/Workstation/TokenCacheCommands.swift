@@ -94,6 +94,23 @@ public struct TokenCacheCommands: Sendable {
                 try kernel.removeEverything(of: logins ? [.token, .login] : [.token], registries: keys.isEmpty ? nil : Set(keys))
             }
         }
+        // A locked or hung keyring may still hold entries: saying all is gone would be wrong.
+        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
+            throw Incomplete(removed: removed, problem: problem)
+        }
         return removed
+    }
+
+    /// `logout` removed what it could reach, but the keyring, which may hold more, was out of reach.
+    public struct Incomplete: Error, Sendable, CustomStringConvertible {
+        /// How many entries were removed.
+        public var removed: Int
+        /// Why the keyring could not be used.
+        public var problem: KeyringCredentialStore.Unavailable
+        /// For example "removed 2 cached entries, but not those in the keyring: ...".
+        public var description: String {
+            "removed \(removed) cached \(removed == 1 ? "entry" : "entries"), but not those in the keyring: \(problem) "
+                + "(run logout again once the keyring is unlocked and answering)"
+        }
     }
 }

@@ -10,6 +10,6 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // The protocol actions (`get`, `store`, ...) run on every pull and build step, so they skip the
 // argument parser and go straight to the library; everything else is for people.
 if arguments.count == 1, let action = HelperAction(rawValue: arguments[0]) {
-    exit(ProtocolRun.run(action))
+    ProtocolRun.run(action)
 }
 Command.main(arguments)

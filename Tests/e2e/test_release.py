@@ -57,6 +57,25 @@ def test_hypotf_is_defined_locally_not_taken_from_glibc_2_35():
         assert "hypotf" not in glibc_symbols(executable), executable.name
 
 
+def test_arc4random_is_defined_locally_not_taken_from_glibc_2_36():
+    for executable in built_executables():
+        assert "arc4random" not in glibc_symbols(executable), executable.name
+
+
+def test_release_binaries_start_light():
+    """The link choices of scripts/build-release that PERFORMANCE.md measures: the C++ library
+    linked in (libstdc++.so is not loaded), no PIE, and no export of the program's own symbols."""
+    readelf = require("readelf", "apt-get install binutils")
+    for executable in built_executables():
+        header = subprocess.run([readelf, "-h", "-d", "--dyn-syms", "-W", executable], capture_output=True, text=True,
+                                check=True, timeout=60).stdout
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", header)
+        assert "libc.so.6" in needed and not any(name.startswith("libstdc++") for name in needed), (executable.name, needed)
+        assert re.search(r"Type:\s+EXEC ", header), f"{executable.name} is position-independent"
+        exported = re.findall(r"^\s*\d+: [0-9a-f]+\s+\d+ \w+\s+\w+\s+\w+\s+\d+ (\S+)", header, re.MULTILINE)
+        assert not [name for name in exported if name.startswith("$s")], f"{executable.name} exports Swift symbols"
+
+
 def test_version_names_the_release_and_the_commit_it_was_built_from():
     line = subprocess.run([RELEASE / "docker-credential-ecr", "version"], capture_output=True, text=True,
                           timeout=30).stdout

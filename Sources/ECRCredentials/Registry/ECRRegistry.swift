@@ -38,7 +38,11 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The ECR Public hosts.
-    public static let publicHosts: Set<String> = ["public.ecr.aws", "ecr-public.aws.com"]
+    public static let publicHosts = Set(publicHostList)
+
+    /// The same as a list, which a `get` searches: the first use of a `Set<String>` in a process
+    /// looks up String's Hashable conformance at run time, a tenth of a cache hit.
+    private static let publicHostList = ["public.ecr.aws", "ecr-public.aws.com"]
 
     /// Recognises an ECR registry from a client-supplied address; nil when it is not ECR.
     ///
@@ -50,7 +54,7 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
 
     /// Recognises an ECR registry host (lower case, no port); nil when it is not ECR.
     public init?(host: String) {
-        if Self.publicHosts.contains(host) {
+        if Self.publicHostList.contains(host) {
             self.init(host: host, kind: .publicRegistry, region: "us-east-1", partition: .aws, fips: false, dualStack: false)
             return
         }
@@ -82,7 +86,9 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
         guard index < labels.count - 1 else { return nil }
         let region = String(labels[index])
         guard Self.isRegionName(region) else { return nil }
-        let suffix = labels[(index + 1)...].joined(separator: ".")
+        // The rest of the host after the region's label (what joining the remaining labels with
+        // "." gives, without the generic `joined`).
+        let suffix = String(host[labels[index + 1].startIndex...])
 
         let regionPartition = AWSPartition.of(region: region)
         let partition: AWSPartition

@@ -142,8 +142,9 @@ public struct FileCredentialStore: CredentialStore {
         return decode(bytes, path: path)
     }
 
+    /// The form `save` writes is read directly; any other spelling goes through `JSONInput`.
     private func decode(_ bytes: [UInt8], path: String) -> CredentialRecord? {
-        guard let record = try? JSONInput.decode(CredentialRecord.self, from: bytes),
+        guard let record = CredentialRecord.decodeWrittenForm(bytes) ?? (try? JSONInput.decode(CredentialRecord.self, from: bytes)),
               record.version == CredentialRecord.currentVersion, record.hasPlausibleTimes
         else {
             diagnostics.debug("ignoring unreadable or foreign cache file \(path)")

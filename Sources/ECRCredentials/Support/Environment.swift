@@ -4,33 +4,67 @@ import Glibc
 #endif
 
 /// A snapshot of environment variables; passed explicitly so tests control every input.
+///
+/// The variables are kept as a list in `environ` order, looked up from the end (so a name that
+/// appears twice has its last value, as a dictionary built in that order would). Every protocol
+/// action reads a handful of names from a list of a few dozen; a list costs a fraction of building
+/// a dictionary, whose first use in a process also looks up String's Hashable conformance at run
+/// time.
 public struct Environment: Sendable {
+    /// One variable.
+    private struct Variable: Sendable {
+        var name: String
+        var value: String
+    }
+
+    private var list: [Variable]
+
     /// The variables by name.
-    public var variables: [String: String]
+    public var variables: [String: String] {
+        get {
+            var variables: [String: String] = [:]
+            for variable in list {
+                variables[variable.name] = variable.value
+            }
+            return variables
+        }
+        set {
+            list = newValue.map { Variable(name: $0.key, value: $0.value) }
+        }
+    }
 
     /// Creates an environment from explicit variables.
     public init(_ variables: [String: String] = [:]) {
-        self.variables = variables
+        list = variables.map { Variable(name: $0.key, value: $0.value) }
     }
 
-    /// The environment of the running process, read from `environ`.
+    private init(list: [Variable]) {
+        self.list = list
+    }
+
+    /// The environment of the running process, read from `environ`. An entry without `=` is
+    /// skipped; names and values that are not UTF-8 are repaired as `String(cString:)` does.
     public static func current() -> Environment {
-        var variables: [String: String] = [:]
+        var list: [Variable] = []
         var cursor = environ
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+                let bytes = UnsafeBufferPointer(start: UnsafePointer(start), count: length)
+                if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                    list.append(Variable(name: String(decoding: UnsafeBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self),
+                                         value: String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)))
+                }
             }
             cursor += 1
         }
-        return Environment(variables)
+        return Environment(list: list)
     }
 
     /// The value of `name`, or nil when it is unset or empty.
     public subscript(_ name: String) -> String? {
-        guard let value = variables[name], !value.isEmpty else { return nil }
-        return value
+        guard let variable = list.last(where: { $0.name == name }), !variable.value.isEmpty else { return nil }
+        return variable.value
     }
 
     /// Whether `name` is set to a true-like value (`1`, `true`, `yes`, `on`; any case).

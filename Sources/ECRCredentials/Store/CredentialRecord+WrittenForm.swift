@@ -1,0 +1,156 @@
+// Reading a credential record file in the one form FileCredentialStore writes, without JSONDecoder.
+
+extension CredentialRecord {
+    /// The record in `bytes` when they are spelled exactly as `FileCredentialStore` writes a
+    /// record (JSONEncoder with sorted keys, then a newline); nil for any other spelling, which
+    /// the caller then gives to `JSONInput` (and its verdict).
+    ///
+    /// A cache hit reads one record, and the first use of the generic decoder costs more than the
+    /// rest of the hit (type metadata and protocol conformances looked up at run time). This reader
+    /// accepts one spelling only: every known key once, in the encoder's order, no white space,
+    /// strings with only the escapes `\" \\ \/ \b \f \n \r \t`, numbers in plain JSON grammar. So
+    /// whatever it accepts, the full decoder reads as the same record; duplicate or unknown keys,
+    /// other layouts and garbage all go the full way.
+    static func decodeWrittenForm(_ bytes: [UInt8]) -> CredentialRecord? {
+        var reader = WrittenFormReader(bytes: bytes)
+        return reader.record()
+    }
+}
+
+/// A cursor over the bytes of one record file; every method returns nil (or false) at the first
+/// byte that is not the written form.
+private struct WrittenFormReader {
+    let bytes: [UInt8]
+    var index = 0
+
+    /// The longest number accepted; the encoder writes at most 24 characters for a Double.
+    static let maximumNumberLength = 32
+
+    mutating func record() -> CredentialRecord? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        // The keys in the order JSONEncoder's `.sortedKeys` writes them; `expiresAt` is left out
+        // when it is nil.
+        var expiresAt: Double?
+        if take(key: "expiresAt") {
+            guard let value = number(), take(UInt8(ascii: ",")) else { return nil }
+            expiresAt = value
+        }
+        guard take(key: "identity"), let identity = string(), take(UInt8(ascii: ",")),
+              take(key: "issuedAt"), let issuedAt = number(), take(UInt8(ascii: ",")),
+              take(key: "kind"), let kindName = string(), let kind = CredentialRecord.Kind(rawValue: kindName), take(UInt8(ascii: ",")),
+              take(key: "registry"), let registry = string(), take(UInt8(ascii: ",")),
+              take(key: "secret"), let secret = string(), take(UInt8(ascii: ",")),
+              take(key: "serverURL"), let serverURL = string(), take(UInt8(ascii: ",")),
+              take(key: "username"), let username = string(), take(UInt8(ascii: ",")),
+              take(key: "version"), let version = integer(),
+              take(UInt8(ascii: "}"))
+        else { return nil }
+        // The newline the store writes after the object, and nothing else.
+        _ = take(0x0A)
+        guard index == bytes.count else { return nil }
+        var record = CredentialRecord(kind: kind, registry: registry, serverURL: serverURL, identity: identity,
+                                      username: username, secret: secret, issuedAt: issuedAt, expiresAt: expiresAt)
+        record.version = version
+        return record
+    }
+
+    /// Consumes `byte` when it is next.
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Consumes `"name":` when it is next (`name` is plain ASCII).
+    mutating func take(key name: StaticString) -> Bool {
+        let length = name.utf8CodeUnitCount
+        guard bytes.count - index >= length + 3, bytes[index] == UInt8(ascii: "\""),
+              bytes[index + length + 1] == UInt8(ascii: "\""), bytes[index + length + 2] == UInt8(ascii: ":")
+        else { return false }
+        let start = name.utf8Start
+        for offset in 0..<length where bytes[index + 1 + offset] != start[offset] {
+            return false
+        }
+        index += length + 3
+        return true
+    }
+
+    /// A string: valid UTF-8, no control characters, only the escapes the encoder writes for
+    /// printable text (a `\u` escape is left to the full decoder).
+    mutating func string() -> String? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        var text: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: text, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return nil }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escaped)
+                case UInt8(ascii: "b"): text.append(0x08)
+                case UInt8(ascii: "f"): text.append(0x0C)
+                case UInt8(ascii: "n"): text.append(0x0A)
+                case UInt8(ascii: "r"): text.append(0x0D)
+                case UInt8(ascii: "t"): text.append(0x09)
+                default: return nil
+                }
+            case 0x00..<0x20:
+                return nil
+            default:
+                text.append(byte)
+            }
+        }
+        return nil
+    }
+
+    /// A finite number in JSON grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    mutating func number() -> Double? {
+        let start = index
+        _ = take(UInt8(ascii: "-"))
+        guard integerDigits() else { return nil }
+        if take(UInt8(ascii: ".")) {
+            guard digits() > 0 else { return nil }
+        }
+        if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
+            if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
+            guard digits() > 0 else { return nil }
+        }
+        guard index - start <= Self.maximumNumberLength,
+              let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite
+        else { return nil }
+        return value
+    }
+
+    /// A small non-negative integer without sign, fraction or exponent (the format version).
+    mutating func integer() -> Int? {
+        let start = index
+        guard integerDigits(), index - start <= 9 else { return nil }
+        var value = 0
+        for byte in bytes[start..<index] {
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// Consumes `0` or a digit 1-9 followed by digits.
+    private mutating func integerDigits() -> Bool {
+        if take(UInt8(ascii: "0")) { return true }
+        guard index < bytes.count, (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) else { return false }
+        _ = digits()
+        return true
+    }
+
+    /// Consumes digits; returns how many.
+    private mutating func digits() -> Int {
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            index += 1
+        }
+        return index - start
+    }
+}

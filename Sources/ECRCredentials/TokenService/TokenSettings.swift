@@ -78,7 +78,8 @@ public struct TokenSettings: Sendable {
         } catch {
             toolConfigError = error
         }
-        let expected = CacheBackend.allCases.map(\.rawValue).joined(separator: ", ")
+        // Only for the error message, so it is not built on every run.
+        var expected: String { CacheBackend.allCases.map(\.rawValue).joined(separator: ", ") }
         var backend = CacheBackend.auto
         if let value = environment["DOCKER_CREDENTIAL_ECR_CACHE"] {
             guard let parsed = CacheBackend(rawValue: value.lowercased()) else {

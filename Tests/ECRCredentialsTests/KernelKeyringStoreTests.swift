@@ -106,6 +106,7 @@ import Testing
         keys.plant(description: "docker-credential-ecr:1:0123456789abcdef:login:-:r.example", payload: Array(login.utf8), in: keyring,
                    owner: getuid() + 1)
         #expect(store.loginState(registry: "r.example") == .unknown)
+        try store.saveNoLogin(registry: "other.example")  // the first write narrows the keyring
         #expect(keys.permissions(of: keyring) == 0x3F3F_0000)
 
         let locked = Self.kernel(clock)

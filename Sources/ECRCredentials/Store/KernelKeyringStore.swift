@@ -313,13 +313,14 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     private func lookup(kind: CredentialRecord.Kind, registry: String, identity: String) -> Entry? {
         do {
-            guard let keyring = try keyring(create: false),
-                  let serial = try guarded({ () throws(KernelKeyFailure) in
-                      try keys.search(keyring: keyring, type: "user", description: description(kind: kind, registry: registry, identity: identity))
+            // Searched from the user keyring down (one call instead of finding this tool's keyring
+            // first): only the user's own key is served, so one planted by another user (in a
+            // keyring of this name made with wider permissions) never is.
+            guard let serial = try guarded({ () throws(KernelKeyFailure) in
+                      try keys.search(keyring: ourKeyring ?? parentKeyring, type: "user",
+                                      description: description(kind: kind, registry: registry, identity: identity))
                   }) ?? nil
             else { return nil }
-            // Only the user's own key: one planted by another user (in a keyring of this name
-            // made with wider permissions) is never served.
             guard let described = try? keys.describe(serial), Self.owner(described).map(String.init) == user else {
                 diagnostics.debug("\(registry): ignoring a kernel keyring entry of another user")
                 return nil

@@ -3,7 +3,8 @@
 
 Every case is a fresh process started with posix_spawn, stdin from a file and stdout to
 /dev/null, timed from spawn to exit; peak RSS comes from separate runs under /usr/bin/time. Cases run interleaved,
-round after round, so drift on the machine touches them all alike; `/bin/true` runs in the same
+round after round, in a new (seeded) random order each round, so drift on the machine and the
+aftermath of one case (a daemon still busy) touch them all alike; `/bin/true` runs in the same
 rounds as the floor, and each tool's time is given net of it (median minus the floor's median).
 
 The peer is Debian's amazon-ecr-credential-helper (`docker-credential-ecr-login`, installed by
@@ -29,6 +30,7 @@ import datetime
 import hashlib
 import json
 import platform
+import random
 import os
 import shutil
 import socket
@@ -202,8 +204,13 @@ def main():
         samples = {name: [] for name in cases}
         rss = {name: [] for name in cases}
         report = str(scratch / "time.txt")
+        # A new order every round: a case never always follows the same one (a cold get's emulator
+        # thread, or the keyring daemon still busy after a Secret Service lookup, would slow it).
+        shuffler = random.Random(10)
         for round in range(arguments.runs):
-            for name, (argv, stdin_path, case_env, expected, reset) in cases.items():
+            order = list(cases.items())
+            shuffler.shuffle(order)
+            for name, (argv, stdin_path, case_env, expected, reset) in order:
                 if reset is not None:
                     shutil.rmtree(reset, ignore_errors=True)
                 elapsed, status = spawn_time(argv, stdin_path, case_env)

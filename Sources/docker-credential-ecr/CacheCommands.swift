@@ -29,7 +29,7 @@ struct LoginCommand: ParsableCommand {
 
     func run() throws {
         let results = try cacheCommands().login(registries)
-        StandardStreams.writeOutput(TokenCacheCommands.report(results))
+        try StandardStreams.writeOutput(TokenCacheCommands.report(results))
         if results.contains(where: { $0.token == nil }) { throw ExitCode.failure }
     }
 }

@@ -69,7 +69,7 @@ struct ConfigureCommand: ParsableCommand {
                                 transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
                                 diagnostics: diagnostics)
         do {
-            StandardStreams.writeOutput(try setup.run(options))
+            try StandardStreams.writeOutput(try setup.run(options))
         } catch {
             Diagnostics(level: .warning, program: "docker-credential-ecr configure").warning("\(error)")
             throw ExitCode.failure

@@ -31,7 +31,7 @@ struct DoctorCommand: ParsableCommand {
         let doctor = Doctor(configuration: configuration, environment: environment,
                             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"))
         let report = doctor.run(registry: registry)
-        StandardStreams.writeOutput(json ? report.json : report.text)
+        try StandardStreams.writeOutput(json ? report.json : report.text)
         if !report.ok { throw ExitCode.failure }
     }
 }

@@ -31,9 +31,15 @@ enum ProtocolRun {
         }
     }
 
-    /// Writes the outcome's output and exits with its status.
+    /// Writes the outcome's output and exits with its status; with 1 when the output could not
+    /// be written (a closed or full stdout: the client did not get the answer).
     private static func finish(_ outcome: HelperOutcome) -> Never {
-        StandardStreams.writeOutput(outcome.standardOutput)
+        do {
+            try StandardStreams.writeOutput(outcome.standardOutput)
+        } catch {
+            Diagnostics(level: .warning).warning("\(error)")
+            exit(outcome.exitCode == 0 ? 1 : outcome.exitCode)
+        }
         exit(outcome.exitCode)
     }
 }

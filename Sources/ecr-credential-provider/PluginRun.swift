@@ -16,7 +16,7 @@ enum PluginRun {
                 transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
                 diagnostics: diagnostics)
             let plugin = CredentialProviderPlugin(service: service, environment: environment, diagnostics: diagnostics)
-            StandardStreams.writeOutput(try plugin.answer(request).json)
+            try StandardStreams.writeOutput(try plugin.answer(request).json)
             return 0
         } catch {
             diagnostics.warning("\(error)")

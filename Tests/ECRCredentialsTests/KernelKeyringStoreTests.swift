@@ -356,3 +356,26 @@ final class InterleavingStore: CredentialStore, @unchecked Sendable {
     func removeAll(registry: String) throws -> Int { stored = nil; return 1 }
     func allRecords() throws -> [CredentialRecord] { stored.map { [$0] } ?? [] }
 }
+
+/// What a reader of any store takes for a token this tool could have written.
+@Suite struct PlausibleRecordTests {
+    static let now = 1_800_000_000.0
+
+    static func token(issuedAt: Double = now, expiresAt: Double? = now + 43_200, secret: String = "t") -> CredentialRecord {
+        CredentialRecord(kind: .token, registry: "r", serverURL: "r", identity: "i", username: "AWS", secret: secret,
+                         issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    @Test(arguments: [
+        (token(), true),
+        (token(expiresAt: nil), false),  // a token always expires
+        (token(issuedAt: now + 1_000_000, expiresAt: now + 5), false),  // expires before it was issued
+        (token(expiresAt: now + 8 * 86_400), false),  // longer than any ECR token
+        (token(secret: ""), false),
+        (CredentialRecord(kind: .login, registry: "r", serverURL: "r", identity: "", username: "u", secret: "",
+                          issuedAt: now, expiresAt: nil), true),  // a login may have neither
+    ])
+    func onlyWhatThisToolCouldHaveWrittenIsATokenRecord(record: CredentialRecord, plausible: Bool) {
+        #expect(record.isPlausible == plausible)
+    }
+}

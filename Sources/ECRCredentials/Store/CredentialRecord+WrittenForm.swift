@@ -54,6 +54,11 @@ private struct WrittenFormReader {
         return record
     }
 
+    /// Whether `byte` is next.
+    func peek(_ byte: UInt8) -> Bool {
+        index < bytes.count && bytes[index] == byte
+    }
+
     /// Consumes `byte` when it is next.
     mutating func take(_ byte: UInt8) -> Bool {
         guard index < bytes.count, bytes[index] == byte else { return false }
@@ -108,7 +113,9 @@ private struct WrittenFormReader {
         return nil
     }
 
-    /// A finite number in JSON grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    /// A finite number in JSON grammar without an exponent: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`. The
+    /// encoder writes the times this tool keeps without one; a number with an exponent (which
+    /// may underflow to zero where the full decoder refuses it) is left to the full decoder.
     mutating func number() -> Double? {
         let start = index
         _ = take(UInt8(ascii: "-"))
@@ -116,10 +123,7 @@ private struct WrittenFormReader {
         if take(UInt8(ascii: ".")) {
             guard digits() > 0 else { return nil }
         }
-        if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
-            if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
-            guard digits() > 0 else { return nil }
-        }
+        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) { return nil }
         guard index - start <= Self.maximumNumberLength,
               let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite
         else { return nil }

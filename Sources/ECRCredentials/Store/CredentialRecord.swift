@@ -53,6 +53,19 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
         EpochSeconds.validated(issuedAt) != nil && (expiresAt.map { EpochSeconds.validated($0) != nil } ?? true)
     }
 
+    /// The longest lifetime a cached token may claim: 7 days (ECR issues 12-hour tokens).
+    public static let maximumTokenLifetime: Double = 7 * 86_400
+
+    /// Whether it can be what this tool wrote: plausible times and, for a token, a password, an
+    /// expiry no earlier than its issue and a lifetime of at most `maximumTokenLifetime`. A record
+    /// read from outside that is not is treated as corrupt.
+    public var isPlausible: Bool {
+        guard hasPlausibleTimes else { return false }
+        guard kind == .token else { return true }
+        guard let expiresAt, !secret.isEmpty else { return false }
+        return issuedAt <= expiresAt && expiresAt - issuedAt <= Self.maximumTokenLifetime
+    }
+
     /// Whether it still works at `now` with `margin` seconds to spare.
     public func isUsable(at now: Double, margin: Double = 60) -> Bool {
         guard let expiresAt else { return true }

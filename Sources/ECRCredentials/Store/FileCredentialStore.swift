@@ -145,7 +145,7 @@ public struct FileCredentialStore: CredentialStore {
     /// The form `save` writes is read directly; any other spelling goes through `JSONInput`.
     private func decode(_ bytes: [UInt8], path: String) -> CredentialRecord? {
         guard let record = CredentialRecord.decodeWrittenForm(bytes) ?? (try? JSONInput.decode(CredentialRecord.self, from: bytes)),
-              record.version == CredentialRecord.currentVersion, record.hasPlausibleTimes
+              record.version == CredentialRecord.currentVersion, record.isPlausible
         else {
             diagnostics.debug("ignoring unreadable or foreign cache file \(path)")
             return nil

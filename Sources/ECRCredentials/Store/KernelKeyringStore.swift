@@ -359,7 +359,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         switch entry {
         case .noLogin(let noted): return kind == .login && identity.isEmpty && noted == registry
         case .record(let record):
-            return record.kind == kind && record.registry == registry && record.identity == identity && record.hasPlausibleTimes
+            return record.kind == kind && record.registry == registry && record.identity == identity && record.isPlausible
         }
     }
 

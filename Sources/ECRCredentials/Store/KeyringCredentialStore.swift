@@ -262,8 +262,9 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         else { return nil }
         let expiresAt = expiresText == "never" ? nil : EpochSeconds.parse(expiresText)
         guard expiresText == "never" || expiresAt != nil else { return nil }
-        return CredentialRecord(kind: kind, registry: registry, serverURL: serverURL, identity: identity, username: username,
-                                secret: secret, issuedAt: issued, expiresAt: expiresAt)
+        let record = CredentialRecord(kind: kind, registry: registry, serverURL: serverURL, identity: identity, username: username,
+                                      secret: secret, issuedAt: issued, expiresAt: expiresAt)
+        return record.isPlausible ? record : nil
     }
 
     /// A GHashTable of attributes, freed with this value.

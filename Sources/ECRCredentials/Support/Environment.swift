@@ -5,8 +5,9 @@ import Glibc
 
 /// A snapshot of environment variables; passed explicitly so tests control every input.
 ///
-/// The variables are kept as a list in `environ` order, looked up from the end (so a name that
-/// appears twice has its last value, as a dictionary built in that order would). Every protocol
+/// The variables are kept as a list in `environ` order. A name that appears twice has its first
+/// value, as glibc's `getenv` (and so libsecret, GLib and libcurl, which read it themselves) and
+/// Go's `os.Getenv` give it: every part of the process sees the same value. Every protocol
 /// action reads a handful of names from a list of a few dozen; a list costs a fraction of building
 /// a dictionary, whose first use in a process also looks up String's Hashable conformance at run
 /// time.
@@ -23,7 +24,7 @@ public struct Environment: Sendable {
     public var variables: [String: String] {
         get {
             var variables: [String: String] = [:]
-            for variable in list {
+            for variable in list where variables[variable.name] == nil {
                 variables[variable.name] = variable.value
             }
             return variables
@@ -63,7 +64,7 @@ public struct Environment: Sendable {
 
     /// The value of `name`, or nil when it is unset or empty.
     public subscript(_ name: String) -> String? {
-        guard let variable = list.last(where: { $0.name == name }), !variable.value.isEmpty else { return nil }
+        guard let variable = list.first(where: { $0.name == name }), !variable.value.isEmpty else { return nil }
         return variable.value
     }
 

@@ -25,14 +25,17 @@ public enum StandardStreams {
         throw SystemError("read", path: "standard input", code: EFBIG)
     }
 
-    /// Writes `text` to stdout completely; a closed stdout ends the write quietly.
-    public static func writeOutput(_ text: String) {
+    /// Writes `text` to stdout completely.
+    /// - Throws: `SystemError` when stdout is closed or full (the answer did not arrive, so the
+    ///   caller must not report success).
+    public static func writeOutput(_ text: String) throws {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
             if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
+            if count < 0 { throw SystemError.current("write", path: "standard output") }
+            if count == 0 { throw SystemError("write", path: "standard output", code: EIO) }
             offset += count
         }
     }

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Keeps records as `user` keys in a keyring named `docker-credential-ecr` inside the user's
-/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a cache hit costs three system calls and no D-Bus.
+/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a lookup costs three system calls and no D-Bus.
 ///
 /// - Where: kernel memory only. Keys are never written to disk, never swapped, never in a backup;
 ///   they are gone at reboot. The user keyring is shared by every session of the user and

@@ -77,7 +77,7 @@ import Testing
     @Test func theScopeNamesTheBusNotItsSpelling() throws {
         let scratch = try TemporaryDirectory()
         let directory = scratch.path
-        FileManager.default.createFile(atPath: directory + "/bus", contents: Data())
+        #expect(FileManager.default.createFile(atPath: directory + "/bus", contents: Data()))
         let spellings = [
             ["DBUS_SESSION_BUS_ADDRESS": "unix:path=\(directory)/bus,guid=0123"],
             ["DBUS_SESSION_BUS_ADDRESS": "unix:guid=4567,path=\(directory)//bus"],
@@ -282,7 +282,7 @@ import Testing
         durable.duringRead = {
             // The other process: erase from the Secret Service, then from the kernel.
             durable.stored = nil
-            try? other.removeAll(registry: "r.example")
+            _ = try? other.removeAll(registry: "r.example")
         }
         let tiers = TieredKeyringStore(fast: KernelKeyringStoreTests.store(keys, clock: clock), durable: durable,
                                        diagnostics: Diagnostics(level: .quiet))

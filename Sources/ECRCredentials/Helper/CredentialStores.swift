@@ -74,10 +74,12 @@ public struct CredentialStores: Sendable {
         // be used, or the tier is turned off): `erase` and `logout` must still clear what an
         // earlier run put there, and `store` must not leave an older login there.
         var kernelOnly: KernelKeyringStore?
-        if !(keyring is TieredKeyringStore), backend != .file || everyBackend, sessionBus(environment) {
-            kernelOnly = fast ?? KernelKeyringStore(
-                scope: KernelKeyringStore.scope(environment: environment),
-                diagnostics: diagnostics)
+        if !(keyring is TieredKeyringStore), backend != .file || everyBackend {
+            if let fast {
+                kernelOnly = fast
+            } else if !configuration.tokens.kernelKeyring, sessionBus(environment) {
+                kernelOnly = KernelKeyringStore(scope: KernelKeyringStore.scope(environment: environment), diagnostics: diagnostics)
+            }
         }
         let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + (kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]
         switch (backend, keyring) {

@@ -301,6 +301,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// A key of this tool, from its description.
     private struct Listed {
         var serial: Int32
+        var scope: String
         var kind: CredentialRecord.Kind
         var identity: String
         var registry: String
@@ -321,7 +322,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                                       description: description(kind: kind, registry: registry, identity: identity))
                   }) ?? nil
             else { return nil }
-            guard let described = try? keys.describe(serial), Self.owner(described).map(String.init) == user else {
+            guard let described = (try? keys.describe(serial)).flatMap(Described.init), described.owner == user else {
                 diagnostics.debug("\(registry): ignoring a kernel keyring entry of another user")
                 return nil
             }
@@ -332,10 +333,18 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// The uid field of a `type;uid;gid;perm;description` line.
-    private static func owner(_ described: String) -> Substring? {
-        let fields = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
-        return fields.count == 5 ? fields[1] : nil
+    /// What `keyctl(KEYCTL_DESCRIBE)` says of a key: `type;uid;gid;perm;description`.
+    private struct Described {
+        var type: Substring
+        var owner: Substring
+        var permissions: UInt32?
+        var name: Substring
+
+        init?(_ text: String) {
+            let fields = text.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
+            guard fields.count == 5 else { return nil }
+            (type, owner, permissions, name) = (fields[0], fields[1], UInt32(fields[3], radix: 16), fields[4])
+        }
     }
 
     /// The entry in key `serial`, when it is what its description says; nil otherwise.
@@ -372,12 +381,11 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         for index in 0..<(list.count / 4) {
             let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
             // A key that went away meanwhile is simply skipped.
-            guard let described = try? keys.describe(serial) else { continue }
-            let fields = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
-            guard fields.count == 5, fields[0] == "user", fields[1] == user, let parsed = Self.parseName(fields[4]),
-                  allScopes || parsed.scope == scope else { continue }
-            listed.append(Listed(serial: serial, kind: parsed.kind, identity: parsed.identity, registry: parsed.registry,
-                                 description: String(fields[4])))
+            guard let described = (try? keys.describe(serial)).flatMap(Described.init), described.type == "user",
+                  described.owner == user, let parsed = Self.parseName(described.name), allScopes || parsed.scope == scope
+            else { continue }
+            listed.append(Listed(serial: serial, scope: String(parsed.scope), kind: parsed.kind, identity: parsed.identity,
+                                 registry: parsed.registry, description: String(described.name)))
         }
         return listed
     }
@@ -441,21 +449,16 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// login note together (a token is a fast hit only with its note). None when
     /// `/proc/key-users` shows that dropping all of them would not make room.
     private func evictionOrder(except description: String, needed: Int) throws -> [(serials: [Int32], expiresAt: Double)] {
-        guard let keyring = try keyring(create: false), let list = try? keys.read(keyring, limit: 4 * 65_536) else { return [] }
         let writing = Self.parseName(Substring(description)).map { "\($0.scope):\($0.registry)" }
         var groups: [String: (expiresAt: Double, serials: [Int32])] = [:]
         var ourBytes = 0
-        for index in 0..<(list.count / 4) {
-            let serial = list.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
-            guard let described = try? keys.describe(serial), described.hasPrefix("user;\(user);"),
-                  let name = described.split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false).last,
-                  let parsed = Self.parseName(name), "\(parsed.scope):\(parsed.registry)" != writing,
-                  let bytes = try? keys.read(serial, limit: Self.payloadLimit), let entry = Self.entry(from: bytes)
-            else { continue }
-            ourBytes += name.utf8.count + 1 + bytes.count
+        for listed in try entries(allScopes: true) where "\(listed.scope):\(listed.registry)" != writing {
+            guard let bytes = try? keys.read(listed.serial, limit: Self.payloadLimit), let entry = Self.entry(from: bytes) else { continue }
+            ourBytes += listed.description.utf8.count + 1 + bytes.count
             var expiresAt = 0.0
             if case .record(let record) = entry { expiresAt = record.expiresAt ?? EpochSeconds.range.upperBound }
-            let group = "\(parsed.scope):\(parsed.registry)"
+            let group = "\(listed.scope):\(listed.registry)"
+            let serial = listed.serial
             groups[group, default: (0, [])].expiresAt = max(groups[group]?.expiresAt ?? 0, expiresAt)
             groups[group, default: (0, [])].serials.append(serial)
         }
@@ -486,8 +489,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
             try keys.search(keyring: parentKeyring, type: "keyring", description: Self.keyringName)
         }
         if let found = found ?? nil {
-            let fields = ((try? keys.describe(found)) ?? "").split(separator: ";", maxSplits: 4, omittingEmptySubsequences: false)
-            guard fields.count == 5, fields[1] == user, let permissions = UInt32(fields[3], radix: 16) else {
+            guard let described = (try? keys.describe(found)).flatMap(Described.init), described.owner == user,
+                  let permissions = described.permissions else {
                 refused = KernelKeyFailure("keyring of another user", code: EACCES)
                 diagnostics.debug("the kernel keyring \(Self.keyringName) is not the user's own; not using it")
                 return nil

@@ -32,7 +32,7 @@ import Testing
         #expect(try store.record(kind: .token, registry: record.registry, identity: "bb") == nil)
         let kept = try #require(keys.userKeys.first)
         #expect(kept.description == "docker-credential-ecr:1:0123456789abcdef:token:aa:1.dkr.ecr.us-east-1.amazonaws.com")
-        #expect(kept.permissions == 0x3F3F_0000)
+        #expect(kept.permissions == 0x003F_0000)  // the user's rights only: no possessor, group or other bits
         #expect(kept.expiresAt == Self.start + 12 * 3600)
         clock.advance(12 * 3600)
         #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == nil)
@@ -105,9 +105,8 @@ import Testing
         let login = "docker-credential-ecr 1\nlogin\nr.example\n\nr.example\nattacker\n1800000000\nnever\nplanted"
         keys.plant(description: "docker-credential-ecr:1:0123456789abcdef:login:-:r.example", payload: Array(login.utf8), in: keyring,
                    owner: getuid() + 1)
-        #expect(store.loginState(registry: "r.example") == .unknown)
-        try store.saveNoLogin(registry: "other.example")  // the first write narrows the keyring
-        #expect(keys.permissions(of: keyring) == 0x3F3F_0000)
+        #expect(store.loginState(registry: "r.example") == .unknown)  // the first lookup narrows the keyring
+        #expect(keys.permissions(of: keyring) == 0x003F_0000)
 
         let locked = Self.kernel(clock)
         let wide = locked.plant(type: "keyring", description: "docker-credential-ecr", payload: [], in: FakeKernelKeys.userKeyring,
@@ -116,6 +115,30 @@ import Testing
         let refusing = Self.store(locked, clock: clock)
         try refusing.save(Self.token())
         #expect(locked.userKeys.isEmpty && refusing.refusal != nil)
+    }
+
+    /// A key of the user's whose permissions are wider than the user's own rights (made by an
+    /// earlier version with possessor rights, or widened since) may have been read or rewritten
+    /// by whoever possesses it: it is never served, by a lookup or a listing, and it goes away.
+    @Test(arguments: [UInt32(0x3F3F_0000), 0x003F_0001, 0x003F_0800, 0x0100_0000])
+    func aKeyOpenToOthersIsNeverServedAndIsRemoved(permissions: UInt32) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let store = Self.store(keys, clock: clock)
+        try store.save(Self.token())
+        let name = "docker-credential-ecr:1:0123456789abcdef:token:aa:1.dkr.ecr.us-east-1.amazonaws.com"
+        let keyring = try #require(keys.serial(of: KernelKeyringStore.keyringName))
+        let forged = Self.token(secret: "forged")
+        let payload = Array("docker-credential-ecr 1\ntoken\n\(forged.registry)\naa\n\(forged.serverURL)\nAWS\n1800000000\n1800043200\nforged".utf8)
+        try keys.invalidate(try #require(keys.serial(of: name)))
+        keys.plant(description: name, payload: payload, in: keyring, permissions: permissions)
+        #expect(try store.record(kind: .token, registry: forged.registry, identity: "aa") == nil)
+        #expect(keys.serial(of: name) == nil)
+        keys.plant(description: name, payload: payload, in: keyring, permissions: permissions)
+        #expect(try store.allRecords().isEmpty)
+        #expect(keys.serial(of: name) == nil)
+        try store.save(Self.token())
+        #expect(try store.record(kind: .token, registry: forged.registry, identity: "aa")?.secret == "t0k3n")
     }
 
     /// A key whose payload is not what its description says (planted, corrupted, another

@@ -364,3 +364,29 @@ def moto():
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+class OtherUser:
+    """A second local account (made with useradd once, kept between runs), for what crosses users."""
+
+    def __init__(self, name: str):
+        import pwd
+        entry = pwd.getpwnam(name)
+        self.name, self.uid, self.gid, self.home = name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir)
+
+    def command(self, *arguments) -> list:
+        """`arguments` run as this user (no other groups), keeping the caller's session keyring."""
+        return [require("setpriv", "apt-get install util-linux"), f"--reuid={self.uid}", f"--regid={self.gid}",
+                "--clear-groups", "--", *arguments]
+
+
+@pytest.fixture(scope="session")
+def other_user() -> OtherUser:
+    """A second local user with a home directory; the tests that need one run as root."""
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root, to add and act as a second local user")
+    name = "ecr-test-other"
+    if subprocess.run(["id", name], capture_output=True).returncode != 0:
+        subprocess.run([require("useradd", "apt-get install passwd"), "--create-home", "--shell", "/bin/sh", name],
+                       check=True, capture_output=True, timeout=60)
+    return OtherUser(name)

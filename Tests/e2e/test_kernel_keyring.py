@@ -13,9 +13,9 @@ import time
 import pytest
 
 import kernel_keys
-from conftest import HOST, SessionBus, secret_tool
+from conftest import HOST, SessionBus, require, secret_tool
 
-FULL_FOR_USER = 0x3F3F0000  # possessor: all; user: view, read, write, search, link, setattr; group, other: none
+USER_ONLY = 0x003F0000  # user: view, read, write, search, link, setattr; possessor, group, other: none
 LOGIN = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "s3cret-login"}
 
 
@@ -53,7 +53,7 @@ def test_a_fetched_token_is_kept_in_both_tiers_and_a_hit_never_reaches_the_secre
     kept = kernel_keys.entries(tier)
     [(name, (permissions, payload))] = [(n, e) for n, e in kept.items() if n.startswith("token:")]
     assert name.endswith(":" + HOST) and len(name.split(":")[1]) == 32  # token:<identity fingerprint>:<registry>
-    assert permissions == FULL_FOR_USER
+    assert permissions == USER_ONLY
     assert payload.startswith(b"docker-credential-ecr 1\ntoken\n") and payload.endswith(secret.encode())
     assert kept[f"login:-:{HOST}"][1] == f"docker-credential-ecr 1\nnone\n{HOST}\n".encode()  # no login in the keyring
     assert f"secret = {secret}" in secret_tool(keyring, "search", "--all", "registry", HOST)
@@ -69,6 +69,84 @@ def test_a_fetched_token_is_kept_in_both_tiers_and_a_hit_never_reaches_the_secre
     assert f"{HOST}: cache hit (kernel keyring)".encode() in result.stderr
     assert elapsed < timing.limit()
     assert len(emulator.token_requests()) == 1
+
+
+def keyctl(*arguments, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run([require("keyctl", "apt-get install keyutils"), *arguments], input=stdin, capture_output=True, timeout=30)
+
+
+def kept_token(scope):
+    """The serial and full description of the one token key of a scope."""
+    [name] = tokens(scope)
+    description = f"docker-credential-ecr:1:{scope}:{name}"
+    return kernel_keys.search(kernel_keys.KEY_SPEC_USER_KEYRING, b"user", description.encode()), description
+
+
+def test_another_user_who_possesses_the_user_keyring_can_neither_read_nor_replace_a_kept_token(helper, keyring, emulator, tier,
+                                                                                                  other_user):
+    """After a plain `su` another user's processes keep the session keyring that links this user's
+    keyring, so they *possess* every key in it: possession must give them nothing."""
+    first = helper.get(HOST, **emulator.env())
+    assert first[3] == 0, first[2]
+    serial, description = kept_token(tier)
+    forged = kernel_keys.read(serial).replace(first[0]["Secret"].encode(), b"forged-by-another-user")
+    attacker = " ".join(other_user.command("keyctl"))
+    script = f"""
+        keyctl link @u @s >/dev/null || exit 90
+        {attacker} search @s user "$1" && exit 91
+        {attacker} print {serial} && exit 92
+        printf %s "$2" | {attacker} pupdate {serial} && exit 93
+        {attacker} setperm {serial} 0x3f3f3f3f && exit 94
+        exit 0
+    """
+    attack = keyctl("session", "-", "sh", "-c", script, "sh", description, forged.decode())
+    assert attack.returncode == 0, (attack.returncode, attack.stdout, attack.stderr)
+    assert b"Permission denied" in attack.stderr or b"Required key not available" in attack.stderr
+    second = helper.get(HOST, **emulator.env())
+    assert second[3] == 0 and second[0]["Secret"] == first[0]["Secret"]
+    assert len(emulator.token_requests()) == 1
+
+
+def test_a_kept_key_open_to_others_is_never_served_and_goes_away(helper, keyring, emulator, tier):
+    """A key with wider permissions (made by an earlier version, or widened since) may have been
+    rewritten by whoever could reach it: it is not served, it is removed, and the next copy is
+    the user's alone."""
+    first = helper.get(HOST, **emulator.env())
+    serial, description = kept_token(tier)
+    forged = kernel_keys.read(serial).replace(first[0]["Secret"].encode(), b"forged-by-another-user")
+    assert keyctl("pupdate", str(serial), stdin=forged).returncode == 0
+    assert keyctl("setperm", str(serial), "0x3f3f0000").returncode == 0
+    second = helper.get(HOST, **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
+    assert second[3] == 0, second[2]
+    assert second[0]["Secret"] == first[0]["Secret"]  # from the Secret Service, not the forged copy
+    assert "open to others is not used" in second[2]
+    assert len(emulator.token_requests()) == 1
+    [(permissions, payload)] = [entry for name, entry in kernel_keys.entries(tier).items() if name.startswith("token:")]
+    assert permissions == USER_ONLY and b"forged" not in payload
+
+
+def test_list_does_not_show_a_login_key_open_to_others(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0  # makes the tool's keyring
+    ours = kernel_keys.search(kernel_keys.KEY_SPEC_USER_KEYRING, b"keyring", kernel_keys.KEYRING)
+    planted = b"docker-credential-ecr 1\nlogin\nplanted.example\n\nhttps://planted.example\nme\n1800000000\nnever\nplanted"
+    description = f"docker-credential-ecr:1:{tier}:login:-:planted.example"
+    added = keyctl("padd", "user", description, str(ours), stdin=planted)
+    assert added.returncode == 0, added.stderr
+    serial = int(added.stdout)
+    assert keyctl("setperm", str(serial), "0x3f3f0000").returncode == 0
+    listed = helper.run("list")
+    assert listed.returncode == 0 and "planted.example" not in listed.stdout.decode()
+    assert kernel_keys.search(kernel_keys.KEY_SPEC_USER_KEYRING, b"user", description.encode()) is None
+
+
+def test_a_hit_narrows_a_keyring_left_open_to_possessors(helper, keyring, emulator, tier):
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    ours = kernel_keys.search(kernel_keys.KEY_SPEC_USER_KEYRING, b"keyring", kernel_keys.KEYRING)
+    assert int(kernel_keys.describe(ours).split(";")[3], 16) == USER_ONLY
+    assert keyctl("setperm", str(ours), "0x3f3f0000").returncode == 0  # as an earlier version made it
+    hit = helper.get(HOST, **emulator.env(DOCKER_CREDENTIAL_ECR_LOG="debug"))
+    assert hit[3] == 0 and f"{HOST}: cache hit (kernel keyring)" in hit[2]
+    assert int(kernel_keys.describe(ours).split(";")[3], 16) == USER_ONLY
 
 
 def test_a_secret_service_hit_is_copied_into_the_kernel(helper, keyring, emulator, tier):

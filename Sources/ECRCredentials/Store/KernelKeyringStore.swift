@@ -7,17 +7,21 @@ import Glibc
 #endif
 
 /// Keeps records as `user` keys in a keyring named `docker-credential-ecr` inside the user's
-/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a lookup costs three system calls and no D-Bus.
+/// kernel keyring (`KEY_SPEC_USER_KEYRING`), so a lookup costs three system calls (after two, once
+/// per process, that find and check the keyring) and no D-Bus.
 ///
 /// - Where: kernel memory only. Keys are never written to disk, never swapped, never in a backup;
 ///   they are gone at reboot. The user keyring is shared by every session of the user and
 ///   outlives logout; each key expires by itself (the kernel's key timeout) when its token does,
 ///   and logins and "no login" entries after at most `loginLifetime`, so the Secret Service is
 ///   asked again at least that often.
-/// - Who: the keys and the keyring allow everything to their possessor and view, read, write,
-///   search, link and set-attribute to the owning user; nothing to the group or others. A key
-///   that belongs to another user is never served, and a keyring of this name with wider
-///   permissions is narrowed (or, when it cannot be, not used).
+/// - Who: the keys and the keyring allow view, read, write, search, link and set-attribute to
+///   the owning user, and nothing to anyone else: no possessor rights (another user's process
+///   possesses the user keyring after a plain `su`, which keeps the session keyring that links
+///   it), no group, no others. A key that belongs to another user, or whose permissions are wider
+///   than that (made by an earlier version, or widened since: anyone may have read or rewritten
+///   it), is never served: it is invalidated on sight. A keyring of this name with wider
+///   permissions is narrowed before any key in it is read (or, when it cannot be, not used).
 /// - Scope: key descriptions carry `scope`, a digest of the session bus, since each bus has its
 ///   own Secret Service whose entries the tier copies. Reads stay in the scope; removals (`erase`,
 ///   `logout`) reach every scope, so no copy outlives them however the bus was named.
@@ -82,7 +86,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     static let payloadLimit = 8192
     private static let payloadHeader = "docker-credential-ecr 1"
     private static let generationPrefix = "\(keyringName):1:generation:"
-    private static let permissions = UInt32(CKERNELKEYRING_POS_ALL | CKERNELKEYRING_USR_ALL)
+    /// The owning user's rights only: view, read, write, search, link, set-attribute.
+    static let permissions = UInt32(CKERNELKEYRING_USR_ALL)
 
     /// Creates the tier.
     /// - Parameters:
@@ -250,6 +255,10 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     public func allRecords() throws -> [CredentialRecord] {
         try entries(allScopes: false).compactMap { entry in
+            guard entry.isPrivate else {
+                discard(entry.serial, registry: entry.registry)
+                return nil
+            }
             guard case .record(let record)? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) else {
                 return nil
             }
@@ -306,6 +315,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         var identity: String
         var registry: String
         var description: String
+        /// Whether its permissions give nothing beyond the owning user's rights.
+        var isPrivate: Bool
     }
 
     private func description(kind: CredentialRecord.Kind, registry: String, identity: String) -> String {
@@ -314,11 +325,11 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     private func lookup(kind: CredentialRecord.Kind, registry: String, identity: String) -> Entry? {
         do {
-            // Searched from the user keyring down (one call instead of finding this tool's keyring
-            // first): only the user's own key is served, so one planted by another user (in a
-            // keyring of this name made with wider permissions) never is.
-            guard let serial = try guarded({ () throws(KernelKeyFailure) in
-                      try keys.search(keyring: ourKeyring ?? parentKeyring, type: "user",
+            // This tool's keyring is found (and narrowed, when wider than the user's own rights)
+            // before any key in it is read: two calls, once per process.
+            guard let keyring = try keyring(create: false),
+                  let serial = try guarded({ () throws(KernelKeyFailure) in
+                      try keys.search(keyring: keyring, type: "user",
                                       description: description(kind: kind, registry: registry, identity: identity))
                   }) ?? nil
             else { return nil }
@@ -326,10 +337,32 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 diagnostics.debug("\(registry): ignoring a kernel keyring entry of another user")
                 return nil
             }
+            guard isPrivate(described) else {
+                discard(serial, registry: registry)
+                return nil
+            }
             return read(serial, kind: kind, registry: registry, identity: identity)
         } catch {
             diagnostics.debug("\(registry): kernel keyring lookup failed: \(error)")
             return nil
+        }
+    }
+
+    /// Whether a key's permissions give nothing beyond the owning user's own rights.
+    private func isPrivate(_ described: Described) -> Bool {
+        guard let permissions = described.permissions else { return false }
+        return permissions & ~Self.permissions == 0
+    }
+
+    /// Invalidates a key whose permissions are wider than the user's own rights: whoever could
+    /// reach it may have read or rewritten it, so it is not served; when it cannot be invalidated,
+    /// it is at least narrowed.
+    private func discard(_ serial: Int32, registry: String) {
+        diagnostics.debug("\(registry): a kernel keyring entry open to others is not used; removing it")
+        do {
+            try keys.invalidate(serial)
+        } catch {
+            try? keys.setPermissions(serial, Self.permissions)
         }
     }
 
@@ -385,7 +418,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                   described.owner == user, let parsed = Self.parseName(described.name), allScopes || parsed.scope == scope
             else { continue }
             listed.append(Listed(serial: serial, scope: String(parsed.scope), kind: parsed.kind, identity: parsed.identity,
-                                 registry: parsed.registry, description: String(described.name)))
+                                 registry: parsed.registry, description: String(described.name), isPrivate: isPrivate(described)))
         }
         return listed
     }

@@ -58,7 +58,7 @@ final class FakeKernelKeys: KernelKeyCalls {
     /// Adds a key as another user (or the same one, bypassing the store) would.
     @discardableResult
     func plant(type: String = "user", description: String, payload: [UInt8], in keyring: Int32, owner: uid_t = getuid(),
-               permissions: UInt32 = 0x3F3F_0000) -> Int32 {
+               permissions: UInt32 = 0x003F_0000) -> Int32 {
         state.withLock { state in
             let serial = state.next
             state.next += 1

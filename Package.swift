@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "CLibsecret", dependencies: ["CDynamicLibrary"]),
         // The kernel key retention service's system calls (add_key, keyctl): no library at all.
         .target(name: "CKernelKeyring"),
+        // renameat2's exchange and no-replace modes, and the file-system user (setfsuid): configure.
+        .target(name: "CFileSystem"),
         // The build facts `version` prints (the git commit).
         .target(name: "CBuildInfo", cSettings: [.define("CBUILDINFO_COMMIT", to: "\"\(buildCommit)\"")]),
         // C library functions defined locally so that the executables run on glibc 2.34.
@@ -38,6 +40,7 @@ let package = Package(
             dependencies: [
                 "CBuildInfo",
                 "CCurl",
+                "CFileSystem",
                 "CGlibcCompat",
                 "CKernelKeyring",
                 "CLibsecret",

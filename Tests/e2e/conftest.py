@@ -104,9 +104,10 @@ class Helper:
                 env[name] = value
         return env
 
-    def run(self, *arguments, stdin: str = "", timeout: float = 30, umask: int = -1, **extra) -> subprocess.CompletedProcess:
-        """Runs the binary; `umask` sets the child's umask only (never this process's: tests share it)."""
-        return subprocess.run([str(self.binary), *arguments], input=stdin.encode(), capture_output=True,
+    def run(self, *arguments, stdin: str = "", timeout: float = 30, umask: int = -1, prefix=(), **extra) -> subprocess.CompletedProcess:
+        """Runs the binary (under `prefix`, a command such as strace, when given); `umask` sets the
+        child's umask only (never this process's: tests share it)."""
+        return subprocess.run([*prefix, str(self.binary), *arguments], input=stdin.encode(), capture_output=True,
                               env=self.environment(**extra), timeout=timeout, umask=umask)
 
     def get(self, server: str, **extra):

@@ -202,21 +202,6 @@ def test_a_hard_linked_file_is_refused(helper, tmp_path):
     assert path.read_text() == REAL_WORLD
 
 
-def test_root_setting_up_a_users_docker_leaves_the_files_to_the_user(helper):
-    if os.geteuid() != 0:
-        pytest.fail("this test needs root (CI runs as root)")
-    directory = helper.home / ".docker"
-    directory.mkdir()
-    os.chown(directory, 4321, 4321)
-    status, _, err = configure(helper, HOST)
-    assert status == 0, err
-    info = config_path(helper).stat()
-    assert (info.st_uid, info.st_gid) == (4321, 4321)
-    assert configure(helper, OTHER)[0] == 0
-    backup = config_path(helper).with_name("config.json.bak").stat()
-    assert (backup.st_uid, backup.st_gid) == (4321, 4321)
-
-
 def test_not_an_ecr_host_gets_the_nearest_form(helper):
     status, _, err = configure(helper, "123456789012.dkr.ecr.us-east-1")
     assert status == 1

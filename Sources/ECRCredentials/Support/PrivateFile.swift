@@ -20,6 +20,9 @@ public enum PrivateFile {
         /// A file another program manages (AWS config, token files mounted by Kubernetes, the
         /// SSO cache, a CA bundle): symbolic links are followed, any owner.
         case external
+        /// A file another program may have put in place of one of ours: not a symbolic link,
+        /// any owner.
+        case notFollowed
     }
 
     /// Why a file or directory was refused; the description says why.
@@ -36,11 +39,11 @@ public enum PrivateFile {
     /// - Throws: `Refusal` when it is not a regular file, is too large, or (for `.ownRecord`) is a
     ///   symbolic link or belongs to someone else; `SystemError` when it cannot be read.
     public static func read(_ path: String, policy: ReadPolicy = .external) throws -> [UInt8]? {
-        let follow = policy == .ownRecord ? O_NOFOLLOW : 0
+        let follow = policy == .external ? 0 : O_NOFOLLOW
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
         if descriptor < 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
-            if errno == ELOOP && policy == .ownRecord {
+            if errno == ELOOP && policy != .external {
                 throw Refusal(path: path, reason: "it is a symbolic link, and this tool only reads files it wrote itself")
             }
             throw SystemError.current("open", path: path)
@@ -99,26 +102,44 @@ public enum PrivateFile {
         }
     }
 
-    /// Writes `bytes` to `path` with `mode`, atomically: readers see the old or the new file, whole.
+    /// Writes `bytes` to `path` with `mode` (and `owner`, when given), atomically: readers see the
+    /// old or the new file, whole.
     ///
-    /// The data goes to a new temporary file in the same directory (`O_EXCL`, so nobody else's
-    /// file is reused), which is then renamed over `path`.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+    /// The data goes to a new temporary file in the same directory (see `writeTemporary`), which
+    /// is then renamed over `path`.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600,
+                                       owner: (uid: uid_t, gid: gid_t)? = nil) throws {
+        let temporary = try writeTemporary(bytes, beside: path, mode: mode, owner: owner)
+        guard rename(temporary, path) == 0 else {
+            let error = SystemError.current("rename", path: temporary)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` to a new file beside `path` (`<path>.<pid>.<random>.tmp`, created with
+    /// `O_EXCL|O_NOFOLLOW`, so nobody else's file is reused), with `mode` and `owner` set on the
+    /// descriptor (`fchmod`, `fchown`: never by path) before anyone can see it; its path.
+    /// Nothing is left behind when it fails.
+    public static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t = 0o600,
+                                      owner: (uid: uid_t, gid: gid_t)? = nil) throws -> String {
         let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw SystemError.current("create", path: temporary) }
-        var renamed = false
+        var written = false
         defer {
-            if !renamed { unlink(temporary) }
+            if !written { unlink(temporary) }
         }
-        do {
-            defer { close(descriptor) }
-            // The umask may have narrowed the mode; secrets must never be wider than asked.
-            guard fchmod(descriptor, mode) == 0 else { throw SystemError.current("chmod", path: temporary) }
-            try writeAll(bytes, to: descriptor, path: temporary)
+        defer { close(descriptor) }
+        if let owner {
+            guard fchown(descriptor, owner.uid, owner.gid) == 0 else { throw SystemError.current("chown", path: temporary) }
         }
-        guard rename(temporary, path) == 0 else { throw SystemError.current("rename", path: temporary) }
-        renamed = true
+        // The umask may have narrowed the mode; secrets must never be wider than asked. After
+        // fchown, which may clear the set-id bits.
+        guard fchmod(descriptor, mode) == 0 else { throw SystemError.current("chmod", path: temporary) }
+        try writeAll(bytes, to: descriptor, path: temporary)
+        written = true
+        return temporary
     }
 
     /// Writes every byte, retrying short writes and interruptions.

@@ -70,6 +70,18 @@ public struct ClientSetup: Sendable {
         }
         let kind: ClientConfigFile.Kind = options.podman ? .podman : .docker
         let path = ClientConfigFile.path(of: kind, environment: environment)
+        // Root changing a user's file does it with that user's rights, so it writes nothing the
+        // user could not (see FileSystemUser).
+        if let user = FileSystemUser.owner(ofPathTo: path) {
+            return try user.run { try edit(path: path, kind: kind, registries: unique, options: options, report: report) }
+        }
+        return try edit(path: path, kind: kind, registries: unique, options: options, report: report)
+    }
+
+    /// Loads the file, applies the plan and writes it (or, for a dry run, shows what would change).
+    private func edit(path: String, kind: ClientConfigFile.Kind, registries unique: [String], options: Options,
+                      report initial: String) throws -> String {
+        var report = initial
         return try ClientConfigFile.withLock(path: path) {
             let file = try ClientConfigFile(kind: kind, path: path)
             let plan = ClientConfigurator.Plan(registries: unique, credsStore: options.credsStore, remove: options.remove)
@@ -83,7 +95,7 @@ public struct ClientSetup: Sendable {
                 report += outcome.changes.map { "  would \($0)\n" }.joined()
                 return report + "the file would read (secrets left out):\n" + Self.redacted(outcome.document).text
             }
-            let backup = try file.write(outcome.document)
+            let backup = try file.write(outcome.document) { try ClientConfigurator.apply(plan, to: $0, kind: kind).document }
             report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
             if let backup { report += "the previous content is in \(backup)\n" }
             return report

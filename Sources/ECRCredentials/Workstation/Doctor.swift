@@ -149,8 +149,10 @@ public struct Doctor: Sendable {
         do {
             file = try ClientConfigFile(kind: .docker, path: path)
         } catch {
+            let unreadable = (error as? ClientConfigFile.Problem)?.dockerCannotReadIt ?? true
             return Check(name: "docker-config", status: .problem, summary: "\(error)", details: [],
-                         hint: "fix the file by hand; docker cannot read it either")
+                         hint: unreadable ? "fix the file by hand; docker cannot read it either"
+                             : "docker may still read it, but this tool cannot check or change it")
         }
         var status = Status.ok
         var details: [String] = []

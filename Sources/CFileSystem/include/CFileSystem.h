@@ -1,0 +1,23 @@
+// File system calls that glibc declares only with _GNU_SOURCE or in headers outside Swift's Glibc
+// module: renameat2(2)'s exchange and no-replace modes, and the file-system user and group
+// (setfsuid(2), setfsgid(2)).
+#ifndef CFILESYSTEM_H
+#define CFILESYSTEM_H
+
+#include <sys/types.h>
+
+/// renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE): swaps two paths atomically; 0, or -1
+/// and errno (EINVAL or ENOSYS where the file system or kernel cannot).
+int cfilesystem_rename_exchange(const char *from, const char *to);
+
+/// renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE): renames unless `to` exists; 0, or -1
+/// and errno (EEXIST when it does).
+int cfilesystem_rename_noreplace(const char *from, const char *to);
+
+/// setfsuid(2): sets the calling thread's file-system user; returns the previous one.
+int cfilesystem_setfsuid(uid_t uid);
+
+/// setfsgid(2): sets the calling thread's file-system group; returns the previous one.
+int cfilesystem_setfsgid(gid_t gid);
+
+#endif

@@ -1,0 +1,91 @@
+// Acting on files with another user's rights: root editing a user's files as that user would.
+import CFileSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A user against whose rights file operations are checked: the thread's file-system user and
+/// group (`setfsuid(2)`, `setfsgid(2)`) and the process's supplementary groups.
+///
+/// Root editing a file in a user's directory (`DOCKER_CONFIG=~u/.docker configure`) runs the edit
+/// as that user: the kernel then lets it open, create, rename and follow links only where the user
+/// could, and whatever it creates is the user's. No race between a check and a write can then
+/// make root write outside the user's files, and nothing is ever chown'ed by path.
+///
+/// The file-system user is per thread: the body runs on the calling thread and must keep its file
+/// work there. Supplementary groups are per process: they are narrowed to the user's group for
+/// the body's duration and restored afterwards.
+struct FileSystemUser: Sendable, Equatable {
+    /// The user.
+    var uid: uid_t
+    /// Their primary group.
+    var gid: gid_t
+
+    /// Why the process could not take on a user's rights.
+    struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The user.
+        var uid: uid_t
+        /// The call that failed and its errno.
+        var cause: SystemError
+        /// For example "cannot act as uid 1000 to edit their files: cannot set the supplementary groups: ...".
+        var description: String { "cannot act as uid \(uid) to edit their files: \(cause)" }
+    }
+
+    /// The user root should act as to change `path`: the owner of the deepest directory on the
+    /// way to it (and of the file itself when it is a symbolic link: its own owner, not its
+    /// target's) that is not root's. Nil when the process is not root, or root owns all of them.
+    static func owner(ofPathTo path: String) -> FileSystemUser? {
+        guard geteuid() == 0 else { return nil }
+        var absolute = path
+        if !absolute.hasPrefix("/") {
+            guard let directory = getcwd(nil, 0) else { return nil }
+            defer { free(directory) }
+            absolute = String(cString: directory) + "/" + path
+        }
+        let components = absolute.split(separator: "/")
+        var found: FileSystemUser?
+        var prefix = ""
+        for (index, component) in components.enumerated() {
+            prefix += "/" + component
+            var info = stat()
+            guard lstat(prefix, &info) == 0 else { break }
+            let isLast = index == components.count - 1
+            if isLast && (info.st_mode & S_IFMT) != S_IFLNK { break }
+            if info.st_uid != 0 { found = FileSystemUser(uid: info.st_uid, gid: primaryGroup(of: info.st_uid) ?? info.st_gid) }
+        }
+        return found
+    }
+
+    /// The user's primary group from the user database (`getpwuid_r`).
+    private static func primaryGroup(of uid: uid_t) -> gid_t? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_gid
+    }
+
+    /// Runs `body` with this user's rights for every file operation on this thread, and the
+    /// process's own rights again afterwards, whatever `body` does.
+    /// - Throws: `Failure` when the rights cannot be taken on; what `body` throws.
+    func run<T>(_ body: () throws -> T) throws -> T {
+        let count = getgroups(0, nil)
+        var saved = [gid_t](repeating: 0, count: Int(max(count, 0)))
+        guard count >= 0, getgroups(count, &saved) == count else { throw Failure(uid: uid, cause: .current("read", path: "the supplementary groups")) }
+        var own = [gid]
+        guard setgroups(1, &own) == 0 else { throw Failure(uid: uid, cause: .current("set", path: "the supplementary groups")) }
+        defer { _ = setgroups(saved.count, &saved) }
+        let previousGroup = gid_t(truncatingIfNeeded: cfilesystem_setfsgid(gid))
+        defer { _ = cfilesystem_setfsgid(previousGroup) }
+        let previousUser = uid_t(truncatingIfNeeded: cfilesystem_setfsuid(uid))
+        defer { _ = cfilesystem_setfsuid(previousUser) }
+        // Each call returns the value before it; asking again (with an invalid id, which changes
+        // nothing) tells whether the change took.
+        guard uid_t(truncatingIfNeeded: cfilesystem_setfsuid(uid_t.max)) == uid,
+              gid_t(truncatingIfNeeded: cfilesystem_setfsgid(gid_t.max)) == gid else {
+            throw Failure(uid: uid, cause: SystemError("set", path: "the file-system user", code: EPERM))
+        }
+        return try body()
+    }
+}

@@ -100,6 +100,38 @@ import Testing
         #expect(try scratch.mode(of: "state/docker-credential-ecr/log") == 0o600)
     }
 
+    @Test func aDirectoryAtTheRotatedNameEmptiesTheLogRatherThanGrowIt() throws {
+        let scratch = try TemporaryDirectory()
+        let log = LogFile(path: scratch.path + "/log", maximumSize: 1000)
+        try FileManager.default.createDirectory(atPath: log.path + ".1", withIntermediateDirectories: false)
+        try "someone else's\n".write(toFile: log.path + ".1/kept", atomically: false, encoding: .utf8)
+        var failures: [LogFile.RotationFailure] = []
+        for number in 0..<60 {
+            if let failure = try log.append("line \(number) of the log\n") { failures.append(failure) }
+            let size = try #require(FileManager.default.attributesOfItem(atPath: log.path)[.size] as? Int)
+            #expect(size <= 1000)
+        }
+        // Once per filling of the log, not once per line: 60 lines of about 50 bytes fill it 2 to 4 times.
+        #expect((2...4).contains(failures.count))
+        #expect(failures.first?.description == "cannot rotate the log \(log.path): \(log.path).1 is a directory; the log was emptied "
+                + "instead, to keep it under 1000 bytes; remove or rename \(log.path).1 so that the previous lines are kept")
+        let text = try String(contentsOfFile: log.path, encoding: .utf8)
+        #expect(text.split(separator: "\n").first?.hasSuffix("] " + (failures.first?.description ?? "")) == true)
+        #expect(text.hasSuffix("line 59 of the log\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: log.path + ".1") == ["kept"])
+        #expect(try String(contentsOfFile: log.path + ".1/kept", encoding: .utf8) == "someone else's\n")
+        #expect(try scratch.mode(of: "log") == 0o600)
+    }
+
+    @Test func aLineLongerThanTheWholeLogIsCutToFit() throws {
+        let scratch = try TemporaryDirectory()
+        let log = LogFile(path: scratch.path + "/log", maximumSize: 100)
+        try log.append(String(repeating: "é", count: 200) + "\n")
+        let bytes = try #require(FileManager.default.contents(atPath: log.path))
+        #expect(bytes.count <= 100 && bytes.last == 0x0a)
+        #expect(String(data: bytes, encoding: .utf8)?.hasSuffix("éé\n") == true)  // cut between characters
+    }
+
     @Test func aLogThatIsALinkIsNeverWrittenThrough() throws {
         let scratch = try TemporaryDirectory()
         try "precious\n".write(toFile: scratch.path + "/target", atomically: false, encoding: .utf8)

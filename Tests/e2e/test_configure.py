@@ -158,6 +158,46 @@ def test_an_unparseable_file_is_refused_with_its_position(helper, text, position
     assert path.read_text() == text
 
 
+NOT_UTF8 = "; JSON files must be UTF-8"
+HALF_A_PAIR = " is half of a UTF-16 surrogate pair without its other half"
+
+
+@pytest.mark.parametrize("raw, position, reason", [
+    # Latin-1 text: once read as U+FFFD, a rewrite (and a second one, over the .bak) loses the byte.
+    (b'{"x":"caf\xe9"}\n', "line 1, column 10", "the byte 0xE9 is not UTF-8" + NOT_UTF8),
+    (b'{\n\t"\xc3\xa9": "\xed\xa0\x80"\n}\n', "line 2, column 8",
+     "the bytes 0xED 0xA0 0x80 are not UTF-8 (they encode U+D800, half of a UTF-16 surrogate pair)" + NOT_UTF8),
+    (b'{"x":"\\ud800"}\n', "line 1, column 7", "\\ud800" + HALF_A_PAIR),
+    (b'{"x":"\\ud800\\u0041"}\n', "line 1, column 7", "\\ud800" + HALF_A_PAIR),
+    (b'{"x":"\\udc00"}\n', "line 1, column 7", "\\udc00" + HALF_A_PAIR),
+])
+def test_text_that_is_not_utf8_is_refused_and_left_byte_for_byte(helper, raw, position, reason):
+    path = config_path(helper)
+    path.parent.mkdir()
+    path.write_bytes(raw)
+    os.chmod(path, 0o600)
+    for _ in range(2):  # the second run would have replaced the .bak too
+        status, out, err = configure(helper, HOST)
+        assert (status, out) == (1, "")
+        assert err.startswith(f"docker-credential-ecr configure: {path}: {position}: {reason}; ")
+        assert "it is not valid JSON, so it was not changed" in err
+        assert path.read_bytes() == raw
+        assert not path.with_name("config.json.bak").exists()
+
+
+def test_every_utf8_text_and_escaped_pair_is_kept(helper):
+    raw = '{"x": "caf\u00e9 \\ud83d\\ude00", "\u00e9\u0800\U00010000\U0010ffff": "\U0001f680"}'.encode()
+    path = config_path(helper)
+    path.parent.mkdir()
+    path.write_bytes(raw)
+    status, _, err = configure(helper, HOST)
+    assert status == 0, err
+    document = json.loads(path.read_bytes())
+    assert document["x"] == "caf\u00e9 \U0001f600"
+    assert document["\u00e9\u0800\U00010000\U0010ffff"] == "\U0001f680"
+    assert path.with_name("config.json.bak").read_bytes() == raw
+
+
 def test_concurrent_runs_keep_every_entry(helper):
     write_config(helper, "{}")
     registries = [f"1234567890{n:02d}.dkr.ecr.us-east-1.amazonaws.com" for n in range(12)]

@@ -43,10 +43,19 @@ public indirect enum JSONDocument: Sendable, Equatable {
 
     // MARK: reading
 
-    /// Parses `text` (UTF-8), which must hold exactly one value.
+    /// Parses `text`, which must be UTF-8 and hold exactly one value.
+    ///
+    /// Bytes that are not UTF-8 (anywhere: overlong forms, encoded surrogates, code points above
+    /// U+10FFFF, cut-short sequences) and `\u` escapes of half a surrogate pair are refused rather
+    /// than read as U+FFFD: the document could not be written back as it was, and a rewrite
+    /// would lose what the file held.
     /// - Throws: `ParseError` with the line and column of the first mistake.
     public init(parsing text: [UInt8]) throws {
         var parser = Parser(bytes: text)
+        if let problem = Parser.utf8Problem(in: text) {
+            parser.index = problem.index
+            throw parser.error(problem.reason)
+        }
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -71,6 +80,51 @@ public indirect enum JSONDocument: Sendable, Equatable {
                 }
             }
             return ParseError(line: line, column: column, reason: reason)
+        }
+
+        /// Where `bytes` first stops being UTF-8, and a reason naming the bytes; nil for UTF-8.
+        static func utf8Problem(in bytes: [UInt8]) -> (index: Int, reason: String)? {
+            func named(_ sequence: ArraySlice<UInt8>, _ why: String = "") -> String {
+                let hex = sequence.map { "0x" + ($0 < 0x10 ? "0" : "") + String($0, radix: 16, uppercase: true) }
+                let subject = sequence.count == 1 ? "the byte \(hex[0]) is" : "the bytes \(hex.joined(separator: " ")) are"
+                return "\(subject) not UTF-8\(why); JSON files must be UTF-8"
+            }
+            func unicode(_ value: UInt32) -> String {
+                let digits = String(value, radix: 16, uppercase: true)
+                return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+            }
+            var index = 0
+            while index < bytes.count {
+                let lead = bytes[index]
+                let length: Int
+                switch lead {
+                case 0x00...0x7F: index += 1; continue
+                case 0xC0...0xDF: length = 2
+                case 0xE0...0xEF: length = 3
+                case 0xF0...0xF7: length = 4
+                default: return (index, named(bytes[index...index]))  // a continuation byte, or 0xF8...0xFF
+                }
+                var end = index + 1
+                var value = UInt32(lead) & (0xFF >> (length + 1))
+                while end < index + length, end < bytes.count, bytes[end] & 0xC0 == 0x80 {
+                    value = value << 6 | UInt32(bytes[end] & 0x3F)
+                    end += 1
+                }
+                let sequence = bytes[index..<end]
+                guard end == index + length else { return (index, named(sequence)) }  // cut short
+                let smallest: UInt32 = [0, 0, 0x80, 0x800, 0x10000][length]  // below: an overlong form
+                switch value {
+                case ..<smallest:
+                    return (index, named(sequence, " (an overlong encoding of \(unicode(value)))"))
+                case 0xD800...0xDFFF:
+                    return (index, named(sequence, " (they encode \(unicode(value)), half of a UTF-16 surrogate pair)"))
+                case 0x110000...:
+                    return (index, named(sequence, " (they encode \(unicode(value)), beyond the last code point, U+10FFFF)"))
+                default:
+                    index = end
+                }
+            }
+            return nil
         }
 
         mutating func skipWhitespace() {
@@ -213,15 +267,25 @@ public indirect enum JSONDocument: Sendable, Equatable {
                     case UInt8(ascii: "r"): scalars.append("\r")
                     case UInt8(ascii: "t"): scalars.append("\t")
                     case UInt8(ascii: "u"):
+                        let escape = index - 2
                         var value = try hex4()
-                        if (0xD800..<0xDC00).contains(value), bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"),
-                           bytes[index + 1] == UInt8(ascii: "u") {
+                        // Half a pair, alone, stands for no character: refused, never read as U+FFFD.
+                        func unpaired() -> ParseError {
+                            index = escape
+                            let written = String(decoding: bytes[escape..<escape + 6], as: UTF8.self)
+                            return error("\(written) is half of a UTF-16 surrogate pair without its other half")
+                        }
+                        if (0xD800..<0xDC00).contains(value) {
+                            guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                throw unpaired()
+                            }
                             index += 2
                             let low = try hex4()
-                            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
+                            guard (0xDC00..<0xE000).contains(low) else { throw unpaired() }
                             value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                         }
-                        scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                        guard let scalar = Unicode.Scalar(value) else { throw unpaired() }
+                        scalars.append(scalar)
                     default:
                         index -= 1
                         throw error("invalid escape")
@@ -235,7 +299,10 @@ public indirect enum JSONDocument: Sendable, Equatable {
         }
 
         mutating func hex4() throws -> UInt32 {
-            guard bytes.count - index >= 4, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+            // Four hex digits exactly: UInt32(_:radix:) alone would take "+041" or "-000" too.
+            let isHexDigit = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte | 0x20) }
+            guard bytes.count - index >= 4, bytes[index..<index + 4].allSatisfy(isHexDigit),
+                  let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
                 throw error("expected four hex digits after \\u")
             }
             index += 4

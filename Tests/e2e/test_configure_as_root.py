@@ -217,3 +217,13 @@ def test_doctor_does_not_claim_docker_cannot_read_a_large_file(helper):
     [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "docker-config"]
     assert check["status"] == "problem" and "larger than" in check["summary"]
     assert "docker cannot read it either" not in check["hint"]
+
+
+def test_doctor_says_docker_reads_a_file_that_is_not_utf8_with_replacements(helper):
+    directory = helper.home / ".docker"
+    directory.mkdir()
+    (directory / "config.json").write_bytes(b'{"x": "caf\xe9"}\n')
+    doctor = helper.run("doctor", "--json", HOST)
+    [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "docker-config"]
+    assert check["status"] == "problem" and "the byte 0xE9 is not UTF-8" in check["summary"]
+    assert check["hint"] == "fix the file by hand; docker reads it with U+FFFD in place of what is wrong"

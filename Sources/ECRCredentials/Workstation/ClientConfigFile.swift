@@ -29,6 +29,9 @@ public struct ClientConfigFile: Sendable {
         /// Whether docker cannot read it either (it is not JSON, or not an object); otherwise only
         /// this tool refuses it (too large, a link it does not follow, unreadable here).
         public var dockerCannotReadIt = false
+        /// Whether it is JSON but for its encoding (bytes that are not UTF-8, half a surrogate
+        /// pair), which docker reads with U+FFFD in their place.
+        public var isEncoding = false
         /// For example "/home/u/.docker/config.json: line 3, column 5: expected ...; not changing it".
         public var description: String { "\(path): \(reason)" }
     }
@@ -82,7 +85,9 @@ public struct ClientConfigFile: Sendable {
         do {
             parsed = try JSONDocument(parsing: bytes)
         } catch {
-            throw Problem(path: path, reason: "\(error); it is not valid JSON, so it was not changed", dockerCannotReadIt: true)
+            let encoding = (error as? JSONDocument.ParseError)?.isEncoding ?? false
+            throw Problem(path: path, reason: "\(error); it is not valid JSON, so it was not changed", dockerCannotReadIt: !encoding,
+                          isEncoding: encoding)
         }
         guard parsed.members != nil else {
             throw Problem(path: path, reason: "it holds JSON that is not an object; it was not changed", dockerCannotReadIt: true)

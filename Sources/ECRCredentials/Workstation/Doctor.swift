@@ -149,10 +149,11 @@ public struct Doctor: Sendable {
         do {
             file = try ClientConfigFile(kind: .docker, path: path)
         } catch {
-            let unreadable = (error as? ClientConfigFile.Problem)?.dockerCannotReadIt ?? true
-            return Check(name: "docker-config", status: .problem, summary: "\(error)", details: [],
-                         hint: unreadable ? "fix the file by hand; docker cannot read it either"
-                             : "docker may still read it, but this tool cannot check or change it")
+            let problem = error as? ClientConfigFile.Problem
+            let hint = problem?.isEncoding == true ? "fix the file by hand; docker reads it with U+FFFD in place of what is wrong"
+                : problem?.dockerCannotReadIt ?? true ? "fix the file by hand; docker cannot read it either"
+                : "docker may still read it, but this tool cannot check or change it"
+            return Check(name: "docker-config", status: .problem, summary: "\(error)", details: [], hint: hint)
         }
         var status = Status.ok
         var details: [String] = []

@@ -24,6 +24,9 @@ public indirect enum JSONDocument: Sendable, Equatable {
         public var column: Int
         /// What was expected or found.
         public var reason: String
+        /// Whether the mistake is one that docker (Go) reads past, turning it into U+FFFD: bytes
+        /// that are not UTF-8, or half a surrogate pair.
+        public var isEncoding = false
         /// For example "line 3, column 5: expected \",\" or \"}\"".
         public var description: String { "line \(line), column \(column): \(reason)" }
     }
@@ -54,7 +57,9 @@ public indirect enum JSONDocument: Sendable, Equatable {
         var parser = Parser(bytes: text)
         if let problem = Parser.utf8Problem(in: text) {
             parser.index = problem.index
-            throw parser.error(problem.reason)
+            var error = parser.error(problem.reason)
+            error.isEncoding = true
+            throw error
         }
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
@@ -273,7 +278,9 @@ public indirect enum JSONDocument: Sendable, Equatable {
                         func unpaired() -> ParseError {
                             index = escape
                             let written = String(decoding: bytes[escape..<escape + 6], as: UTF8.self)
-                            return error("\(written) is half of a UTF-16 surrogate pair without its other half")
+                            var unpaired = error("\(written) is half of a UTF-16 surrogate pair without its other half")
+                            unpaired.isEncoding = true
+                            return unpaired
                         }
                         if (0xD800..<0xDC00).contains(value) {
                             guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {

@@ -1,7 +1,9 @@
 // Thin wrappers of renameat2(2), setfsuid(2) and setfsgid(2) (see CFileSystem.h).
 #include "CFileSystem.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,3 +26,8 @@ int cfilesystem_rename_noreplace(const char *from, const char *to) {
 int cfilesystem_setfsuid(uid_t uid) { return setfsuid(uid); }
 
 int cfilesystem_setfsgid(gid_t gid) { return setfsgid(gid); }
+
+int cfilesystem_finish_stdout(void) {
+    if (fflush(stdout) != 0) return errno ? errno : EIO;
+    return ferror(stdout) ? EIO : 0;
+}

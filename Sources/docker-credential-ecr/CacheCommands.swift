@@ -60,7 +60,7 @@ struct LogoutCommand: ParsableCommand {
         let commands = try cacheCommands()
         do {
             let removed = try commands.logout(registries, logins: logins)
-            print("removed \(removed) cached \(removed == 1 ? "entry" : "entries")")
+            try StandardStreams.writeOutput("removed \(removed) cached \(removed == 1 ? "entry" : "entries")\n")
         } catch {
             Diagnostics(level: .warning, program: "docker-credential-ecr logout").warning("\(error)")
             throw ExitCode.failure

@@ -6,6 +6,8 @@ import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+// Every command exits 1 when its output could not be written.
+StandardStreams.failWhenBufferedOutputIsLost()
 
 // The protocol actions (`get`, `store`, ...) run on every pull and build step, so they skip the
 // argument parser and go straight to the library; everything else is for people.

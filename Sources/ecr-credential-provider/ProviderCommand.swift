@@ -51,8 +51,8 @@ struct ProviderCommand: ParsableCommand {
             let duration = try GoDuration(parsing: defaultCacheDuration)
             // The kubelet runs <bin-dir>/<name>: the name is this executable's file name.
             let name = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "ecr-credential-provider"
-            print(CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience).yaml,
-                  terminator: "")
+            try StandardStreams.writeOutput(
+                CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience).yaml)
         }
     }
 
@@ -60,8 +60,8 @@ struct ProviderCommand: ParsableCommand {
     struct Version: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the version.")
 
-        func run() {
-            print(ToolVersion.line(program: "ecr-credential-provider"))
+        func run() throws {
+            try StandardStreams.writeOutput(ToolVersion.line(program: "ecr-credential-provider") + "\n")
         }
     }
 }

@@ -1,6 +1,6 @@
-// File system calls that glibc declares only with _GNU_SOURCE or in headers outside Swift's Glibc
+// File calls that glibc declares only with _GNU_SOURCE or in headers outside Swift's Glibc
 // module: renameat2(2)'s exchange and no-replace modes, and the file-system user and group
-// (setfsuid(2), setfsgid(2)).
+// (setfsuid(2), setfsgid(2)); and the end of the C library's stdout, which Swift 6 cannot name.
 #ifndef CFILESYSTEM_H
 #define CFILESYSTEM_H
 
@@ -19,5 +19,9 @@ int cfilesystem_setfsuid(uid_t uid);
 
 /// setfsgid(2): sets the calling thread's file-system group; returns the previous one.
 int cfilesystem_setfsgid(gid_t gid);
+
+/// Flushes the C library's buffered stdout; 0 when everything printed through it was written,
+/// else the errno of the failure (EIO when an earlier write failed and its errno is gone).
+int cfilesystem_finish_stdout(void);
 
 #endif

@@ -1,4 +1,6 @@
 // Standard input and output as bytes, shared by the executables.
+import CFileSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,6 +39,22 @@ public enum StandardStreams {
             if count < 0 { throw SystemError.current("write", path: "standard output") }
             if count == 0 { throw SystemError("write", path: "standard output", code: EIO) }
             offset += count
+        }
+    }
+
+    /// Makes the process end with exit status 1, and a line on stderr, when what it printed
+    /// through the C library's buffered stdout (help, usage lines, completion scripts: what the
+    /// argument parser prints) could not all be written, to a full disk or a closed pipe. Call it
+    /// once at start; the check runs at `exit` (`atexit`), where a lost answer would otherwise
+    /// still exit 0.
+    public static func failWhenBufferedOutputIsLost() {
+        atexit {
+            let code = cfilesystem_finish_stdout()
+            guard code != 0 else { return }
+            let program = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "docker-credential-ecr"
+            let line = "\(program): cannot write standard output: \(String(cString: strerror(code)))\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            _exit(1)
         }
     }
 }

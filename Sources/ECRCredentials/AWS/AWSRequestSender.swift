@@ -47,7 +47,7 @@ public struct AWSRequestSender: Sendable {
                 diagnostics.debug("\(service) \(operation): HTTP \(response.status) from \(request.scheme)://\(request.authority) in \(elapsed) ms (attempt \(attempt))")
                 if (200..<300).contains(response.status) { return response }
                 let error = AWSServiceError.parse(response, service: service, operation: operation)
-                    .redacting([credentials?.secretAccessKey, credentials?.sessionToken].compactMap { $0 })
+                    .redacting([credentials?.secretAccessKey, credentials?.sessionToken].compactMap { $0 } + Self.secretParameters(of: request))
                 guard error.isRetryable else { throw error }
                 failure = error
             } catch let error as HTTPTransportError {
@@ -63,5 +63,19 @@ public struct AWSRequestSender: Sendable {
             clock.sleep(seconds: pause)
             attempt += 1
         }
+    }
+
+    /// The values of a form-encoded request's parameters that carry a credential (the web
+    /// identity token of AssumeRoleWithWebIdentity), as sent: a server that echoes
+    /// the request must not put them in a message.
+    static func secretParameters(of request: HTTPRequest) -> [String] {
+        let body = String(decoding: request.body, as: UTF8.self)
+        guard body.contains("Token=") else { return [] }
+        var values: [String] = []
+        for pair in body.split(separator: "&") {
+            guard let equals = pair.firstIndex(of: "="), pair[..<equals].hasSuffix("Token") else { continue }
+            values.append(String(pair[pair.index(after: equals)...]))
+        }
+        return values
     }
 }

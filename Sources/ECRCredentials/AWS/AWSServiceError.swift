@@ -32,10 +32,8 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     /// message replaced by `<redacted>`, so no server can make one appear in a message.
     public func redacting(_ secrets: [String]) -> AWSServiceError {
         var copy = self
-        for secret in secrets where secret.utf8.count >= 8 {
-            copy.message = copy.message.replacing(secret, with: "<redacted>")
-            copy.code = copy.code.replacing(secret, with: "<redacted>")
-        }
+        copy.message = SecretRedaction.secrets(secrets, in: copy.message)
+        copy.code = SecretRedaction.secrets(secrets, in: copy.code)
         return copy
     }
 
@@ -115,13 +113,14 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
 
     /// A server's message made safe to show: only its first line, cut before any echo of the
     /// request (a SignatureDoesNotMatch answer can carry the canonical request, with the signed
-    /// headers and the session token), without control characters, at most 512 characters.
+    /// headers and the session token), without control characters or JSON Web Tokens (an echoed
+    /// web identity token), at most 512 characters.
     static func safeMessage(_ message: String) -> String {
         var text = Substring(message)
         for marker in ["\n", "\r", "The Canonical String for this request", "The String-to-Sign should have been"] {
             if let range = text.firstRange(of: marker) { text = text[..<range.lowerBound] }
         }
-        var safe = Diagnostics.printable(String(text)).trimmingASCIIWhitespace()
+        var safe = SecretRedaction.webTokens(in: TerminalText.printable(String(text))).trimmingASCIIWhitespace()
         if safe.count > maximumMessageLength { safe = String(safe.prefix(maximumMessageLength)) + "..." }
         return safe
     }

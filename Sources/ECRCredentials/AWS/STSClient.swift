@@ -91,7 +91,8 @@ public struct STSClient: Sendable {
             guard let value = XMLText.firstElement(name, inside: "GetCallerIdentityResult", in: xml), !value.isEmpty else {
                 throw MalformedReply(operation: "GetCallerIdentity", reason: "no \(name)")
             }
-            return value
+            // Shown to people (doctor, configure --discover): nothing a terminal acts on.
+            return TerminalText.printable(value, limit: 2048)
         }
         return CallerIdentity(account: try field("Account"), arn: try field("Arn"), userID: try field("UserId"))
     }

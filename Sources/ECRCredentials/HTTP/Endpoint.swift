@@ -8,8 +8,9 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         public var url: String
         /// What is wrong.
         public var reason: String
-        /// For example "invalid endpoint URL \"ftp://x\": the scheme must be http or https".
-        public var description: String { "invalid endpoint URL \"\(url)\": \(reason)" }
+        /// For example "invalid endpoint URL \"ftp://x\": the scheme must be http or https"; a
+        /// password in the URL is shown as `<redacted>`.
+        public var description: String { "invalid endpoint URL \"\(TerminalText.printable(SecretRedaction.url(url)))\": \(reason)" }
     }
 
     /// `https` or `http`.

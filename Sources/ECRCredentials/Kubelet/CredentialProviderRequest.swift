@@ -74,8 +74,8 @@ public struct CredentialProviderRequest: Sendable, Equatable {
                   serviceAccountAnnotations: wire.serviceAccountAnnotations ?? [:])
     }
 
-    /// `text` without control characters, at most `limit` characters, for messages.
+    /// `text` made safe for a terminal (`TerminalText`), at most `limit` characters, for messages.
     static func printable(_ text: String, limit: Int = 100) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && !(0x7f...0x9f).contains($0.value) }.prefix(limit)))
+        TerminalText.printable(text, limit: limit)
     }
 }

@@ -56,23 +56,10 @@ public struct Diagnostics: Sendable {
         sink("\(program): debug: \(Self.printable(message()))\n")
     }
 
-    /// `text` made safe for a terminal, on one line: every control character (C0, DEL, C1,
-    /// which includes ESC and so every terminal escape sequence) and every bidirectional
-    /// override becomes a space. Messages carry text from servers, files and child processes.
+    /// `text` made safe for a terminal, on one line (see `TerminalText.printable`). Messages
+    /// carry text from servers, files and child processes.
     public static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            scalars.append(isUnprintable(scalar) ? " " : scalar)
-        }
-        return String(scalars)
-    }
-
-    private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
-        default: return false
-        }
+        TerminalText.printable(text)
     }
 
     /// Writes to file descriptor 2 in one call, so lines of parallel processes do not interleave.

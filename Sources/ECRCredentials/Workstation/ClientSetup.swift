@@ -93,7 +93,7 @@ public struct ClientSetup: Sendable {
             if options.dryRun {
                 report += "\(file.path) (dry run: nothing written):\n"
                 report += outcome.changes.map { "  would \($0)\n" }.joined()
-                return report + "the file would read (secrets left out):\n" + Self.redacted(outcome.document).text
+                return report + "the file would read (secrets left out):\n" + TerminalText.escapingInJSON(Self.redacted(outcome.document).text)
             }
             let backup = try file.write(outcome.document) { try ClientConfigurator.apply(plan, to: $0, kind: kind).document }
             report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
@@ -103,30 +103,29 @@ public struct ClientSetup: Sendable {
     }
 
     /// `document` fit to print: the logins kept inline (`auths` entries' `auth`, `password`,
-    /// `identitytoken`, `registrytoken`) and passwords in URLs replaced by `<redacted>`.
+    /// `identitytoken`, `registrytoken`), every value of `HttpHeaders` (an `Authorization` header,
+    /// or a custom one of any name, carries a credential) and the secrets of URLs, with or
+    /// without a scheme (`SecretRedaction.url`), replaced by `<redacted>`.
     static func redacted(_ document: JSONDocument) -> JSONDocument {
-        func walk(_ value: JSONDocument, key: String?) -> JSONDocument {
+        func walk(_ value: JSONDocument, secret: Bool) -> JSONDocument {
             switch value {
             case .object(let members):
                 return .object(members.map { member in
-                    if ["auth", "password", "identitytoken", "registrytoken"].contains(member.key.lowercased()), member.value.stringValue != nil {
-                        return (member.key, .string("<redacted>"))
+                    let key = member.key.lowercased()
+                    if ["auth", "password", "identitytoken", "registrytoken"].contains(key), member.value.stringValue != nil {
+                        return (member.key, .string(SecretRedaction.marker))
                     }
-                    return (member.key, walk(member.value, key: member.key))
+                    return (member.key, walk(member.value, secret: secret || key == "httpheaders"))
                 })
             case .array(let elements):
-                return .array(elements.map { walk($0, key: key) })
+                return .array(elements.map { walk($0, secret: secret) })
             case .string(let text):
-                // scheme://user:password@host -> scheme://user:<redacted>@host
-                guard let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
-                      let colon = text[scheme.upperBound..<at].firstIndex(of: ":")
-                else { return value }
-                return .string(String(text[..<text.index(after: colon)]) + "<redacted>" + String(text[at...]))
-            default:
-                return value
+                return .string(secret ? SecretRedaction.marker : SecretRedaction.url(text))
+            case .number, .bool, .null:
+                return secret ? .string(SecretRedaction.marker) : value
             }
         }
-        return walk(document, key: nil)
+        return walk(document, secret: false)
     }
 
     /// The `credHelpers` key of any registry address.

@@ -53,15 +53,17 @@ public struct Doctor: Sendable {
                 case .warning: "warning"
                 case .problem: "PROBLEM"
                 }
-                output += "\(mark)  \(check.name): \(check.summary)\n"
-                for detail in check.details { output += "           \(detail)\n" }
-                if let hint = check.hint { output += "           hint: \(hint)\n" }
+                // Summaries and details quote servers and files: nothing a terminal acts on.
+                output += "\(mark)  \(check.name): \(TerminalText.printable(check.summary))\n"
+                for detail in check.details { output += "           \(TerminalText.printable(detail))\n" }
+                if let hint = check.hint { output += "           hint: \(TerminalText.printable(hint))\n" }
             }
             return output
         }
 
         /// For machines: `{"ok":..,"registry":..,"checks":[{"name","status","summary","details","hint"}]}`,
-        /// keys in that order, `registry` and `hint` only when present.
+        /// keys in that order, `registry` and `hint` only when present; C1 controls and
+        /// bidirectional formatting characters are `\u` escapes.
         public var json: String {
             let items = checks.map { check in
                 var fields = ["\"name\":\(JSONText.quote(check.name))", "\"status\":\(JSONText.quote(check.status.rawValue))",
@@ -71,7 +73,7 @@ public struct Doctor: Sendable {
                 return "{" + fields.joined(separator: ",") + "}"
             }
             let registryField = registry.map { "\"registry\":\(JSONText.quote($0))," } ?? ""
-            return "{\"ok\":\(ok),\(registryField)\"checks\":[\(items.joined(separator: ","))]}\n"
+            return TerminalText.escapingInJSON("{\"ok\":\(ok),\(registryField)\"checks\":[\(items.joined(separator: ","))]}\n")
         }
     }
 

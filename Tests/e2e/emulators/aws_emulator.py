@@ -65,6 +65,11 @@ class AWSEmulator:
             self.delay = 0.0
             # STS AssumeRoleWithWebIdentity: the token it accepts.
             self.web_identity_token = "web-identity-token"
+            # A refused web identity token: echo the request body in the error message (some
+            # STS-compatible services and proxies do).
+            self.echo_refused_web_identity = False
+            # GetCallerIdentity: an ARN to answer instead of the caller's (hostile text included).
+            self.caller_arn = None
             # SSO: bearer tokens the portal accepts; the OIDC client and refresh token it honours.
             self.sso_tokens = {"sso-access-token"}
             self.oidc_client = ("client-id", "client-secret", "refresh-token")
@@ -119,7 +124,8 @@ class AWSEmulator:
             return 400, sts_error("InvalidAction", f"unsupported action {field('Action')}"), "text/xml"
         if field("WebIdentityToken") != self.web_identity_token:
             self.log("sts", action="AssumeRoleWithWebIdentity", error="InvalidIdentityToken")
-            return 400, sts_error("InvalidIdentityToken", "Incorrect token audience"), "text/xml"
+            echo = f" in request {body.decode()}" if self.echo_refused_web_identity else ""
+            return 400, sts_error("InvalidIdentityToken", f"Incorrect token audience{echo}"), "text/xml"
         if not field("RoleArn") or not field("RoleSessionName"):
             return 400, sts_error("ValidationError", "RoleArn and RoleSessionName are required"), "text/xml"
         key, secret, token, expiration = self.issue_credentials("ASIAWEB")
@@ -143,7 +149,7 @@ class AWSEmulator:
             return error.status, sts_error(code, error.message), "text/xml"
         self.log("sts", action="GetCallerIdentity", key=scope["key"])
         xml = ("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>"
-               f"<Arn>arn:aws:iam::{self.account}:user/{scope['key']}</Arn><UserId>AIDA{scope['key'][4:]}</UserId>"
+               f"<Arn>{self.caller_arn or f'arn:aws:iam::{self.account}:user/' + scope['key']}</Arn><UserId>AIDA{scope['key'][4:]}</UserId>"
                f"<Account>{self.account}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
         return 200, xml, "text/xml"
 

@@ -1,0 +1,76 @@
+// Secrets taken out of text shown to people: URL passwords, known secret values, JSON Web Tokens.
+
+/// Replaces what would give a reader a credential by `<redacted>`, the same way everywhere
+/// text is printed or logged.
+public enum SecretRedaction {
+    /// What stands in place of a secret.
+    public static let marker = "<redacted>"
+
+    /// `text` with the secret of a URL's user info replaced: `scheme://user:password@host/...`
+    /// becomes `scheme://user:<redacted>@host/...`, `scheme://token@host` becomes
+    /// `scheme://<redacted>@host`, and a URL without a scheme (`user:password@proxy:3128`, as
+    /// proxy settings are often written) is read the same way when its user info holds a colon.
+    ///
+    /// The user info ends at the authority's last `@`, as Go and libcurl read it (so
+    /// `user:p@ss@host` hides `p@ss`, not just `p`), and the authority at the first `/`, `?` or
+    /// `#` after the scheme.
+    public static func url(_ text: String) -> String {
+        let schemeEnd = text.firstRange(of: "://")?.upperBound
+        let start = schemeEnd ?? text.startIndex
+        let end = text[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
+        guard let at = text[start..<end].lastIndex(of: "@") else { return text }
+        let userInfo = text[start..<at]
+        if let colon = userInfo.firstIndex(of: ":") {
+            if schemeEnd == nil, userInfo.contains(where: \.isWhitespace) { return text }
+            return String(text[...colon]) + marker + String(text[at...])
+        }
+        // Without a password, the user name itself is the secret only in a URL (a token, as git
+        // hosts take them); `name@host` without a scheme is an address, not a credential.
+        guard schemeEnd != nil, !userInfo.isEmpty else { return text }
+        return String(text[..<start]) + marker + String(text[at...])
+    }
+
+    /// `text` with every occurrence of each of `secrets` (those of 8 characters or more: shorter
+    /// ones would hide ordinary words) and every JSON Web Token replaced.
+    public static func secrets(_ secrets: [String], in text: String) -> String {
+        var result = text
+        for secret in secrets where secret.utf8.count >= 8 && result.contains(secret) {
+            result = result.replacing(secret, with: marker)
+        }
+        return webTokens(in: result)
+    }
+
+    /// `text` with every JSON Web Token (`eyJ...`: three base64url parts joined by dots, the
+    /// last possibly empty) replaced: a service-account or OIDC token echoed by a server.
+    public static func webTokens(in text: String) -> String {
+        guard text.contains("eyJ") else { return text }
+        let scalars = Array(text.unicodeScalars)
+        func isBase64URL(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar {
+            case "A"..."Z", "a"..."z", "0"..."9", "-", "_", "=": return true
+            default: return false
+            }
+        }
+        var output = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "e", index + 2 < scalars.count, scalars[index + 1] == "y", scalars[index + 2] == "J",
+               index == 0 || !isBase64URL(scalars[index - 1]) || scalars[index - 1] == "=" {
+                var end = index
+                var parts = 1
+                while end < scalars.count, isBase64URL(scalars[end]) || (scalars[end] == "." && parts < 3) {
+                    if scalars[end] == "." { parts += 1 }
+                    end += 1
+                }
+                if parts == 3 {
+                    output.append(contentsOf: marker.unicodeScalars)
+                    index = end
+                    continue
+                }
+            }
+            output.append(scalars[index])
+            index += 1
+        }
+        return String(output)
+    }
+}

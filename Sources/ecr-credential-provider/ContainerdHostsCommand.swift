@@ -11,8 +11,7 @@ struct ContainerdHostsCommand: ParsableCommand {
         For each mirror, writes DIR/UPSTREAM/hosts.toml (DIR is containerd's config_path, /etc/containerd/certs.d by default): the ECR registry with the repository prefix as the only host, capabilities pull and resolve, override_path. The server line is the mirror too, so a pull whose mirror fails fails with ECR's error and never sends the ECR token to the upstream. Files of other hosts are left alone; a hosts.toml this tool did not write is replaced only with --force.
         """)
 
-    @Option(help: ArgumentHelp("A mirror, UPSTREAM=ECR_HOST/PREFIX, as for the plugin's args. Repeatable.", valueName: "upstream=ecr-host/prefix"))
-    var mirror: [String] = []
+    @OptionGroup var mirrors: MirrorOptions
 
     @Option(name: .customLong("dir"), help: ArgumentHelp("containerd's config_path.", valueName: "directory"))
     var directory = ContainerdHosts.defaultDirectory
@@ -24,19 +23,16 @@ struct ContainerdHostsCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        do {
-            _ = try MirrorMap(arguments: mirror)
-        } catch {
-            throw ValidationError("\(error)")
+        if mirrors.mirror.isEmpty && mirrors.pullThroughCache.isEmpty {
+            throw ValidationError("give --mirror UPSTREAM=ECR_HOST/PREFIX or --pull-through-cache ECR_HOST")
         }
-        if mirror.isEmpty { throw ValidationError("give at least one --mirror UPSTREAM=ECR_HOST/PREFIX") }
         if directory.isEmpty { throw ValidationError("--dir needs a directory") }
     }
 
     func run() throws {
-        let mirrors = try MirrorMap(arguments: mirror)
+        let map = try mirrors.map()
         let hosts = ContainerdHosts(directory: directory, force: force)
-        let entries = try hosts.plan(mirrors)
+        let entries = try hosts.plan(map)
         if dryRun {
             try StandardStreams.writeOutput(entries.map { "# \($0.path)\n\($0.text)" }.joined(separator: "\n"))
             return

@@ -37,16 +37,9 @@ struct ProviderCommand: ParsableCommand {
                                    valueName: "duration"))
         var defaultCacheDuration = "12h"
 
-        @Option(help: ArgumentHelp("Pull UPSTREAM's images (docker.io/library/nginx) through an ECR registry and repository prefix, such as docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub: the upstream joins matchImages and the mapping the plugin's args. Repeatable.",
-                                   valueName: "upstream=ecr-host/prefix"))
-        var mirror: [String] = []
+        @OptionGroup var mirrors: MirrorOptions
 
         func validate() throws {
-            do {
-                _ = try MirrorMap(arguments: mirror)
-            } catch {
-                throw ValidationError("\(error)")
-            }
             guard (try? GoDuration(parsing: defaultCacheDuration)) != nil else {
                 throw ValidationError("--default-cache-duration \(defaultCacheDuration) is not a duration such as 12h, 90m or 1h30m")
             }
@@ -61,7 +54,7 @@ struct ProviderCommand: ParsableCommand {
             // The kubelet runs <bin-dir>/<name>: the name is this executable's file name.
             let name = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "ecr-credential-provider"
             var config = CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience)
-            config.mirrors = try MirrorMap(arguments: mirror)
+            config.mirrors = try mirrors.map()
             print(config.yaml, terminator: "")
         }
     }

@@ -87,6 +87,55 @@ def test_the_printed_config_matches_the_upstreams_and_passes_the_mappings(plugin
     assert all(isinstance(word, str) for word in provider["args"])
 
 
+# --- discovery: DescribePullThroughCacheRules ------------------------------------------------
+
+RULES = [("docker-hub", "registry-1.docker.io"), ("quay", "quay.io"), ("k8s", "registry.k8s.io"), ("github", "ghcr.io"),
+         ("gitlab", "registry.gitlab.com"), ("azure", "myregistry.azurecr.io"), ("ecr-public", "public.ecr.aws"),
+         ("ROOT", "210987654321.dkr.ecr.eu-west-1.amazonaws.com")]
+DISCOVERED = ["docker.io", "quay.io", "registry.k8s.io", "ghcr.io", "registry.gitlab.com", "myregistry.azurecr.io",
+              "public.ecr.aws", "210987654321.dkr.ecr.eu-west-1.amazonaws.com"]
+
+
+def test_config_reads_every_page_of_the_pull_through_cache_rules(plugin, helper, emulator):
+    emulator.settings(pull_through_cache_rules=RULES, rules_page_size=3)
+    result = subprocess.run([str(plugin), "config", "--pull-through-cache", HOST, "--mirror", f"quay.io={HOST}/my-quay"],
+                            capture_output=True, text=True, timeout=60, env=node_env(helper, emulator))
+    assert result.returncode == 0, result.stderr
+    [provider] = yaml.safe_load(result.stdout)["providers"]
+    for field, value in provider.items():
+        assert field in PROVIDER_FIELDS and isinstance(value, PROVIDER_FIELDS[field]), field
+    for pattern in provider["matchImages"]:
+        check_match_image(pattern)
+    expected = [f"quay.io={HOST}/my-quay"] + [f"{host}={HOST}/{prefix}" if prefix != "ROOT" else f"{host}={HOST}"
+                                              for (prefix, _), host in zip(RULES, DISCOVERED) if host != "quay.io"]
+    assert provider["args"] == [word for mapping in expected for word in ("--mirror", mapping)]
+    assert set(DISCOVERED) | {"index.docker.io", "registry-1.docker.io"} <= set(provider["matchImages"])
+    # The hand-given quay.io mapping kept; the rule for it is reported, not used.
+    assert "left out the rule quay -> quay.io" in result.stderr and result.stderr.count("\n") == 1
+    pages = emulator.calls("ecr-rules")
+    assert [page["error"] for page in pages] == [None, None, None]
+    assert [page["next_token"] is None for page in pages] == [True, False, False]
+    assert {(page["registry_id"], page["region"], page["key"]) for page in pages} == {("123456789012", "us-west-2", emulator.key)}
+
+
+def test_containerd_hosts_writes_a_file_per_rule(plugin, helper, emulator, tmp_path):
+    emulator.settings(pull_through_cache_rules=RULES[:3], rules_page_size=2)
+    directory = tmp_path / "certs.d"
+    result = subprocess.run([str(plugin), "containerd-hosts", "--pull-through-cache", HOST, "--dir", str(directory)],
+                            capture_output=True, text=True, timeout=60, env=node_env(helper, emulator))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in directory.iterdir()) == ["docker.io", "quay.io", "registry.k8s.io"]
+    assert f'server = "https://{HOST}/v2/k8s"' in (directory / "registry.k8s.io/hosts.toml").read_text()
+    assert len(emulator.calls("ecr-rules")) == 2
+
+
+def test_a_denied_discovery_names_the_action(plugin, helper, emulator):
+    env = node_env(helper, emulator, AWS_ACCESS_KEY_ID="AKIADENIED", AWS_SECRET_ACCESS_KEY="denied-secret")
+    result = subprocess.run([str(plugin), "config", "--pull-through-cache", HOST], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "ecr:DescribePullThroughCacheRules was denied for arn:aws:iam::123456789012:user/AKIADENIED" in result.stderr
+
+
 # --- containerd-hosts ------------------------------------------------------------------------
 
 def test_containerd_hosts_writes_its_files_and_leaves_others_alone(plugin, tmp_path):

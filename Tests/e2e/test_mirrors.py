@@ -45,6 +45,12 @@ def test_mirrors_come_from_the_config_file_too(plugin, helper, emulator):
     both = run(plugin, request(image="quay.io/org/app"), node_env(helper, emulator), "--mirror", f"quay.io={HOST}/q2")
     assert (both.returncode, both.stdout) == (1, b"")
     assert "quay.io already has a mirror" in both.stderr.decode() and both.stderr.decode().count("\n") == 1
+    # A bad section fails every request with the file and line, mirrored or not.
+    config.write_text("[mirror quay.io]\ntarget = quay.example/x\n")
+    for image in ("quay.io/org/app", f"{HOST}/app"):
+        bad = run(plugin, request(image=image), node_env(helper, emulator))
+        assert (bad.returncode, bad.stdout) == (1, b"")
+        assert f"{config}:1: [mirror quay.io]: quay.example is not an Amazon ECR private registry" in bad.stderr.decode()
 
 
 def test_an_upstream_without_a_mirror_is_refused(plugin, helper, emulator):

@@ -5,17 +5,20 @@ import ECRCredentials
 enum PluginRun {
     /// Reads the request, answers it, writes the response; returns the exit status. Only the
     /// response ever goes to stdout; failures go to stderr (the kubelet logs it), exit status 1.
-    static func run() -> Int32 {
+    /// A bad mirror mapping (in `arguments` or the config file) fails every request, before any is read.
+    static func run(_ arguments: PluginArguments) -> Int32 {
         let environment = Environment.current()
         let diagnostics = Diagnostics(environment: environment, program: "ecr-credential-provider")
         do {
-            let request = try CredentialProviderRequest(json: try StandardStreams.readInput())
             let (settings, cache) = try CredentialProviderPlugin.nodeSettings(environment: environment, diagnostics: diagnostics)
+            let mirrors = try arguments.mirrorMap(config: settings.toolConfig)
+            let request = try CredentialProviderRequest(json: try StandardStreams.readInput())
             let service = TokenService(
                 settings: settings, cache: cache, environment: environment,
                 transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
                 diagnostics: diagnostics)
-            let plugin = CredentialProviderPlugin(service: service, environment: environment, diagnostics: diagnostics)
+            let plugin = CredentialProviderPlugin(service: service, environment: environment, diagnostics: diagnostics,
+                                                  mirrors: mirrors)
             try StandardStreams.writeOutput(try plugin.answer(request).json)
             return 0
         } catch {

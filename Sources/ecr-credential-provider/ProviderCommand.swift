@@ -20,7 +20,7 @@ struct ProviderCommand: ParsableCommand {
         See ecr-credential-provider(1).
         """,
         version: ToolVersion.line(program: "ecr-credential-provider"),
-        subcommands: [Config.self, Version.self]
+        subcommands: [Config.self, ContainerdHostsCommand.self, Version.self]
     )
 
     /// Prints a complete CredentialProviderConfig.
@@ -37,6 +37,8 @@ struct ProviderCommand: ParsableCommand {
                                    valueName: "duration"))
         var defaultCacheDuration = "12h"
 
+        @OptionGroup var mirrors: MirrorOptions
+
         func validate() throws {
             guard (try? GoDuration(parsing: defaultCacheDuration)) != nil else {
                 throw ValidationError("--default-cache-duration \(defaultCacheDuration) is not a duration such as 12h, 90m or 1h30m")
@@ -51,8 +53,9 @@ struct ProviderCommand: ParsableCommand {
             let duration = try GoDuration(parsing: defaultCacheDuration)
             // The kubelet runs <bin-dir>/<name>: the name is this executable's file name.
             let name = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "ecr-credential-provider"
-            try StandardStreams.writeOutput(
-                CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience).yaml)
+            var config = CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience)
+            config.mirrors = try mirrors.map()
+            try StandardStreams.writeOutput(config.yaml)
         }
     }
 

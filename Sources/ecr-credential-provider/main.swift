@@ -10,8 +10,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 StandardStreams.failWhenBufferedOutputIsLost()
 
 // The kubelet runs the plugin with no arguments, or with the configured `args` (some set-ups
-// pass `get-credentials`): that path skips the argument parser; everything else is for people.
-if arguments.isEmpty || arguments == ["get-credentials"] {
-    exit(PluginRun.run())
+// pass `get-credentials`; mirrors come as `--mirror UPSTREAM=ECR_HOST/PREFIX`): that path skips
+// the argument parser; everything else is for people.
+if let pluginArguments = PluginArguments(arguments) {
+    exit(PluginRun.run(pluginArguments))
 }
 ProviderCommand.main(arguments)

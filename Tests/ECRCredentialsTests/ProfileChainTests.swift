@@ -306,7 +306,7 @@ import Testing
         ("[registry x]\nrol_arn = a\n", "/c:1: unknown setting rol_arn in [registry x]; use duration_seconds, external_id, profile, region, role_arn, role_session_name"),
         ("[registry x]\nregion = us-east-1\n", "/c:1: [registry x] needs profile or role_arn"),
         ("[account 12]\nprofile = p\n", "/c:1: [account 12] needs a 12-digit account id"),
-        ("[profile x]\nregion = a\n", "/c:1: unknown section [profile x]; use [registry HOST], [account ID] or [cache]"),
+        ("[profile x]\nregion = a\n", "/c:1: unknown section [profile x]; use [registry HOST], [account ID], [mirror UPSTREAM] or [cache]"),
         ("[registry x]\nprofile = p\nduration_seconds = 5\n", "/c:1: duration_seconds must be 900 to 43200"),
     ])
     func mistakesNameTheLine(text: String, message: String) {

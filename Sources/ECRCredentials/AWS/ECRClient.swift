@@ -30,8 +30,8 @@ public struct ECRClient: Sendable {
         public var description: String { "\(service) returned an unusable GetAuthorizationToken reply: \(reason)" }
     }
 
-    private let sender: AWSRequestSender
-    private let endpoints: EndpointResolver
+    let sender: AWSRequestSender
+    let endpoints: EndpointResolver
 
     /// Creates a client.
     public init(sender: AWSRequestSender, endpoints: EndpointResolver) {

@@ -13,11 +13,15 @@
 ///
 /// [account 210987654321]
 /// profile = partner
+///
+/// [mirror docker.io]
+/// target = 123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub
 /// ```
 ///
 /// A registry's identity comes from the most specific match: an exact `[registry HOST]`, then
 /// `[registry PATTERN]` (`*` matches within one dot-separated label; fewer `*` wins, then the
-/// longer pattern), then `[account ID]`.
+/// longer pattern), then `[account ID]`. `[mirror UPSTREAM]` sections map an upstream registry
+/// to an ECR registry and repository prefix (see `MirrorMap`), for the kubelet plugin.
 public struct ToolConfigFile: Sendable {
     /// The AWS identity a registry's tokens are fetched with.
     public struct RegistryIdentity: Sendable, Equatable {
@@ -70,6 +74,8 @@ public struct ToolConfigFile: Sendable {
     private let accounts: [String: RegistryIdentity]
     /// The `[cache]` section's settings (`backend = ...`).
     public let cacheSettings: [String: String]
+    /// The `[mirror UPSTREAM]` sections.
+    public let mirrors: MirrorMap
 
     /// The file's path for this environment.
     public static func path(environment: Environment) -> String {
@@ -90,6 +96,7 @@ public struct ToolConfigFile: Sendable {
         var patterns: [(pattern: [Substring], stars: Int, length: Int, identity: RegistryIdentity)] = []
         var accounts: [String: RegistryIdentity] = [:]
         var cache: [String: String] = [:]
+        var mirrors = MirrorMap()
         for section in file.sections {
             func fail(_ reason: String) -> InvalidSetting { InvalidSetting(path: file.path, line: section.line, reason: reason) }
             let words = section.header.split(separator: " ", maxSplits: 1)
@@ -99,10 +106,24 @@ public struct ToolConfigFile: Sendable {
             case "cache" where subject.isEmpty:
                 cache = section.values
                 continue
+            case "mirror":
+                guard !subject.isEmpty else { throw fail("[mirror] needs an upstream registry host, such as [mirror docker.io]") }
+                for key in section.values.keys where key != "target" {
+                    throw fail("unknown setting \(key) in [\(section.header)]; use target = ECR_HOST/PREFIX")
+                }
+                guard let target = section.values["target"], !target.isEmpty else {
+                    throw fail("[\(section.header)] needs target = ECR_HOST/PREFIX, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub")
+                }
+                do {
+                    try mirrors.add(try Mirror(upstream: subject, target: target, origin: "\(file.path):\(section.line) [\(section.header)]"))
+                } catch let error as Mirror.InvalidMapping {
+                    throw fail("[\(section.header)]: \(error.reason)")
+                }
+                continue
             case "registry", "account":
                 guard !subject.isEmpty else { throw fail("[\(kind)] needs a \(kind == "registry" ? "host or pattern" : "12-digit account id")") }
             default:
-                throw fail("unknown section [\(section.header)]; use [registry HOST], [account ID] or [cache]")
+                throw fail("unknown section [\(section.header)]; use [registry HOST], [account ID], [mirror UPSTREAM] or [cache]")
             }
             for key in section.values.keys where !Self.identityKeys.contains(key) {
                 throw fail("unknown setting \(key) in [\(section.header)]; use \(Self.identityKeys.sorted().joined(separator: ", "))")
@@ -135,6 +156,7 @@ public struct ToolConfigFile: Sendable {
             .map(\.element)
         self.accounts = accounts
         self.cacheSettings = cache
+        self.mirrors = mirrors
     }
 
     /// The identity rule for a registry host and account, if any matches.

@@ -9,6 +9,9 @@ public struct CredentialProviderConfig: Sendable {
     /// The audience of the service-account tokens the kubelet should send (`tokenAttributes`);
     /// nil for none, so the node's identity pulls every image.
     public var serviceAccountAudience: String?
+    /// Upstream registries answered through an ECR mirror: their hosts join `matchImages`, and
+    /// the mappings are the provider's `args`.
+    public var mirrors: MirrorMap = .empty
 
     /// Every ECR private registry host form, in every partition (`*` spans one DNS label).
     public static let matchImages = [
@@ -40,7 +43,15 @@ public struct CredentialProviderConfig: Sendable {
             "    matchImages:",
         ]
         lines += Self.matchImages.map { "      - \(Self.quoted($0))" }
+        if !mirrors.isEmpty {
+            lines.append("      # Upstream registries pulled through ECR (see args)")
+            lines += mirrors.mirrors.flatMap(\.upstreamHosts).map { "      - \(Self.quoted($0))" }
+        }
         lines.append("    defaultCacheDuration: \(Self.quoted(defaultCacheDuration.description))")
+        if !mirrors.isEmpty {
+            lines.append("    args:")
+            lines += mirrors.arguments.flatMap { ["      - \"--mirror\"", "      - \(Self.quoted($0))"] }
+        }
         if let audience = serviceAccountAudience {
             lines += [
                 "    # Kubernetes 1.34+: pods whose service account is annotated with",

@@ -12,6 +12,10 @@ import Glibc
 /// that role is assumed with the token instead, and its tokens are cached per role and service
 /// account. The response keys the credentials by the image's registry, with a cache duration of
 /// half the token's remaining life (`0s` when it has none left).
+///
+/// An image of a mirrored upstream (`docker.io/library/nginx` with a `docker.io` mirror) is
+/// answered with the token of the mirror's ECR registry, keyed by the upstream host: the kubelet
+/// hands those credentials to containerd, which uses them for the mirror `hosts.toml` names.
 public struct CredentialProviderPlugin: Sendable {
     /// The service-account annotation that names the role to pull as.
     public static let roleAnnotation = "eks.amazonaws.com/ecr-role-arn"
@@ -36,10 +40,13 @@ public struct CredentialProviderPlugin: Sendable {
     private let environment: Environment
     private let clock: any WallClock
     private let diagnostics: Diagnostics
+    /// The upstream registries answered with an ECR registry's token.
+    public let mirrors: MirrorMap
 
-    /// Creates a plugin on `service`.
+    /// Creates a plugin on `service`, answering the upstreams of `mirrors` too (default none).
     public init(service: TokenService, environment: Environment, clock: any WallClock = SystemClock(),
-                diagnostics: Diagnostics = Diagnostics(program: "ecr-credential-provider")) {
+                diagnostics: Diagnostics = Diagnostics(program: "ecr-credential-provider"), mirrors: MirrorMap = .empty) {
+        self.mirrors = mirrors
         self.service = service
         self.environment = environment
         self.clock = clock
@@ -49,7 +56,7 @@ public struct CredentialProviderPlugin: Sendable {
     /// The response to `request`.
     /// - Throws: `Failure` for an image that is not in ECR, or when no token could be had.
     public func answer(_ request: CredentialProviderRequest) throws -> CredentialProviderResponse {
-        let (registry, authKey) = try Self.registry(of: request.image)
+        let (registry, authKey) = try self.registry(of: request.image)
         let identity = try self.identity(for: request, registry: registry)
         let token: IssuedToken
         do {
@@ -95,6 +102,23 @@ public struct CredentialProviderPlugin: Sendable {
         return !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_/-".contains($0)) }
     }
 
+    /// The ECR registry whose token answers `image`: its mirror's, when its registry is a mirrored
+    /// upstream, else its own; and the auth key, the image's `host[:port]` either way.
+    /// - Throws: `Failure` when the image is neither mirrored nor in an ECR registry.
+    public func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
+        if let address = try? RegistryAddress(parsing: image), let mirror = mirrors.mirror(for: address) {
+            diagnostics.debug("\(address): mirrored by \(mirror.target) (\(mirror.origin))")
+            return (mirror.registry, address.description)
+        }
+        do {
+            return try Self.registry(of: image)
+        } catch let failure as Failure {
+            // A config file that did not read may be where this upstream's mirror is.
+            if let problem = service.settings.toolConfigError { throw Failure(image: image, reason: "\(problem)", underlying: problem) }
+            throw failure
+        }
+    }
+
     /// The ECR registry of `image` and the auth key the kubelet matches it with: the host, and
     /// the port when the image names one (the kubelet requires ports to match).
     /// - Throws: `Failure` when the image is not in an ECR registry.
@@ -107,7 +131,7 @@ public struct CredentialProviderPlugin: Sendable {
         }
         guard let registry = ECRRegistry(address: address) else {
             throw Failure(image: image, reason: "\(CredentialProviderRequest.printable(address.description)) is not an Amazon ECR "
-                          + "registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...); no credentials given")
+                          + "registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) nor a mirrored upstream (--mirror); no credentials given")
         }
         return (registry, address.description)
     }

@@ -38,6 +38,7 @@ from emulators.sigv4 import SignatureError, verify  # noqa: E402
 
 PRIVATE_TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 PUBLIC_TARGET = "SpencerFrontendService.GetAuthorizationToken"
+RULES_TARGET = "AmazonEC2ContainerRegistry_V20150921.DescribePullThroughCacheRules"
 TWELVE_HOURS = 12 * 3600
 
 
@@ -86,6 +87,10 @@ class AWSEmulator:
             # How far this service's clock is ahead of the machine's (seconds): signatures and
             # the Date header follow it, as a real service's do when the client's clock is off.
             self.clock_offset = 0.0
+            # DescribePullThroughCacheRules: (ecrRepositoryPrefix, upstreamRegistryUrl) pairs, answered
+            # `rules_page_size` a page with a nextToken.
+            self.pull_through_cache_rules = []
+            self.rules_page_size = 2
 
     def outage(self, kind):
         """The error answer of an outage of `kind`, logged, or None when there is none."""
@@ -230,8 +235,38 @@ class AWSEmulator:
         return 404, ""
 
     # -- the service --------------------------------------------------------------------
+    def describe_pull_through_cache_rules(self, handler, body: bytes):
+        """Pages of `pull_through_cache_rules`; the nextToken is the next page's offset, opaque-looking."""
+        try:
+            scope = verify(handler.command, f"http://{handler.headers.get('Host', '')}{handler.path}", dict(handler.headers.items()),
+                           body, self.credentials, "ecr", None, self.clock_offset)
+        except SignatureError as error:
+            self.log("ecr-rules", error=error.code)
+            return error.status, {"__type": error.code, "message": error.message}
+        request = json.loads(body or b"{}")
+        if scope["key"] in self.denied_keys:
+            self.log("ecr-rules", key=scope["key"], error="AccessDeniedException")
+            return 400, {"__type": "AccessDeniedException",
+                         "message": f"User: arn:aws:iam::{self.account}:user/{scope['key']} is not authorized to perform: "
+                                    "ecr:DescribePullThroughCacheRules on resource: * because no identity-based policy allows "
+                                    "the ecr:DescribePullThroughCacheRules action"}
+        token = request.get("nextToken")
+        start = int(base64.b64decode(token).decode().removeprefix("page:")) if token else 0
+        end = start + min(self.rules_page_size, int(request.get("maxResults", 100)))
+        self.log("ecr-rules", key=scope["key"], region=scope["region"], registry_id=request.get("registryId"), next_token=token)
+        rules = [{"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": url, "registryId": self.account,
+                  "upstreamRegistry": "docker-hub" if url == "registry-1.docker.io" else "other",
+                  "createdAt": 1.7e9, "updatedAt": 1.7e9}
+                 for prefix, url in self.pull_through_cache_rules[start:end]]
+        reply = {"pullThroughCacheRules": rules}
+        if end < len(self.pull_through_cache_rules):
+            reply["nextToken"] = base64.b64encode(f"page:{end}".encode()).decode()
+        return 200, reply
+
     def token_request(self, handler, body: bytes):
         target = handler.headers.get("X-Amz-Target", "")
+        if target == RULES_TARGET:
+            return self.describe_pull_through_cache_rules(handler, body)
         if target not in (PRIVATE_TARGET, PUBLIC_TARGET):
             return 400, {"__type": "UnknownOperationException", "message": f"unknown target {target!r}"}
         is_public = target == PUBLIC_TARGET

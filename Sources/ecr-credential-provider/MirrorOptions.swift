@@ -1,0 +1,44 @@
+// The mirror options `config` and `containerd-hosts` share: --mirror and --pull-through-cache.
+import ArgumentParser
+import ECRCredentials
+
+/// `--mirror UPSTREAM=ECR_HOST/PREFIX` (by hand) and `--pull-through-cache ECR_HOST` (read from the account's rules).
+struct MirrorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Pull UPSTREAM's images (docker.io/library/nginx) through an ECR registry and repository prefix, such as docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub. Repeatable.",
+                               valueName: "upstream=ecr-host/prefix"))
+    var mirror: [String] = []
+
+    @Option(help: ArgumentHelp("Read the pull-through cache rules of this ECR registry (ecr:DescribePullThroughCacheRules, with the identity its tokens are fetched with) and add a mirror for each. Repeatable.",
+                               valueName: "ecr-host"))
+    var pullThroughCache: [String] = []
+
+    func validate() throws {
+        do {
+            _ = try MirrorMap(arguments: mirror)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for host in pullThroughCache where ECRRegistry(host: host.lowercased())?.accountID == nil {
+            throw ValidationError("--pull-through-cache \(host) is not an Amazon ECR private registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com)")
+        }
+    }
+
+    /// The mirrors given by hand, then those of each registry's rules (an upstream given by hand keeps its mapping).
+    func map() throws -> MirrorMap {
+        var map = try MirrorMap(arguments: mirror)
+        guard !pullThroughCache.isEmpty else { return map }
+        let environment = Environment.current()
+        let diagnostics = Diagnostics(environment: environment, program: "ecr-credential-provider")
+        let service = TokenService(
+            settings: try TokenSettings(environment: environment), cache: .disabled, environment: environment,
+            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
+            diagnostics: diagnostics)
+        for host in pullThroughCache {
+            guard let registry = ECRRegistry(host: host.lowercased()) else { continue }
+            let rules = try service.pullThroughCacheRules(of: registry)
+            for note in map.add(rules: rules, of: registry) { diagnostics.warning(note) }
+            if rules.isEmpty { diagnostics.warning("\(registry.host) has no pull-through cache rules") }
+        }
+        return map
+    }
+}

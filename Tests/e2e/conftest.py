@@ -381,13 +381,22 @@ class OtherUser:
                 "--clear-groups", "--", *arguments]
 
 
-@pytest.fixture(scope="session")
-def other_user() -> OtherUser:
-    """A second local user with a home directory; the tests that need one run as root."""
+def local_user(name: str) -> OtherUser:
     if os.geteuid() != 0:
-        pytest.fail("this test needs root, to add and act as a second local user")
-    name = "ecr-test-other"
+        pytest.fail("this test needs root, to add and act as other local users")
     if subprocess.run(["id", name], capture_output=True).returncode != 0:
         subprocess.run([require("useradd", "apt-get install passwd"), "--create-home", "--shell", "/bin/sh", name],
                        check=True, capture_output=True, timeout=60)
     return OtherUser(name)
+
+
+@pytest.fixture(scope="session")
+def other_user() -> OtherUser:
+    """A second local user with a home directory; the tests that need one run as root."""
+    return local_user("ecr-test-other")
+
+
+@pytest.fixture(scope="session")
+def third_user() -> OtherUser:
+    """A third local user, for what one user could make root do to another."""
+    return local_user("ecr-test-third")

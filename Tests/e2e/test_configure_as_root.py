@@ -227,3 +227,76 @@ def test_doctor_says_docker_reads_a_file_that_is_not_utf8_with_replacements(help
     [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "docker-config"]
     assert check["status"] == "problem" and "the byte 0xE9 is not UTF-8" in check["summary"]
     assert check["hint"] == "fix the file by hand; docker reads it with U+FFFD in place of what is wrong"
+
+
+@pytest.fixture
+def user_case(other_user, third_user):
+    """A fresh directory in each of two users' homes: (attacker's, victim's); removed afterwards."""
+    cases = []
+    for user in (other_user, third_user):
+        directory = user.home / f"case-{uuid.uuid4().hex[:12]}"
+        directory.mkdir()
+        os.chown(directory, user.uid, user.gid)
+        os.chmod(directory, 0o700)
+        cases.append(directory)
+    yield cases
+    for directory in cases:
+        subprocess.run(["rm", "-rf", str(directory)], check=True)
+
+
+def owned_by(user, *paths):
+    for path in paths:
+        os.lchown(path, user.uid, user.gid)
+
+
+def test_a_users_link_into_another_users_directory_does_not_make_root_act_as_that_user(helper, other_user, third_user, user_case):
+    """The attacker's ~/.config is a link to the victim's: root run on the attacker's podman file
+    must work with the attacker's rights, which cannot reach the victim's file."""
+    attacker, victim = user_case
+    containers = victim / ".config/containers"
+    containers.mkdir(parents=True)
+    secret = '{"auths": {"quay.io": {"auth": "c2VjcmV0"}}, "victim-note": "only-the-victim-reads-this"}\n'
+    (containers / "auth.json").write_text(secret)
+    owned_by(third_user, victim / ".config", containers, containers / "auth.json")
+    os.chmod(victim / ".config", 0o700)
+    os.chmod(containers, 0o700)
+    os.chmod(containers / "auth.json", 0o600)
+    os.symlink(victim / ".config", attacker / ".config")
+    owned_by(other_user, attacker / ".config")
+    # The attacker's home, as many are, open for others to pass through.
+    home_mode = other_user.home.stat().st_mode & 0o7777
+    os.chmod(other_user.home, 0o755)
+    os.chmod(attacker, 0o755)
+    environment = {"REGISTRY_AUTH_FILE": str(attacker / ".config/containers/auth.json")}
+    try:
+        for arguments in (("--podman", "--dry-run", HOST), ("--podman", HOST), ("--podman", "--remove")):
+            result = subprocess.run([str(helper.binary), "configure", *arguments], env=helper.environment(**environment),
+                                    capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            assert result.returncode == 1, result
+            assert b"only-the-victim-reads-this" not in result.stdout + result.stderr
+            assert b"Permission denied" in result.stderr
+    finally:
+        os.chmod(other_user.home, home_mode)
+    assert (containers / "auth.json").read_text() == secret
+    assert not (containers / "auth.json.bak").exists()
+
+
+def test_a_users_link_behind_a_link_of_roots_does_not_make_root_edit_its_own_files(helper, other_user, user_case, root_directory):
+    """Root's layout links to the user's directory, and the user's link there leads back into a
+    directory of root's: root must still act as the user, who cannot reach it."""
+    attacker, _ = user_case
+    private = root_directory / "root-docker"
+    private.mkdir()
+    os.chmod(private, 0o700)
+    secret = '{"auths": {"x": {"auth": "cm9vdDpwdw=="}}, "root-note": "only-root-reads-this"}\n'
+    (private / "config.json").write_text(secret)
+    os.chmod(private / "config.json", 0o600)
+    os.symlink(private, attacker / ".dock2")
+    owned_by(other_user, attacker / ".dock2")
+    os.symlink(attacker / ".dock2", root_directory / "user-docker")  # a link of root's
+    for arguments in (("--dry-run", HOST), (HOST,), ("--remove",)):
+        result = configure_as_root(helper, root_directory / "user-docker", *arguments)
+        assert result.returncode == 1, result
+        assert b"only-root-reads-this" not in result.stdout + result.stderr
+    assert (private / "config.json").read_text() == secret
+    assert not (private / "config.json.bak").exists()

@@ -275,7 +275,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         guard let keyring = try? keyring(create: false),
               let serial = (try? guarded({ () throws(KernelKeyFailure) in
                   try keys.search(keyring: keyring, type: "user", description: Self.generationPrefix + registry)
-              })) ?? nil
+              })) ?? nil,
+              let described = (try? keys.describe(serial)).flatMap(Described.init), described.owner == user, isPrivate(described)
         else { return nil }
         return try? keys.read(serial, limit: 64)
     }

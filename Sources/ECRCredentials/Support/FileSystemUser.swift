@@ -32,9 +32,11 @@ struct FileSystemUser: Sendable, Equatable {
         var description: String { "cannot act as uid \(uid) to edit their files: \(cause)" }
     }
 
-    /// The user root should act as to change `path`: the owner of the deepest directory on the
-    /// way to it (and of the file itself when it is a symbolic link: its own owner, not its
-    /// target's) that is not root's. Nil when the process is not root, or root owns all of them.
+    /// The user root should act as to change `path`: the first user other than root who owns
+    /// anything the path is resolved through (a directory, or a symbolic link, wherever links
+    /// lead, including `/proc/self/cwd` and links in the middle of the path), since from there on
+    /// that user decides where the path leads. The file itself counts only when it is a symbolic
+    /// link. Nil when the process is not root, or root owns everything on the way.
     static func owner(ofPathTo path: String) -> FileSystemUser? {
         guard geteuid() == 0 else { return nil }
         var absolute = path
@@ -43,18 +45,36 @@ struct FileSystemUser: Sendable, Equatable {
             defer { free(directory) }
             absolute = String(cString: directory) + "/" + path
         }
-        let components = absolute.split(separator: "/")
-        var found: FileSystemUser?
-        var prefix = ""
-        for (index, component) in components.enumerated() {
-            prefix += "/" + component
+        var pending = absolute.split(separator: "/").map(String.init)
+        var resolved: [String] = []
+        var links = 0
+        while !pending.isEmpty {
+            let component = pending.removeFirst()
+            if component == "." { continue }
+            if component == ".." {
+                _ = resolved.popLast()
+                continue
+            }
+            let current = "/" + (resolved + [component]).joined(separator: "/")
             var info = stat()
-            guard lstat(prefix, &info) == 0 else { break }
-            let isLast = index == components.count - 1
-            if isLast && (info.st_mode & S_IFMT) != S_IFLNK { break }
-            if info.st_uid != 0 { found = FileSystemUser(uid: info.st_uid, gid: primaryGroup(of: info.st_uid) ?? info.st_gid) }
+            guard lstat(current, &info) == 0 else { return nil }
+            let isLink = (info.st_mode & S_IFMT) == S_IFLNK
+            if pending.isEmpty && !isLink { return nil }
+            if info.st_uid != 0 { return FileSystemUser(uid: info.st_uid, gid: primaryGroup(of: info.st_uid) ?? info.st_gid) }
+            guard isLink else {
+                resolved.append(component)
+                continue
+            }
+            links += 1
+            guard links <= 40 else { return nil }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(current, &buffer, buffer.count - 1)
+            guard count > 0 else { return nil }
+            let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") { resolved = [] }
+            pending = target.split(separator: "/").map(String.init) + pending
         }
-        return found
+        return nil
     }
 
     /// The user's primary group from the user database (`getpwuid_r`).

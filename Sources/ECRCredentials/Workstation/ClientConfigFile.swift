@@ -233,6 +233,10 @@ public struct ClientConfigFile: Sendable {
     /// none; nil when what was in place is `expected` (nil: no file), else what was found.
     private static func replace(_ target: String, with temporary: String, expecting expected: [UInt8]?) throws -> Overtaken? {
         if expected != nil {
+            // A look first: a file that already differs is edited again without swapping, so a
+            // writer never reads this edit of an older content (and writes that back).
+            let current = try PrivateFile.read(target, policy: .notFollowed)
+            guard current == expected else { return Overtaken(content: current, installed: false) }
             if cfilesystem_rename_exchange(temporary, target) == 0 {
                 let previous = try PrivateFile.read(temporary, policy: .notFollowed) ?? []
                 return previous == expected ? nil : Overtaken(content: previous, installed: true)
@@ -242,9 +246,7 @@ public struct ClientConfigFile: Sendable {
                 return Overtaken(content: nil, installed: false)
             }
             guard errno == EINVAL || errno == ENOSYS || errno == EPERM else { throw SystemError.current("rename", path: temporary) }
-            // No swap on this file system: compare once more, then rename.
-            let current = try PrivateFile.read(target, policy: .notFollowed)
-            guard current == expected else { return Overtaken(content: current, installed: false) }
+            // No swap on this file system: the look above was the last one; rename.
             guard rename(temporary, target) == 0 else { throw SystemError.current("rename", path: temporary) }
             return nil
         }

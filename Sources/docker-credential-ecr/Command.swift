@@ -51,7 +51,7 @@ struct Command: ParsableCommand {
             if let first = words.first {
                 let problem = HelperAction(rawValue: first) != nil
                     ? "expected one action, got \(arguments.count) arguments" : "unknown action \"\(first)\""
-                print("docker-credential-ecr: \(problem). \(usage)")
+                print("docker-credential-ecr: \(TerminalText.printable(problem)). \(usage)")
                 Glibc.exit(1)
             }
             if arguments.isEmpty {
@@ -68,11 +68,14 @@ struct Command: ParsableCommand {
             try command.run()
             Glibc.exit(0)
         } catch {
-            if subcommand != nil || exitCode(for: error) == .success {
-                // People run these: the parser's own messages and exit codes.
-                exit(withError: error)
+            if exitCode(for: error) == .success { exit(withError: error) }
+            if subcommand != nil {
+                // People run these: the parser's own messages and exit codes, without what a
+                // terminal would act on in a mistyped argument it quotes.
+                Diagnostics.standardError(TerminalText.printableLines(fullMessage(for: error)) + "\n")
+                Glibc.exit(exitCode(for: error).rawValue)
             }
-            print("docker-credential-ecr: \(message(for: error)). \(usage)")
+            print("docker-credential-ecr: \(TerminalText.printable(message(for: error))). \(usage)")
             Glibc.exit(1)
         }
     }

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-// Every command exits 1 when its output could not be written.
+// Every command exits 1 when its output could not be written, to a full disk or a closed pipe.
+StandardStreams.reportBrokenPipes()
 StandardStreams.failWhenBufferedOutputIsLost()
 
 // The protocol actions (`get`, `store`, ...) run on every pull and build step, so they skip the

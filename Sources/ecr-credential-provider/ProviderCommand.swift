@@ -23,6 +23,20 @@ struct ProviderCommand: ParsableCommand {
         subcommands: [Config.self, ContainerdHostsCommand.self, Version.self]
     )
 
+    /// Runs a subcommand, or `--help`/`--version`, with the parser's messages and exit codes;
+    /// a mistyped argument it quotes back reaches the terminal without control characters.
+    static func run(_ arguments: [String]) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            exit(withError: nil)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            Diagnostics.standardError(TerminalText.printableLines(fullMessage(for: error)) + "\n")
+            exit(withError: ExitCode(exitCode(for: error).rawValue))
+        }
+    }
+
     /// Prints a complete CredentialProviderConfig.
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-// Every command exits 1 when its output could not be written.
+// Every command exits 1 when its output could not be written, to a full disk or a closed pipe.
+StandardStreams.reportBrokenPipes()
 StandardStreams.failWhenBufferedOutputIsLost()
 
 // The kubelet runs the plugin with no arguments, or with the configured `args` (some set-ups
@@ -15,4 +16,4 @@ StandardStreams.failWhenBufferedOutputIsLost()
 if let pluginArguments = PluginArguments(arguments) {
     exit(PluginRun.run(pluginArguments))
 }
-ProviderCommand.main(arguments)
+ProviderCommand.run(arguments)

@@ -59,3 +59,26 @@ def test_output_that_cannot_be_written_fails_the_command(helper, emulator, progr
         lost = run(full)
     assert lost.returncode == 1, (lost.returncode, lost.stderr.decode())
     assert "No space left on device" in lost.stderr.decode() or "cannot write standard output" in lost.stderr.decode()
+
+
+@pytest.mark.parametrize("program,arguments,stdin,aws", COMMANDS, ids=[" ".join([c[0], *c[1]]) for c in COMMANDS])
+def test_a_closed_pipe_fails_the_command_with_a_message(helper, emulator, program, arguments, stdin, aws):
+    """A reader that went away (`cmd | head -0`): exit 1 and a line on stderr, not death by SIGPIPE."""
+    import os as _os
+    executable = Path(helper.binary).with_name(program)
+    if program == "ecr-credential-provider" and "ECR_CREDENTIAL_PROVIDER" in os.environ:
+        executable = Path(os.environ["ECR_CREDENTIAL_PROVIDER"])
+    environment = helper.environment(**(emulator.env(AWS_ENDPOINT_URL=emulator.url) if aws else {}))
+    if arguments[:1] == ["doctor"]:
+        (helper.home / ".docker").mkdir(exist_ok=True)
+        (helper.home / ".docker/config.json").write_text(json.dumps({"credHelpers": {HOST: "ecr"}}))
+    reader, writer = _os.pipe()
+    _os.close(reader)  # nobody will read: every write gets EPIPE (or SIGPIPE)
+    try:
+        # restore_signals (the default) gives the child SIGPIPE at its default disposition, as a shell does.
+        result = subprocess.run([str(executable), *arguments], input=stdin.encode(), stdout=writer, stderr=subprocess.PIPE,
+                                env=environment, timeout=60)
+    finally:
+        _os.close(writer)
+    assert result.returncode == 1, (result.returncode, result.stderr.decode())
+    assert "Broken pipe" in result.stderr.decode() or "cannot write standard output" in result.stderr.decode()

@@ -114,3 +114,46 @@ def test_an_endpoint_with_a_password_is_refused_without_showing_it(helper, emula
     doctor = helper.run("doctor", HOST, **emulator.env(AWS_ENDPOINT_URL_ECR=url))
     assert b"user info is not allowed" in doctor.stdout + doctor.stderr
     assert b"SECRET-ENDPOINT-6" not in doctor.stdout + doctor.stderr
+
+
+def test_configure_prints_no_escape_from_the_file_or_its_path(helper, tmp_path):
+    directory = tmp_path / "docker\x1b]0;X\x07\u202e\u009by"
+    directory.mkdir()
+    (directory / "config.json").write_text(json.dumps({
+        "credsStore": "evil\x1b]0;T\x07\u202e\u009b",
+        "credHelpers": {HOST: "other\x1b[31m\u202e\u2066", "evil\x1b]2;x\x07.example\u202e": "ecr"}}))
+    for arguments in (("--dry-run", HOST), ("--dry-run", "--creds-store"), ("--remove",), (HOST,), (HOST,)):
+        result = helper.run("configure", *arguments, DOCKER_CONFIG=str(directory))
+        assert result.returncode == 0, result.stderr.decode()
+        assert_terminal_safe(result.stdout + result.stderr)
+
+
+def test_a_proxy_password_quoted_by_libcurl_is_redacted(helper, emulator):
+    for proxy in ("http://u:proxypass1@127.0.0.1:9 ", "htps://u:proxypass1@127.0.0.1:9", "http://u:proxypass1@bad_host!:99999"):
+        _, _, err, status = helper.get(HOST, **emulator.env(ALL_PROXY=proxy, HTTPS_PROXY=proxy, HTTP_PROXY=proxy))
+        assert status == 1 and "proxypass1" not in err, err
+
+
+def test_an_echoed_secret_followed_by_a_combining_mark_is_still_redacted(helper, emulator):
+    token = "SESSIONTOKENxyz123"
+    emulator.fail_next({"status": 400, "code": "AccessDeniedException", "message": f"token {token}\u0301 and \u200d{token}"})
+    _, _, err, status = helper.get(HOST, **emulator.env(AWS_SESSION_TOKEN=token))
+    assert status == 1 and "AccessDeniedException" in err
+    assert token not in err
+
+
+@pytest.mark.parametrize("program,arguments", [
+    ("docker-credential-ecr", ["\x1b]0;X\x07\u202e"]),
+    ("docker-credential-ecr", ["configure", "--\x1b]0;X\x07"]),
+    ("docker-credential-ecr", ["doctor", "--\u009b2J"]),
+    ("ecr-credential-provider", ["\x1b]0;X\x07"]),
+    ("ecr-credential-provider", ["config", "--\x1b[2J"]),
+])
+def test_a_mistyped_argument_is_quoted_back_without_control_characters(helper, program, arguments):
+    from pathlib import Path
+    import subprocess
+    result = subprocess.run([str(Path(helper.binary).with_name(program)), *arguments], capture_output=True, timeout=30,
+                            env=helper.environment())
+    assert result.returncode != 0
+    assert result.stdout or result.stderr
+    assert_terminal_safe(result.stdout + result.stderr)

@@ -168,7 +168,8 @@ extension CurlTransport {
                 if ccurl_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &systemError) == CURLE_OK, systemError != 0 {
                     detail += " (\(String(cString: strerror(Int32(systemError)))))"
                 }
-                throw HTTPTransportError(Self.classify(code), url: shownURL, detail: detail)
+                // libcurl quotes what it was given, a proxy URL with its password among it.
+                throw HTTPTransportError(Self.classify(code), url: shownURL, detail: SecretRedaction.urls(in: detail))
             }
             var status = 0
             try check(ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "response code")

@@ -30,14 +30,50 @@ public enum SecretRedaction {
         return String(text[..<start]) + marker + String(text[at...])
     }
 
-    /// `text` with every occurrence of each of `secrets` (those of 8 characters or more: shorter
-    /// ones would hide ordinary words) and every JSON Web Token replaced.
-    public static func secrets(_ secrets: [String], in text: String) -> String {
-        var result = text
-        for secret in secrets where secret.utf8.count >= 8 && result.contains(secret) {
-            result = result.replacing(secret, with: marker)
+    /// Every URL-like word of a free text (words end at white space, quotes, commas, `;`, `<`
+    /// and `>`) redacted as `url(_:)` does: a library's error message may quote a proxy setting.
+    public static func urls(in text: String) -> String {
+        guard text.contains("@") else { return text }
+        var output = ""
+        var word = ""
+        for character in text {
+            if character.isWhitespace || "\"'`,;<>()".contains(character) {
+                output += url(word) + String(character)
+                word = ""
+            } else {
+                word.append(character)
+            }
         }
-        return webTokens(in: result)
+        return output + url(word)
+    }
+
+    /// `text` with every occurrence of each of `secrets` (those of 8 characters or more: shorter
+    /// ones would hide ordinary words) and every JSON Web Token replaced. Matching is by bytes,
+    /// so a combining mark or joiner after a secret cannot hide it.
+    public static func secrets(_ secrets: [String], in text: String) -> String {
+        var bytes = Array(text.utf8)
+        for secret in secrets where secret.utf8.count >= 8 {
+            bytes = replacing(Array(secret.utf8), in: bytes)
+        }
+        return webTokens(in: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `bytes` with every occurrence of `needle` replaced by the marker.
+    private static func replacing(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        guard let first = needle.first, bytes.count >= needle.count else { return bytes }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == first, index + needle.count <= bytes.count, bytes[index..<index + needle.count].elementsEqual(needle) {
+                output += Array(marker.utf8)
+                index += needle.count
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return output
     }
 
     /// `text` with every JSON Web Token (`eyJ...`: three base64url parts joined by dots, the

@@ -42,6 +42,13 @@ public enum StandardStreams {
         }
     }
 
+    /// Turns a closed pipe on stdout into a write error (`EPIPE`) instead of a silent death by
+    /// SIGPIPE (status 141), so that the command says so and exits 1 like any other failed
+    /// write. Child processes get the default disposition back (`ChildProcess`).
+    public static func reportBrokenPipes() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// Makes the process end with exit status 1, and a line on stderr, when what it printed
     /// through the C library's buffered stdout (help, usage lines, completion scripts: what the
     /// argument parser prints) could not all be written, to a full disk or a closed pipe. Call it

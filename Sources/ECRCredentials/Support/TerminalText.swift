@@ -16,6 +16,12 @@ public enum TerminalText {
         return String(scalars)
     }
 
+    /// `text` with every line made printable, the line breaks kept: for messages of several
+    /// lines (a usage text that quotes a mistyped argument).
+    public static func printableLines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { printable(String($0)) }.joined(separator: "\n")
+    }
+
     /// `printable(text)`, cut to at most `limit` scalars.
     public static func printable(_ text: String, limit: Int) -> String {
         let safe = printable(text)

@@ -86,18 +86,21 @@ public struct ClientSetup: Sendable {
             let file = try ClientConfigFile(kind: kind, path: path)
             let plan = ClientConfigurator.Plan(registries: unique, credsStore: options.credsStore, remove: options.remove)
             let outcome = try ClientConfigurator.apply(plan, to: file.document, kind: kind)
-            for note in outcome.notes { report += "note: \(note)\n" }
+            // Notes and changes quote the file (helper names, hosts) and paths come from the
+            // environment: nothing of them that a terminal acts on is printed.
+            let path = TerminalText.printable(file.path)
+            for note in outcome.notes { report += "note: \(TerminalText.printable(note))\n" }
             guard outcome.changed else {
-                return report + "\(file.path): \(options.remove ? "nothing of this helper's to remove" : "already set up"); nothing changed\n"
+                return report + "\(path): \(options.remove ? "nothing of this helper's to remove" : "already set up"); nothing changed\n"
             }
             if options.dryRun {
-                report += "\(file.path) (dry run: nothing written):\n"
-                report += outcome.changes.map { "  would \($0)\n" }.joined()
+                report += "\(path) (dry run: nothing written):\n"
+                report += outcome.changes.map { "  would \(TerminalText.printable($0))\n" }.joined()
                 return report + "the file would read (secrets left out):\n" + TerminalText.escapingInJSON(Self.redacted(outcome.document).text)
             }
             let backup = try file.write(outcome.document) { try ClientConfigurator.apply(plan, to: $0, kind: kind).document }
-            report += "\(file.path):\n" + outcome.changes.map { "  \($0)\n" }.joined()
-            if let backup { report += "the previous content is in \(backup)\n" }
+            report += "\(path):\n" + outcome.changes.map { "  \(TerminalText.printable($0))\n" }.joined()
+            if let backup { report += "the previous content is in \(TerminalText.printable(backup))\n" }
             return report
         }
     }
@@ -120,7 +123,7 @@ public struct ClientSetup: Sendable {
             case .array(let elements):
                 return .array(elements.map { walk($0, secret: secret) })
             case .string(let text):
-                return .string(secret ? SecretRedaction.marker : SecretRedaction.url(text))
+                return .string(secret ? SecretRedaction.marker : SecretRedaction.urls(in: text))
             case .number, .bool, .null:
                 return secret ? .string(SecretRedaction.marker) : value
             }

@@ -51,11 +51,14 @@ import Testing
         #expect(fixture.transport.requests.count == 1)
     }
 
-    @Test func refreshesAfterHalfTheLifetime() throws {
+    /// Refreshed at this machine's point, between 40% and 60% of the life (`RefreshScheduleTests`).
+    @Test func refreshesAtItsRefreshPoint() throws {
         let fixture = try Fixture(replies: [MockTransport.ecrToken("tok1", expiresAt: 1_800_000_000 + 43_200),
-                                            MockTransport.ecrToken("tok2", expiresAt: 1_800_000_000 + 21_601 + 43_200)])
+                                            MockTransport.ecrToken("tok2", expiresAt: 1_800_000_000 + 25_921 + 43_200)])
         #expect(try fixture.helper.get(Self.host).secret == "tok1")
-        fixture.clock.advance(21_601)
+        fixture.clock.advance(17_279)
+        #expect(try fixture.helper.get(Self.host).secret == "tok1")
+        fixture.clock.advance(25_921 - 17_279)
         #expect(try fixture.helper.get(Self.host).secret == "tok2")
         #expect(fixture.transport.requests.count == 2)
     }

@@ -47,7 +47,10 @@ import Testing
                                  configPath: "/home/u/.aws/config", credentialsPath: "/home/u/.aws/credentials")
             }
             let messages = self.messages
-            service = TokenService(settings: TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/tokens"),
+            // Refreshed at half the life: `FleetScaleTests` cover the spread point.
+            var settings = TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/tokens")
+            settings.refreshWindow = 0.5...0.5
+            service = TokenService(settings: settings,
                                    cache: cached ? TokenCache(store: store) : .disabled, environment: Environment(environment),
                                    transport: transport, clock: clock,
                                    diagnostics: Diagnostics(level: .warning, sink: { messages.append($0) }),
@@ -124,9 +127,12 @@ import Testing
         let fixture = try Fixture(replies: [MockTransport.ecrToken("tok1", expiresAt: 1_800_043_200)])
         _ = try fixture.service.token(for: Self.registry)
         fixture.clock.advance(43_200 - 299)  // inside the 300 s margin
-        for _ in 0..<3 { fixture.transport.enqueue(MockTransport.error(400, "ThrottlingException", "Rate exceeded")) }
+        for _ in 0..<20 { fixture.transport.enqueue(MockTransport.error(400, "ThrottlingException", "Rate exceeded")) }
         let error = try #require(throws: AWSServiceError.self) { try fixture.service.token(for: Self.registry) }
         #expect(error.code == "ThrottlingException")
+        // Nothing to fall back on: it kept trying for the budget (10 s), not three quick tries.
+        #expect(fixture.transport.requests.count > 1 + 3)
+        #expect(fixture.clock.now().timeIntervalSince1970 <= 1_800_043_200 - 299 + 10)
     }
 
     @Test func instanceMetadataTimingOutServesTheCachedToken() throws {

@@ -62,8 +62,6 @@ def hostile():
 @pytest.mark.parametrize("status, code, message", [
     (500, "ServerException", "internal"),
     (503, "ServiceUnavailableException", "try later"),
-    (400, "ThrottlingException", "Rate exceeded"),
-    (429, "TooManyRequestsException", "slow down"),
 ])
 def test_server_faults_are_retried_three_times_then_explained(helper, emulator, status, code, message):
     base = startup(helper)
@@ -73,6 +71,21 @@ def test_server_faults_are_retried_three_times_then_explained(helper, emulator, 
     assert err == f"docker-credential-ecr: {HOST}: ECR GetAuthorizationToken failed: {code}: {message}\n"
     assert len([r for r in emulator.requests if r["kind"] == "ecr"]) == 3
     assert elapsed < base + 5  # two jittered pauses of at most 0.4 s and 0.8 s
+    assert cache_files(helper) == []
+
+
+def test_throttling_is_retried_for_ten_seconds_then_explained(helper, emulator):
+    """With no cached token to serve, a throttled fetch keeps trying inside the helper's 10 s budget."""
+    base = startup(helper)
+    emulator.fail_next(*[{"status": 400, "code": "ThrottlingException", "message": "Rate exceeded"}] * 20)
+    (document, out, err, exit_status), elapsed = timed_get(helper, **emulator.env())
+    assert (exit_status, out) == (1, NOT_FOUND + "\n")
+    assert err == f"docker-credential-ecr: {HOST}: ECR GetAuthorizationToken failed: ThrottlingException: Rate exceeded\n"
+    calls = len([r for r in emulator.requests if r["kind"] == "ecr"])
+    assert 2 <= calls <= 6
+    # It stops when less than 3 s (a 2 s window and 1 s for the attempt) are left, or after six tries.
+    assert calls == 6 or elapsed >= 7, (calls, elapsed)
+    assert elapsed < base + 10 + 2  # no retry starts after the budget; the last answer is immediate
     assert cache_files(helper) == []
 
 

@@ -75,8 +75,8 @@ def test_every_api_version_is_answered_in_kind(plugin, helper, emulator, version
     document = strict_response(result.stdout.decode(), version)
     [token] = emulator.token_requests()
     assert document["auth"] == {HOST: {"username": "AWS", "password": token["password"]}}
-    # Half of the 12-hour token's life, give or take the seconds this run took.
-    assert 6 * 3600 - 60 <= go_seconds(document["cacheDuration"]) <= 6 * 3600
+    # Until this node's refresh point, 40% to 60% of the 12-hour token's life, less this run's seconds.
+    assert 0.4 * 12 * 3600 - 60 <= go_seconds(document["cacheDuration"]) <= 0.6 * 12 * 3600
     assert result.stderr == b""
 
 

@@ -91,8 +91,19 @@ def test_parallel_gets_during_an_outage_call_ecr_once(helper, emulator, timing):
 def test_an_expired_token_is_never_served(helper, emulator):
     helper.get(HOST, **emulator.env())
     helper.age_cached_tokens(age_hours=11.99, left_hours=0.01)  # 36 s left: inside the 5-minute margin
-    emulator.fail_next(*[{"status": 400, "code": "ThrottlingException", "message": "Rate exceeded"}] * 3)
+    emulator.fail_next(*[{"status": 503, "code": "ServiceUnavailableException", "message": "busy"}] * 3)
+    assert_not_served(helper.get(HOST, **emulator.env()), "ServiceUnavailableException")
+
+
+def test_with_no_valid_token_left_a_throttled_refresh_keeps_trying(helper, emulator):
+    """An expired token is not served, so the refresh has the whole throttling budget (10 s)."""
+    helper.get(HOST, **emulator.env())
+    helper.age_cached_tokens(age_hours=11.99, left_hours=0.01)
+    emulator.fail_next(*[{"status": 400, "code": "ThrottlingException", "message": "Rate exceeded"}] * 20)
+    started = time.monotonic()
     assert_not_served(helper.get(HOST, **emulator.env()), "ThrottlingException")
+    elapsed, calls = time.monotonic() - started, len(emulator.requests) - 1
+    assert calls == 6 or elapsed >= 7, (calls, elapsed)
 
 
 def test_access_denied_is_never_papered_over(helper, emulator):

@@ -14,15 +14,19 @@ public struct AWSRequestSender: Sendable {
     public var timeouts: HTTPTimeouts
     /// Where debug lines go.
     public var diagnostics: Diagnostics
+    /// The jitter of the pauses between attempts.
+    public var random: any RandomSource
 
     /// Creates a sender.
     public init(transport: any HTTPTransport, clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
-                timeouts: HTTPTimeouts = HTTPTimeouts(), diagnostics: Diagnostics = Diagnostics()) {
+                timeouts: HTTPTimeouts = HTTPTimeouts(), diagnostics: Diagnostics = Diagnostics(),
+                random: any RandomSource = SystemRandomSource()) {
         self.transport = transport
         self.clock = clock
         self.retry = retry
         self.timeouts = timeouts
         self.diagnostics = diagnostics
+        self.random = random
     }
 
     /// Sends `request`, signed with `credentials` when a signer is given, and returns a 2xx answer.
@@ -32,8 +36,9 @@ public struct AWSRequestSender: Sendable {
     /// - Throws: `AWSServiceError` for an error answer, `HTTPTransportError` when none came.
     public func send(_ request: HTTPRequest, signer: SigV4Signer?, credentials: AWSCredentials?,
                      service: String, operation: String) throws -> HTTPResponse {
-        var generator = SystemRandomNumberGenerator()
         var attempt = 1
+        // Throttled attempts are counted apart: under `retry.throttling` they have a budget of their own.
+        var throttled = 0
         while true {
             var signed = request
             if let signer, let credentials {
@@ -57,8 +62,17 @@ public struct AWSRequestSender: Sendable {
                 guard error.isTransient, error.code != .timedOut else { throw error }
                 failure = error
             }
-            guard attempt < retry.maximumAttempts else { throw failure }
-            let pause = retry.delay(afterAttempt: attempt, using: &generator)
+            let pause: Double
+            if let backoff = retry.throttling, let error = failure as? AWSServiceError, error.isThrottling {
+                throttled += 1
+                guard let wait = backoff.delay(afterAttempt: throttled, now: clock.now(), retryAfter: error.retryAfter, random: random) else {
+                    throw failure
+                }
+                pause = wait
+            } else {
+                guard attempt - throttled < retry.maximumAttempts else { throw failure }
+                pause = retry.delay(afterAttempt: attempt - throttled, random: random)
+            }
             diagnostics.debug("\(service) \(operation): retrying in \(Int(pause * 1000)) ms")
             clock.sleep(seconds: pause)
             attempt += 1

@@ -17,6 +17,8 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     public var advice: String?
     /// The answer's `Date` header, as sent: the service's clock, which tells how far off ours is.
     public var responseDate: String?
+    /// The seconds the answer's `Retry-After` header asked to wait (0 to 3600), when it had one.
+    public var retryAfter: Double?
 
     /// Creates an error.
     public init(service: String, operation: String, status: Int, code: String, message: String, advice: String? = nil) {
@@ -50,6 +52,18 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         if Self.retryableCodes.contains(code) { return true }
         return [429, 500, 502, 503, 504].contains(status) && !Self.finalCodes.contains(code)
+    }
+
+    /// Codes that mean the caller asks too often (the account's token bucket is empty).
+    public static let throttlingCodes: Set<String> = [
+        "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+        "SlowDown", "EC2ThrottledException",
+    ]
+
+    /// Whether the answer is throttling: one of `throttlingCodes`, or HTTP 429.
+    public var isThrottling: Bool {
+        Self.throttlingCodes.contains(code) || (status == 429 && !Self.finalCodes.contains(code))
     }
 
     /// Codes that never change on a retry.
@@ -105,6 +119,8 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         var error = AWSServiceError(service: service, operation: operation, status: response.status,
                                     code: String(Diagnostics.printable(bare).prefix(100)), message: safeMessage(message ?? ""))
         error.responseDate = response.header("Date").map { String(Diagnostics.printable($0).prefix(64)) }
+        error.retryAfter = response.header("Retry-After").flatMap { Int($0.trimmingASCIIWhitespace()) }
+            .flatMap { (0...3600).contains($0) ? Double($0) : nil }
         return error
     }
 

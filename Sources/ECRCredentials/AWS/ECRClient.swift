@@ -39,6 +39,13 @@ public struct ECRClient: Sendable {
         self.endpoints = endpoints
     }
 
+    /// The same client, retrying throttled calls with `backoff` (nil: like any passing fault).
+    public func retryingThrottling(_ backoff: ThrottlingBackoff?) -> ECRClient {
+        var sender = self.sender
+        sender.retry.throttling = backoff
+        return ECRClient(sender: sender, endpoints: endpoints)
+    }
+
     /// The endpoint that issues tokens for `registry`.
     public func endpoint(for registry: ECRRegistry) throws -> Endpoint {
         switch registry.kind {

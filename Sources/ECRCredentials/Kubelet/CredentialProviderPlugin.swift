@@ -10,8 +10,10 @@ import Glibc
 /// stale fallback included. When the request carries a service-account token and a role is named
 /// (the service account's `eks.amazonaws.com/ecr-role-arn` annotation, else `AWS_ECR_ROLE_ARN`),
 /// that role is assumed with the token instead, and its tokens are cached per role and service
-/// account. The response keys the credentials by the image's registry, with a cache duration of
-/// half the token's remaining life (`0s` when it has none left).
+/// account. The response keys the credentials by the image's registry, with a cache duration that
+/// ends at the token's refresh point (40% to 60% of its life, fixed per node and registry, so a
+/// fleet's kubelets do not ask again together); a stale token served because its refresh failed
+/// gets half its remaining life (`0s` when it has none left).
 ///
 /// An image of a mirrored upstream (`docker.io/library/nginx` with a `docker.io` mirror) is
 /// answered with the token of the mirror's ECR registry, keyed by the upstream host: the kubelet
@@ -65,7 +67,9 @@ public struct CredentialProviderPlugin: Sendable {
             throw Failure(image: request.image, reason: "\(error)", underlying: error)
         }
         let now = clock.now().timeIntervalSince1970
-        let duration = GoDuration(rounding: (token.remainingLifetime(at: now) ?? 0) / 2)
+        let remaining = token.remainingLifetime(at: now) ?? 0
+        let untilRefresh = token.source == .staleFallback ? nil : service.refreshMoment(of: token).map { $0 - now }
+        let duration = GoDuration(rounding: max(0, min(untilRefresh ?? remaining / 2, remaining)))
         diagnostics.debug("\(authKey): token from \(token.source), kubelet may cache it for \(duration)")
         return CredentialProviderResponse(apiVersion: request.apiVersion, cacheDuration: duration,
                                           auth: [(key: authKey, username: token.username, password: token.password)])
@@ -152,8 +156,10 @@ public struct CredentialProviderPlugin: Sendable {
                                      toolConfig: try? ToolConfigFile.load(environment: environment))
         }
         // Budget for the kubelet's one minute: a 10 s wait for another process, a 15 s
-        // credential_process, and ECR calls of 5 s each, three tries at most.
+        // credential_process, and ECR calls of 5 s each, three tries at most; throttled calls
+        // keep trying for 50 s from the start when there is no cached token to fall back on.
         settings.lockTimeout = 10
+        settings.throttlingBudget = environment[TokenSettings.throttlingBudgetVariable] == nil ? 50 : min(settings.throttlingBudget, 50)
         settings.credentialProcessTimeout = 15
         settings.requestTimeouts = HTTPTimeouts(connect: 2, total: 5)
         let directory: String?

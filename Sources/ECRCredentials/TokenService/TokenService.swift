@@ -5,12 +5,15 @@ import FoundationEssentials
 /// Turns a registry and an identity into an ECR authorization token, with its expiry.
 ///
 /// For each request it resolves the AWS identity from configuration alone (no network), then:
-/// a cached token of that identity is served while less than half its life has passed; otherwise
-/// one process fetches a new token from ECR while the others wait on a file lock and take its
-/// result; if the refresh fails for a passing reason (throttling, 5xx, timeouts, an unreachable
-/// STS, SSO portal or metadata service) and the cached token still has `staleTokenMargin` seconds
-/// left, that token is served with a warning. An expired token is never served, and a final
-/// failure (denied access, bad credentials, configuration errors) is never papered over.
+/// a cached token of that identity is served until its refresh point (40% to 60% of its life,
+/// fixed per machine and registry: `RefreshSchedule`); otherwise one process fetches a new token
+/// from ECR while the others wait on a file lock and take its result; if the refresh fails for a
+/// passing reason (throttling, 5xx, timeouts, an unreachable STS, SSO portal or metadata service)
+/// and the cached token still has `staleTokenMargin` seconds left, that token is served with a
+/// warning. Only when there is no such token to fall back on does a throttled fetch keep trying
+/// until `throttlingBudget` seconds after the request began (`ThrottlingBackoff`), and processes
+/// waiting for the lock wait as long. An expired token is never served, and a final failure
+/// (denied access, bad credentials, configuration errors) is never papered over.
 ///
 /// The docker helper and the kubelet plugin are thin front ends over this type.
 public struct TokenService: Sendable {
@@ -32,6 +35,9 @@ public struct TokenService: Sendable {
     private let clock: any WallClock
     private let diagnostics: Diagnostics
     private let awsConfiguration: ConfigurationLoader
+    private let random: any RandomSource
+    /// When cached tokens are refreshed.
+    public let schedule: RefreshSchedule
 
     /// Creates a service.
     /// - Parameters:
@@ -39,9 +45,14 @@ public struct TokenService: Sendable {
     ///   - transport: the network; used only when a token must be fetched.
     ///   - awsConfiguration: the AWS config files, read on first use; by default those the
     ///     environment names.
+    ///   - random: the jitter of retries.
+    ///   - machine: whose refresh point `settings.refreshWindow` draws (this machine by default).
     public init(settings: TokenSettings, cache: TokenCache, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(),
-                awsConfiguration: ConfigurationLoader? = nil) {
+                awsConfiguration: ConfigurationLoader? = nil, random: any RandomSource = SystemRandomSource(),
+                machine: any MachineIdentity = SystemMachineIdentity()) {
+        self.random = random
+        self.schedule = RefreshSchedule(window: settings.refreshWindow, machine: machine)
         self.settings = settings
         self.cache = cache
         self.environment = environment
@@ -56,26 +67,35 @@ public struct TokenService: Sendable {
     ///   `CredentialError`, `AWSServiceError`, `HTTPTransportError`, `ToolConfigFile` errors, ...
     public func token(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken {
         let now = clock.now().timeIntervalSince1970
+        let deadline = Date(timeIntervalSince1970: now + settings.throttlingBudget)
         if cache.store == nil, settings.cacheBackend == .keyring, let problem = cache.problem {
             diagnostics.warning("\(problem); the token is not cached")
         }
         let (provider, client, fingerprint) = try resolve(registry, identity: identity)
 
         guard let store = cache.store else {
-            return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider, client: client), source: .fetched)
+            return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider,
+                                         client: client.retryingThrottling(settings.throttlingBudget > 0 ? ThrottlingBackoff(deadline: deadline) : nil)),
+                               source: .fetched)
         }
         let cached = read(store, registry: registry.host, identity: fingerprint)
-        if let cached, cached.isFresh(at: now) {
+        if let cached, schedule.isFresh(cached, at: now) {
             diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
             return IssuedToken(cached, source: .cache)
         }
 
-        // One process fetches; the others wait for its result instead of calling ECR too.
+        // With a still-valid token to fall back on, a throttled refresh gives up as quickly as
+        // any other passing failure; without one, it keeps trying until the deadline.
+        let canFallBack = cached?.isUsable(at: now, margin: settings.staleTokenMargin) ?? false
+        let throttling = canFallBack || settings.throttlingBudget <= 0 ? nil : ThrottlingBackoff(deadline: deadline)
+        // One process fetches; the others wait for its result instead of calling ECR too (as
+        // long as a throttled holder may keep trying, when there is nothing to fall back on).
         let lockPath = self.lockPath(registry: registry.host, identity: fingerprint)
         let lock: FileLock?
         do {
             try PrivateFile.makeDirectory(settings.lockDirectory)
-            lock = try FileLock(path: lockPath, timeout: settings.lockTimeout, clock: clock)
+            let timeout = canFallBack ? settings.lockTimeout : max(settings.lockTimeout, settings.throttlingBudget)
+            lock = try FileLock(path: lockPath, timeout: timeout, clock: clock)
         } catch let failure as FileLock.Failure {
             // The holder is still at it (a hanging endpoint): do not queue behind it for nothing.
             if let cached, cached.isUsable(at: clock.now().timeIntervalSince1970, margin: settings.staleTokenMargin) {
@@ -90,7 +110,7 @@ public struct TokenService: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         if let lock {
-            if let current = read(store, registry: registry.host, identity: fingerprint), current.isFresh(at: clock.now().timeIntervalSince1970) {
+            if let current = read(store, registry: registry.host, identity: fingerprint), schedule.isFresh(current, at: clock.now().timeIntervalSince1970) {
                 diagnostics.debug("\(registry.host): another process fetched the token")
                 return IssuedToken(current, source: .cache)
             }
@@ -106,7 +126,7 @@ public struct TokenService: Sendable {
             }
         }
         do {
-            let record = try fetch(registry, identity: fingerprint, provider: provider, client: client)
+            let record = try fetch(registry, identity: fingerprint, provider: provider, client: client.retryingThrottling(throttling))
             save(record, in: store)
             if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
             return IssuedToken(record, source: .fetched)
@@ -130,7 +150,7 @@ public struct TokenService: Sendable {
         guard let store = cache.store else { return nil }
         let fingerprint = try resolve(registry, identity: identity).fingerprint
         guard let cached = read(store, registry: registry.host, identity: fingerprint),
-              cached.isFresh(at: clock.now().timeIntervalSince1970)
+              schedule.isFresh(cached, at: clock.now().timeIntervalSince1970)
         else { return nil }
         diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
         return IssuedToken(cached, source: .cache)
@@ -189,18 +209,25 @@ public struct TokenService: Sendable {
     /// config files, network, clock and time limits, with the registry's region as the STS
     /// fallback. Front ends that build their own provider (`Identity.provider`) use it.
     public func credentialContext(for registry: ECRRegistry) -> CredentialContext {
-        let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: settings.requestTimeouts, diagnostics: diagnostics)
+        let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: settings.requestTimeouts, diagnostics: diagnostics,
+                                      random: random)
         var context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
                                         fallbackRegion: registry.region)
         context.processTimeout = settings.credentialProcessTimeout
         return context
     }
 
-    /// Keeps a fetched token, unless it is already past half its life (a skewed clock): then it
-    /// is served but not cached, so the next request fetches again.
+    /// When `token` is refreshed (seconds since 1970): this machine's point in its life; nil
+    /// when it never expires. The kubelet plugin's cache duration ends there.
+    public func refreshMoment(of token: IssuedToken) -> Double? {
+        schedule.refreshMoment(registry: token.registry, issuedAt: token.issuedAt, expiresAt: token.expiresAt)
+    }
+
+    /// Keeps a fetched token, unless it is already past its refresh point (a skewed clock): then
+    /// it is served but not cached, so the next request fetches again.
     private func save(_ record: CredentialRecord, in store: any CredentialStore) {
-        guard record.isFresh(at: clock.now().timeIntervalSince1970) else {
-            diagnostics.debug("\(record.registry): ECR issued a token that is already past half its life (clock skew?); not caching it")
+        guard schedule.isFresh(record, at: clock.now().timeIntervalSince1970) else {
+            diagnostics.debug("\(record.registry): ECR issued a token that is already past its refresh point (clock skew?); not caching it")
             return
         }
         do {

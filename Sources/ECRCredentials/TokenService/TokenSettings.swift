@@ -42,6 +42,15 @@ public struct TokenSettings: Sendable {
     /// A token whose refresh failed for a passing reason is still served while it has this many
     /// seconds left. Default 300.
     public var staleTokenMargin: Double
+    /// Seconds from a request's start during which a throttled token fetch keeps trying (see
+    /// `ThrottlingBackoff`), when no still-valid cached token can be served instead. Default 10
+    /// (a person is waiting); the kubelet plugin sets 50, inside the kubelet's one-minute timeout.
+    /// `DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET` (seconds, 0 to 300) sets it; 0 retries throttling
+    /// like any other passing failure: three quick tries.
+    public var throttlingBudget: Double = 10
+    /// Where in its life a cached token is refreshed: a point drawn in this range, fixed for a
+    /// machine and registry (see `RefreshSchedule`). Default 0.4...0.6.
+    public var refreshWindow: ClosedRange<Double> = 0.4...0.6
     /// Seconds a profile's `credential_process` may run. Default 30.
     public var credentialProcessTimeout: Double = 30
     /// Time limits of each AWS request (STS, SSO, ECR, metadata endpoints have their own).
@@ -100,7 +109,16 @@ public struct TokenSettings: Sendable {
         } else if let value = toolConfig?.cacheSettings["kernel_keyring"] {
             kernelKeyring = try Self.switchValue(value, source: "\(toolConfig?.path ?? "config") [cache] kernel_keyring")
         }
+        if let value = environment[Self.throttlingBudgetVariable] {
+            guard let seconds = Double(value), seconds >= 0, seconds <= 300 else {
+                throw InvalidSetting(source: Self.throttlingBudgetVariable, value: value, expected: "0 to 300 (seconds)")
+            }
+            throttlingBudget = seconds
+        }
     }
+
+    /// The variable that sets `throttlingBudget`.
+    public static let throttlingBudgetVariable = "DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET"
 
     /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`), any case.
     private static func switchValue(_ value: String, source: String) throws -> Bool {

@@ -15,6 +15,9 @@ The credential endpoints issue keys that the ECR endpoint then accepts, so a who
   GET  /container/credentials               container credentials (Authorization checked)
   PUT  /latest/api/token, GET /latest/...   EC2 instance metadata (IMDSv2, IMDSv1 if allowed)
 
+ECR's request rate can be limited as the real service's is (`bucket = TokenBucket(rate, burst)`):
+a token request that finds the bucket empty is answered `ThrottlingException: Rate exceeded`.
+
 Tests drive it in process: `faults` (answered, in order, to the next token requests),
 `outages` (kind -> error, for every request of that kind until removed), `requests` (what was
 asked), and the settings attributes that `reset()` sets.
@@ -45,6 +48,24 @@ TWELVE_HOURS = 12 * 3600
 def sts_error(code, message):
     return (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
             f"<RequestId>{secrets.token_hex(16)}</RequestId></ErrorResponse>")
+
+
+class TokenBucket:
+    """ECR's per-account rate limit: `burst` credits, refilled at `rate` per second; a throttled
+    request takes none."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst = float(rate), float(burst)
+        self.credits, self.updated = float(burst), time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.credits = min(self.burst, self.credits + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.credits < 1:
+            return False
+        self.credits -= 1
+        return True
 
 
 class AWSEmulator:
@@ -91,6 +112,8 @@ class AWSEmulator:
             # `rules_page_size` a page with a nextToken.
             self.pull_through_cache_rules = []
             self.rules_page_size = 2
+            # ECR's rate limit: a TokenBucket, or None for none.
+            self.bucket = None
 
     def outage(self, kind):
         """The error answer of an outage of `kind`, logged, or None when there is none."""
@@ -282,6 +305,8 @@ class AWSEmulator:
             return error.status, {"__type": error.code, "message": error.message}
         with self.lock:
             fault = self.faults.pop(0) if self.faults else None
+            if fault is None and self.bucket is not None and not self.bucket.take():
+                fault = {"status": 400, "code": "ThrottlingException", "message": "Rate exceeded"}
             delay, ttl = self.delay, self.ttl
         if delay:
             time.sleep(delay)

@@ -1,0 +1,44 @@
+// Which machine this is, as a stable name: what spreads a fleet's refreshes apart.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A name that stays the same for one machine and differs between machines.
+public protocol MachineIdentity: Sendable {
+    /// The name; empty when none could be found.
+    func name() -> String
+}
+
+/// This machine: `/etc/machine-id`, else the host name; read once per process, on first use.
+public struct SystemMachineIdentity: MachineIdentity {
+    /// Creates the identity.
+    public init() {}
+
+    /// The machine id or the host name.
+    public func name() -> String { Self.cached }
+
+    private static let cached: String = {
+        if let bytes = try? PrivateFile.read("/etc/machine-id"), bytes.count <= 256 {
+            let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
+            if !text.isEmpty && text != "uninitialized" { return "machine-id:" + text }
+        }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        buffer[buffer.count - 1] = 0
+        return "hostname:" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+}
+
+/// A fixed name, for tests and simulations of many machines.
+public struct NamedMachine: MachineIdentity {
+    /// The name.
+    public var value: String
+
+    /// Creates a machine named `value`.
+    public init(_ value: String) {
+        self.value = value
+    }
+
+    /// `value`.
+    public func name() -> String { value }
+}

@@ -137,7 +137,10 @@ import Testing
             environment["HOME"] = scratch.path
             environment["AWS_EC2_METADATA_DISABLED"] = "true"
             let clock = ManualClock(CredentialProviderPluginTests.now)
-            let service = TokenService(settings: TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/cache"),
+            // Refreshed at half the life, as the golden responses are: `FleetScaleTests` cover the spread point.
+            var settings = TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/cache")
+            settings.refreshWindow = 0.5...0.5
+            let service = TokenService(settings: settings,
                                        cache: TokenCache(store: MemoryCredentialStore()), environment: Environment(environment),
                                        transport: transport, clock: clock, diagnostics: Diagnostics(level: .quiet))
             plugin = CredentialProviderPlugin(service: service, environment: Environment(environment), clock: clock,

@@ -54,7 +54,7 @@ import Testing
                                    cache: cached ? TokenCache(store: store) : .disabled, environment: Environment(environment),
                                    transport: transport, clock: clock,
                                    diagnostics: Diagnostics(level: .warning, sink: { messages.append($0) }),
-                                   awsConfiguration: loader)
+                                   awsConfiguration: loader, random: FixedRandom(0.1))
         }
     }
 

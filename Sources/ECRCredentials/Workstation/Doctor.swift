@@ -299,7 +299,7 @@ public struct Doctor: Sendable {
             do {
                 for record in try store.allRecords() where registry == nil || record.registry == registry?.host {
                     let expiry = record.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "no expiry"
-                    let state = record.isUsable(at: now, margin: 0) ? (record.kind == .token && !record.isFresh(at: now) ? "past half-life" : "valid") : "expired"
+                    let state = record.isUsable(at: now, margin: 0) ? (record.kind == .token && !record.isFresh(at: now) ? "past its refresh point" : "valid") : "expired"
                     details.append("\(store.name): \(record.kind.rawValue) for \(record.serverURL), \(state), expires \(expiry)")
                 }
             } catch {

@@ -29,6 +29,26 @@ import Testing
         #expect(SecretRedaction.secrets(["short"], in: "a short word") == "a short word")
         #expect(SecretRedaction.webTokens(in: "eyJust a word, keyJ.x.y") == "eyJust a word, keyJ.x.y")
         #expect(SecretRedaction.webTokens(in: "unsigned eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.") == "unsigned <redacted>")
+        #expect(SecretRedaction.webTokens(in: "header Authorization: Bearer abcdefgh123, next") == "header Authorization: Bearer <redacted>, next")
+        #expect(SecretRedaction.webTokens(in: "BEARER abcdefgh123") == "BEARER <redacted>")
+        #expect(SecretRedaction.webTokens(in: "a bearer of news") == "a bearer of news")
+    }
+
+    @Test func aSecretIsRedactedAsSentAndPercentEncoded() {
+        let token = "FwoGZXIvYXdz/EJ+abc=="
+        #expect(SecretRedaction.secrets([token], in: "echo X-Amz-Security-Token=FwoGZXIvYXdz%2FEJ%2Babc%3D%3D&x=1") == "echo X-Amz-Security-Token=<redacted>&x=1")
+        #expect(SecretRedaction.secrets([token], in: "raw \(token)\u{301}") == "raw <redacted>\u{301}")
+    }
+
+    /// A server that echoes the request gets none of what it carried back into a message, even
+    /// where the message is cut: the secret is taken out before the cut.
+    @Test func anEchoedRequestSecretIsRedactedBeforeTheMessageIsCut() {
+        let secret = String(repeating: "k", count: 40)
+        let message = String(repeating: "x", count: 500) + secret
+        let body = "{\"__type\":\"AccessDeniedException\",\"message\":\"\(message)\"}"
+        let error = AWSServiceError.parse(HTTPResponse(status: 400, body: Array(body.utf8)), service: "ECR", operation: "GetAuthorizationToken",
+                                          redacting: [secret])
+        #expect(!error.message.contains("kkkkkkkk"))
     }
 }
 

@@ -51,8 +51,8 @@ public struct AWSRequestSender: Sendable {
                 let elapsed = Int((MonotonicTime.seconds() - started) * 1000)
                 diagnostics.debug("\(service) \(operation): HTTP \(response.status) from \(request.scheme)://\(request.authority) in \(elapsed) ms (attempt \(attempt))")
                 if (200..<300).contains(response.status) { return response }
-                let error = AWSServiceError.parse(response, service: service, operation: operation)
-                    .redacting([credentials?.secretAccessKey, credentials?.sessionToken].compactMap { $0 } + Self.secretParameters(of: request))
+                let secrets = [credentials?.secretAccessKey, credentials?.sessionToken].compactMap { $0 } + Self.secretParameters(of: request)
+                let error = AWSServiceError.parse(response, service: service, operation: operation, redacting: secrets)
                 guard error.isRetryable else { throw error }
                 failure = error
             } catch let error as HTTPTransportError {
@@ -79,11 +79,20 @@ public struct AWSRequestSender: Sendable {
         }
     }
 
-    /// The values of a form-encoded request's parameters that carry a credential (the web
-    /// identity token of AssumeRoleWithWebIdentity), as sent: a server that echoes
-    /// the request must not put them in a message.
+    /// The secrets a request carries in its body, as sent: the values of a form's `...Token`
+    /// parameters (the web identity token of AssumeRoleWithWebIdentity), and of a JSON body's
+    /// members named like a secret (`clientSecret`, `refreshToken`, `deviceCode`, ... of SSO OIDC).
+    /// A server that echoes the request must not put them in a message.
     static func secretParameters(of request: HTTPRequest) -> [String] {
         let body = String(decoding: request.body, as: UTF8.self)
+        if body.hasPrefix("{") {
+            guard let members = (try? JSONDocument(parsing: request.body))?.members else { return [] }
+            return members.compactMap { member in
+                let name = member.key.lowercased()
+                guard name.contains("secret") || name.contains("token") || name.hasSuffix("code") || name.contains("verifier") else { return nil }
+                return member.value.stringValue
+            }
+        }
         guard body.contains("Token=") else { return [] }
         var values: [String] = []
         for pair in body.split(separator: "&") {

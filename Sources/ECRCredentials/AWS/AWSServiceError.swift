@@ -99,7 +99,9 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
 
     /// Reads the error out of a non-2xx answer: JSON `{"__type": "...#Code", "message": ...}`,
     /// an XML `<Error><Code>` document, or the `x-amzn-ErrorType` header.
-    public static func parse(_ response: HTTPResponse, service: String, operation: String) -> AWSServiceError {
+    /// `secrets` (what the request carried: keys, tokens) are redacted from the code and message
+    /// before the message is cut to its length, so that no part of one is left at the cut.
+    public static func parse(_ response: HTTPResponse, service: String, operation: String, redacting secrets: [String] = []) -> AWSServiceError {
         var code: String?
         var message: String?
         if let json = try? JSONInput.decode(JSONError.self, from: response.body) {
@@ -117,7 +119,8 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         if let hash = bare.lastIndex(of: "#") { bare = String(bare[bare.index(after: hash)...]) }
         if let colon = bare.firstIndex(of: ":") { bare = String(bare[..<colon]) }
         var error = AWSServiceError(service: service, operation: operation, status: response.status,
-                                    code: String(Diagnostics.printable(bare).prefix(100)), message: safeMessage(message ?? ""))
+                                    code: String(Diagnostics.printable(SecretRedaction.secrets(secrets, in: bare)).prefix(100)),
+                                    message: safeMessage(SecretRedaction.secrets(secrets, in: message ?? "")))
         error.responseDate = response.header("Date").map { String(Diagnostics.printable($0).prefix(64)) }
         error.retryAfter = response.header("Retry-After").flatMap { Int($0.trimmingASCIIWhitespace()) }
             .flatMap { (0...3600).contains($0) ? Double($0) : nil }

@@ -59,7 +59,8 @@ public struct Diagnostics: Sendable {
     /// `text` made safe for a terminal, on one line (see `TerminalText.printable`). Messages
     /// carry text from servers, files and child processes.
     public static func printable(_ text: String) -> String {
-        TerminalText.printable(text)
+        // And no token that is one by its shape (a JWT, a bearer token), wherever it came from.
+        SecretRedaction.webTokens(in: TerminalText.printable(text))
     }
 
     /// Writes to file descriptor 2 in one call, so lines of parallel processes do not interleave.

@@ -53,9 +53,30 @@ public enum SecretRedaction {
     public static func secrets(_ secrets: [String], in text: String) -> String {
         var bytes = Array(text.utf8)
         for secret in secrets where secret.utf8.count >= 8 {
-            bytes = replacing(Array(secret.utf8), in: bytes)
+            // As sent, and as a server may quote it: percent-encoded (a session token's `/`, `+`
+            // and `=` are, in a query or form).
+            for form in Set([Array(secret.utf8), percentEncoded(secret)]) {
+                bytes = replacing(form, in: bytes)
+            }
         }
         return webTokens(in: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `text` percent-encoded as RFC 3986 query values are: everything but letters, digits and
+    /// `-._~` as `%XX` (upper-case hex).
+    static func percentEncoded(_ text: String) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.append(byte)
+            default:
+                output += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return output
     }
 
     /// `bytes` with every occurrence of `needle` replaced by the marker.
@@ -76,9 +97,40 @@ public enum SecretRedaction {
         return output
     }
 
+    /// `text` with the token after every `Bearer ` (any case) replaced, when it is 8 characters
+    /// or more: an `Authorization` header quoted back.
+    static func bearerTokens(in text: String) -> String {
+        let bytes = Array(text.utf8)
+        let word = Array("bearer ".utf8)
+        guard bytes.count > word.count else { return text }
+        var output: [UInt8] = []
+        var index = 0
+        var changed = false
+        while index < bytes.count {
+            if index + word.count <= bytes.count,
+               zip(bytes[index..<index + word.count], word).allSatisfy({ ($0 | 0x20) == $1 || $0 == $1 }) {
+                output += bytes[index..<index + word.count]
+                var end = index + word.count
+                while end < bytes.count, ![0x20, 0x09, 0x0A, 0x0D, 0x22, 0x27, 0x2C, 0x3B].contains(bytes[end]) { end += 1 }
+                if end - index - word.count >= 8 {
+                    output += Array(marker.utf8)
+                    changed = true
+                } else {
+                    output += bytes[(index + word.count)..<end]
+                }
+                index = end
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return changed ? String(decoding: output, as: UTF8.self) : text
+    }
+
     /// `text` with every JSON Web Token (`eyJ...`: three base64url parts joined by dots, the
     /// last possibly empty) replaced: a service-account or OIDC token echoed by a server.
     public static func webTokens(in text: String) -> String {
+        let text = bearerTokens(in: text)
         guard text.contains("eyJ") else { return text }
         let scalars = Array(text.unicodeScalars)
         func isBase64URL(_ scalar: Unicode.Scalar) -> Bool {

@@ -72,7 +72,8 @@ struct Command: ParsableCommand {
             if subcommand != nil {
                 // People run these: the parser's own messages and exit codes, without what a
                 // terminal would act on in a mistyped argument it quotes.
-                Diagnostics.standardError(TerminalText.printableLines(fullMessage(for: error)) + "\n")
+                let message = fullMessage(for: error)
+                if !message.isEmpty { Diagnostics.standardError(TerminalText.printableLines(message) + "\n") }
                 Glibc.exit(exitCode(for: error).rawValue)
             }
             print("docker-credential-ecr: \(TerminalText.printable(message(for: error))). \(usage)")

@@ -32,7 +32,8 @@ struct ProviderCommand: ParsableCommand {
             exit(withError: nil)
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }
-            Diagnostics.standardError(TerminalText.printableLines(fullMessage(for: error)) + "\n")
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Diagnostics.standardError(TerminalText.printableLines(message) + "\n") }
             exit(withError: ExitCode(exitCode(for: error).rawValue))
         }
     }

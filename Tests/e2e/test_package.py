@@ -125,6 +125,8 @@ def test_lintian_reports_no_errors(dist, release):
     checked = run(lintian, "--no-tag-display-limit", deb_path(dist, release))
     errors = [line for line in checked.stdout.splitlines() if line.startswith("E:")]
     assert errors == [], checked.stdout
+    hardening = [line for line in checked.stdout.splitlines() if "hardening-" in line]
+    assert hardening == [], checked.stdout
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

@@ -62,16 +62,20 @@ def test_arc4random_is_defined_locally_not_taken_from_glibc_2_36():
         assert "arc4random" not in glibc_symbols(executable), executable.name
 
 
-def test_release_binaries_start_light():
-    """The link choices of scripts/build-release that PERFORMANCE.md measures: the C++ library
-    linked in (libstdc++.so is not loaded), no PIE, and no export of the program's own symbols."""
+def test_release_binaries_are_hardened_and_start_light():
+    """The link choices of scripts/build-release: position-independent with full RELRO (BIND_NOW
+    and a GNU_RELRO segment), and, for start-up, the C++ library linked in (libstdc++.so is not
+    loaded) and no export of the program's own symbols."""
     readelf = require("readelf", "apt-get install binutils")
     for executable in built_executables():
-        header = subprocess.run([readelf, "-h", "-d", "--dyn-syms", "-W", executable], capture_output=True, text=True,
+        header = subprocess.run([readelf, "-h", "-l", "-d", "--dyn-syms", "-W", executable], capture_output=True, text=True,
                                 check=True, timeout=60).stdout
         needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", header)
         assert "libc.so.6" in needed and not any(name.startswith("libstdc++") for name in needed), (executable.name, needed)
-        assert re.search(r"Type:\s+EXEC ", header), f"{executable.name} is position-independent"
+        assert re.search(r"Type:\s+DYN ", header), f"{executable.name} is not position-independent"
+        assert re.search(r"\(FLAGS\)\s+.*\bBIND_NOW\b", header) or re.search(r"\(FLAGS_1\)\s+Flags:.*\bNOW\b", header), \
+            f"{executable.name} is not linked with -z now"
+        assert re.search(r"^\s+GNU_RELRO\s", header, re.MULTILINE), f"{executable.name} has no RELRO segment"
         exported = re.findall(r"^\s*\d+: [0-9a-f]+\s+\d+ \w+\s+\w+\s+\w+\s+\d+ (\S+)", header, re.MULTILINE)
         assert not [name for name in exported if name.startswith("$s")], f"{executable.name} exports Swift symbols"
 

@@ -8,13 +8,16 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check everything between docker and an ECR token, and say what to fix.",
         discussion: """
-        Checks docker's config file, the AWS credential source (and why earlier sources were passed over), the identity (sts:GetCallerIdentity), the cache backend and keyring, the cached entries, and a live token from ECR. Every problem comes with a hint. Exit status 1 when a check found a problem.
+        Checks docker's config file, the AWS credential source (and why earlier sources were passed over), the identity (sts:GetCallerIdentity), the cache backend and keyring, the cached entries, and a live token from ECR. With --image, a pull check follows: the registry itself is asked, with that token, for the image's manifest (and this platform's, for an index) and config blob, as a pull would; a refusal names the IAM action and the fix. Every problem comes with a hint. Exit status 1 when a check found a problem.
 
-        --json prints {"ok":BOOL,"registry":HOST,"checks":[{"name","status","summary","details","hint"}]}: names registry, docker-config, credentials, identity, cache, token; status ok, warning or problem; hint only where there is one.
+        --json prints {"ok":BOOL,"registry":HOST,"checks":[{"name","status","summary","details","hint"}]}: names registry, docker-config, credentials, identity, cache, token, pull; status ok, warning or problem; hint only where there is one. The pull check adds "finding" (pulls, token-refused, pull-only, repository-policy, pull-through, kms-key, other-action, no-repository, no-image, no-platform, tls, timeout, unreachable, unexpected), "step" (registry, manifest, platform-manifest, config-blob, download), "httpStatus", "errorCode" (ECR's, such as DENIED) and "action" (the IAM action denied), each null when there is none.
         """)
 
     @Argument(help: ArgumentHelp("The ECR registry to check (default: the first one docker's config file names).", valueName: "registry"))
     var registry: String?
+
+    @Option(help: ArgumentHelp("Also check that this image pulls, asking its registry with the token (default registry: the image's).", valueName: "image"))
+    var image: String?
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -30,7 +33,7 @@ struct DoctorCommand: ParsableCommand {
         }
         let doctor = Doctor(configuration: configuration, environment: environment,
                             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"))
-        let report = doctor.run(registry: registry)
+        let report = doctor.run(registry: registry, image: image)
         try StandardStreams.writeOutput(json ? report.json : report.text)
         if !report.ok { throw ExitCode.failure }
     }

@@ -20,7 +20,7 @@ struct ProviderCommand: ParsableCommand {
         See ecr-credential-provider(1).
         """,
         version: ToolVersion.line(program: "ecr-credential-provider"),
-        subcommands: [Config.self, ContainerdHostsCommand.self, Version.self]
+        subcommands: [Config.self, ContainerdHostsCommand.self, DoctorCommand.self, Version.self]
     )
 
     /// Runs a subcommand, or `--help`/`--version`, with the parser's messages and exit codes;

@@ -108,10 +108,12 @@ extension CurlTransport {
 
             switch request.method {
             case "GET": try set(CURLOPT_HTTPGET, 1)
+            // A HEAD answer has headers only: without NOBODY libcurl would wait for a body.
+            case "HEAD": try set(CURLOPT_NOBODY, 1)
             case "POST": try set(CURLOPT_POST, 1)
             default: try set(CURLOPT_CUSTOMREQUEST, request.method)
             }
-            if request.method != "GET" {
+            if request.method != "GET" && request.method != "HEAD" {
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(request.body.count, 1), alignment: 1)
                 buffer.copyBytes(from: request.body)
                 requestBody = buffer
@@ -122,7 +124,7 @@ extension CurlTransport {
             // Send exactly the headers that were signed: an explicit Host and Content-Type (libcurl
             // would otherwise add a form Content-Type), no Accept or Expect of its own.
             var lines = ["Host: \(request.authority)", "Accept:", "Expect:"]
-            if request.method != "GET" && request.header("content-type") == nil { lines.append("Content-Type:") }
+            if request.method != "GET" && request.method != "HEAD" && request.header("content-type") == nil { lines.append("Content-Type:") }
             lines += request.headers.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)" }
             for line in lines {
                 // Values come partly from files and servers: a line break would inject a header.

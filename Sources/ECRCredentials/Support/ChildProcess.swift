@@ -37,9 +37,10 @@ public enum ChildProcess {
         public var description: String { "cannot run \(program): \(String(cString: strerror(code)))" }
     }
 
-    /// Runs `arguments` (program first) with `environment`, for at most `timeout` seconds.
+    /// Runs `arguments` (program first) with `environment`, for at most `timeout` seconds; its
+    /// stdin is `input` (at most 64 KiB, written whole before it starts), else /dev/null.
     /// - Throws: `LaunchFailure` when it cannot be started.
-    public static func run(_ arguments: [String], environment: [String: String], timeout: Double) throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String], timeout: Double, input: [UInt8]? = nil) throws -> Result {
         precondition(!arguments.isEmpty, "a program is required")
         var outputPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
@@ -58,7 +59,24 @@ public enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // A small input fits a pipe's buffer: written and closed now, it never blocks.
+        var inputPipe: [Int32] = [-1, -1]
+        if let input {
+            precondition(input.count <= 1 << 16, "input beyond a pipe's buffer")
+            guard pipe(&inputPipe) == 0 else { throw LaunchFailure(program: arguments[0], code: errno) }
+            _ = fcntl(inputPipe[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(inputPipe[1], F_SETFD, FD_CLOEXEC)
+            let written = input.withUnsafeBytes { write(inputPipe[1], $0.baseAddress, $0.count) }
+            close(inputPipe[1])
+            guard written == input.count else {
+                close(inputPipe[0])
+                throw LaunchFailure(program: arguments[0], code: errno)
+            }
+            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        defer { if inputPipe[0] >= 0 { close(inputPipe[0]) } }
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
 

@@ -22,7 +22,7 @@ public struct Doctor: Sendable {
 
     /// One check.
     public struct Check: Sendable, Equatable {
-        /// A stable name: `registry`, `docker-config`, `credentials`, `identity`, `cache`, `token`.
+        /// A stable name: `registry`, `docker-config`, `credentials`, `identity`, `cache`, `token`, `pull`.
         public var name: String
         /// How it came out.
         public var status: Status
@@ -32,6 +32,8 @@ public struct Doctor: Sendable {
         public var details: [String]
         /// What to do, for a warning or problem.
         public var hint: String?
+        /// The registry's answer, for the `pull` check.
+        public var pull: PullAnswer? = nil
     }
 
     /// Every check of one run.
@@ -70,6 +72,7 @@ public struct Doctor: Sendable {
                               "\"summary\":\(JSONText.quote(check.summary))",
                               "\"details\":[\(check.details.map(JSONText.quote).joined(separator: ","))]"]
                 if let hint = check.hint { fields.append("\"hint\":\(JSONText.quote(hint))") }
+                if let pull = check.pull { fields.append(pull.jsonFields) }
                 return "{" + fields.joined(separator: ",") + "}"
             }
             let registryField = registry.map { "\"registry\":\(JSONText.quote($0))," } ?? ""
@@ -77,11 +80,11 @@ public struct Doctor: Sendable {
         }
     }
 
-    private let configuration: HelperConfiguration
-    private let environment: Environment
-    private let transport: any HTTPTransport
-    private let clock: any WallClock
-    private let diagnostics: Diagnostics
+    let configuration: HelperConfiguration
+    let environment: Environment
+    let transport: any HTTPTransport
+    let clock: any WallClock
+    let diagnostics: Diagnostics
     private let stores: CredentialStores?
 
     /// Creates a doctor; `stores` defaults to those `get` would use.
@@ -96,8 +99,10 @@ public struct Doctor: Sendable {
     }
 
     /// Runs every check for `registryInput` (a host, URL or image reference), or for the first
-    /// ECR registry docker's config file names when it is nil.
-    public func run(registry registryInput: String?) -> Report {
+    /// ECR registry docker's config file names when it is nil; with `image`, a `pull` check
+    /// follows the token check (and the registry defaults to the image's).
+    public func run(registry registryInput: String?, image: String? = nil) -> Report {
+        let registryInput = registryInput ?? image.flatMap { try? ImageReference(parsing: $0).address.description }
         var checks: [Check] = []
         let dockerFile = try? ClientConfigFile(kind: .docker, path: ClientConfigFile.path(of: .docker, environment: environment))
         var registry: ECRRegistry?
@@ -124,10 +129,16 @@ public struct Doctor: Sendable {
         let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
         checks.append(cacheCheck(stores: stores, registry: registry))
         if let registry, provider != nil {
-            checks.append(tokenCheck(registry: registry, steps: steps, provider: provider))
+            let (check, token) = tokenCheck(registry: registry, steps: steps, provider: provider)
+            checks.append(check)
+            if let image { checks.append(pullCheck(image: image, registry: registry, token: token)) }
         } else if registryInput == nil, provider != nil {
             checks.append(Check(name: "token", status: .warning, summary: "not tested: no ECR registry named, and none in the docker config",
                                 details: [], hint: "run `docker-credential-ecr doctor ACCOUNT.dkr.ecr.REGION.amazonaws.com`"))
+        }
+        if let image, !checks.contains(where: { $0.name == "pull" }) {
+            checks.append(Check(name: "pull", status: .problem, summary: "not checked: no ECR token to check \(TerminalText.printable(image, limit: 300)) with",
+                                details: [], hint: "fix the problems above first", pull: PullAnswer(finding: nil, step: nil)))
         }
         return Report(registry: registry?.host ?? registryInput, checks: checks)
     }
@@ -311,7 +322,7 @@ public struct Doctor: Sendable {
                      hint: status == .ok ? nil : "unlock the keyring, or set DOCKER_CREDENTIAL_ECR_CACHE=file")
     }
 
-    private func tokenCheck(registry: ECRRegistry, steps: [CredentialChain.Step], provider: (any CredentialProvider)?) -> Check {
+    private func tokenCheck(registry: ECRRegistry, steps: [CredentialChain.Step], provider: (any CredentialProvider)?) -> (Check, IssuedToken?) {
         // A live test: the cache is bypassed, so this really asks ECR.
         let service = TokenService(settings: configuration.tokens, cache: .disabled, environment: environment,
                                    transport: transport, clock: clock, diagnostics: diagnostics)
@@ -323,11 +334,11 @@ public struct Doctor: Sendable {
         do {
             let token = try service.token(for: registry)
             let expiry = token.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "an unknown time"
-            return Check(name: "token", status: .ok, summary: "ECR issued a token for \(registry.host), valid until \(expiry)",
-                         details: details, hint: nil)
+            return (Check(name: "token", status: .ok, summary: "ECR issued a token for \(registry.host), valid until \(expiry)",
+                          details: details, hint: nil), token)
         } catch {
-            return Check(name: "token", status: .problem, summary: "\(error)", details: details,
-                         hint: Self.hint(for: error, steps: steps, provider: provider, now: clock.now()))
+            return (Check(name: "token", status: .problem, summary: "\(error)", details: details,
+                          hint: Self.hint(for: error, steps: steps, provider: provider, now: clock.now())), nil)
         }
     }
 
@@ -385,7 +396,7 @@ public struct Doctor: Sendable {
             }
         }
         if Failure.isTransient(error) {
-            return "a passing failure (throttling, a 5xx answer, a timeout or an unreachable endpoint): try again; check the network and proxies (HTTPS_PROXY)"
+            return PullFinding.transientHint
         }
         return nil
     }

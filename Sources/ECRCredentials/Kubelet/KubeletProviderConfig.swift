@@ -1,0 +1,238 @@
+// The kubelet's CredentialProviderConfig as the kubelet reads it: strict fields, its validation, matchImages.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `CredentialProviderConfig` read with the kubelet's rules: unknown fields refused, the
+/// `kubelet.config.k8s.io` versions it knows, every provider validated. A directory holds one
+/// config per `.json` file (read in name order, providers joined, a name at most once).
+public struct KubeletProviderConfig: Sendable {
+    /// One provider entry.
+    public struct Provider: Sendable, Equatable {
+        /// The executable's file name in the bin directory.
+        public var name: String
+        /// The plugin API version the kubelet speaks to it.
+        public var apiVersion: String
+        /// The image patterns it answers.
+        public var matchImages: [String]
+        /// The cache duration when a response names none.
+        public var defaultCacheDuration: String
+        /// Its arguments.
+        public var args: [String]
+        /// Environment variables added to the kubelet's.
+        public var env: [String: String]
+        /// Whether it asks for service-account tokens (Kubernetes 1.33+, beta and on by default from 1.34).
+        public var tokenAttributes: Bool
+        /// The file it came from.
+        public var origin: String
+    }
+
+    /// A config the kubelet would refuse, and where.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        /// The file.
+        public var file: String
+        /// The field (`providers[0].name`), empty for the whole file.
+        public var field: String
+        /// Why.
+        public var reason: String
+        /// For example "/etc/kubernetes/ecr.json: providers[0].apiVersion: ...".
+        public var description: String {
+            TerminalText.printable("\(file): " + (field.isEmpty ? "" : "\(field): ") + reason, limit: 600)
+        }
+    }
+
+    /// The config API versions the kubelet reads.
+    public static let configVersions = ["kubelet.config.k8s.io/v1", "kubelet.config.k8s.io/v1beta1", "kubelet.config.k8s.io/v1alpha1"]
+
+    /// The providers, in file order.
+    public var providers: [Provider]
+    /// The files read.
+    public var files: [String]
+
+    /// Reads a file, or every `.json`, `.yaml` and `.yml` file of a directory.
+    /// - Throws: `Invalid`.
+    public init(path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Invalid(file: path, field: "", reason: "cannot be read: \(String(cString: strerror(errno)))")
+        }
+        var files = [path]
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            let names: [String]
+            do {
+                names = try PrivateFile.names(in: path)
+            } catch {
+                throw Invalid(file: path, field: "", reason: "cannot be listed: \(error)")
+            }
+            files = names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(path)/\($0)" }
+            guard !files.isEmpty else { throw Invalid(file: path, field: "", reason: "holds no .json, .yaml or .yml file") }
+        }
+        var providers: [Provider] = []
+        for file in files {
+            let bytes: [UInt8]?
+            do {
+                bytes = try PrivateFile.read(file)
+            } catch {
+                throw Invalid(file: file, field: "", reason: "cannot be read: \(error)")
+            }
+            guard let bytes else { throw Invalid(file: file, field: "", reason: "does not exist") }
+            for provider in try Self.providers(in: bytes, file: file) {
+                if let earlier = providers.first(where: { $0.name == provider.name }) {
+                    throw Invalid(file: file, field: "providers", reason: "the provider \(provider.name) is also in \(earlier.origin); the kubelet refuses duplicates")
+                }
+                providers.append(provider)
+            }
+        }
+        self.providers = providers
+        self.files = files
+    }
+
+    /// The providers of one file's text.
+    static func providers(in bytes: [UInt8], file: String) throws -> [Provider] {
+        func fail(_ field: String, _ reason: String) -> Invalid { Invalid(file: file, field: field, reason: reason) }
+        guard let first = bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") else {
+            throw fail("", "YAML is not read by this check yet; give the same config as JSON (the kubelet reads both)")
+        }
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(parsing: bytes)
+        } catch {
+            throw fail("", "not JSON the kubelet can read: \(error)")
+        }
+        let top = try fields(of: document, at: "", allowed: ["kind", "apiVersion", "providers"], file: file)
+        guard let version = top["apiVersion"]?.stringValue, configVersions.contains(version) else {
+            throw fail("apiVersion", "must be one of \(configVersions.joined(separator: ", ")), not \(top["apiVersion"].map(\.text) ?? "missing")")
+        }
+        guard top["kind"]?.stringValue == "CredentialProviderConfig" else { throw fail("kind", "must be CredentialProviderConfig") }
+        guard case .array(let entries)? = top["providers"] else { throw fail("providers", "must be a list") }
+        var providers: [Provider] = []
+        for (index, entry) in entries.enumerated() {
+            let at = "providers[\(index)]"
+            let allowed = ["name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env"]
+                + (version.hasSuffix("/v1") ? ["tokenAttributes"] : [])
+            let field = try fields(of: entry, at: at, allowed: allowed, file: file)
+            guard let name = field["name"]?.stringValue, !name.isEmpty else { throw fail("\(at).name", "is required") }
+            guard !name.contains("/"), name != ".", name != ".." else { throw fail("\(at).name", "must be a file name, without /") }
+            guard let apiVersion = field["apiVersion"]?.stringValue else { throw fail("\(at).apiVersion", "is required") }
+            guard CredentialProviderRequest.APIVersion(rawValue: apiVersion) != nil else {
+                throw fail("\(at).apiVersion", "\(apiVersion) is not a plugin API this binary speaks ("
+                           + CredentialProviderRequest.APIVersion.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            guard case .array(let patterns)? = field["matchImages"], !patterns.isEmpty else { throw fail("\(at).matchImages", "needs at least one pattern") }
+            var matchImages: [String] = []
+            for (number, pattern) in patterns.enumerated() {
+                guard let text = pattern.stringValue else { throw fail("\(at).matchImages[\(number)]", "must be a string") }
+                if let problem = ImagePattern.problem(text) { throw fail("\(at).matchImages[\(number)]", "\"\(text)\": \(problem)") }
+                matchImages.append(text)
+            }
+            guard let duration = field["defaultCacheDuration"]?.stringValue else { throw fail("\(at).defaultCacheDuration", "is required") }
+            do {
+                _ = try GoDuration(parsing: duration)
+            } catch {
+                throw fail("\(at).defaultCacheDuration", "\(error)")
+            }
+            var args: [String] = []
+            if let list = field["args"] {
+                guard case .array(let words) = list, words.allSatisfy({ $0.stringValue != nil }) else { throw fail("\(at).args", "must be a list of strings") }
+                args = words.compactMap(\.stringValue)
+            }
+            var env: [String: String] = [:]
+            if let list = field["env"] {
+                guard case .array(let items) = list else { throw fail("\(at).env", "must be a list of {name, value}") }
+                for (number, item) in items.enumerated() {
+                    let pair = try fields(of: item, at: "\(at).env[\(number)]", allowed: ["name", "value"], file: file)
+                    guard let key = pair["name"]?.stringValue, !key.isEmpty, let value = pair["value"]?.stringValue else {
+                        throw fail("\(at).env[\(number)]", "needs a name and a value")
+                    }
+                    env[key] = value
+                }
+            }
+            providers.append(Provider(name: name, apiVersion: apiVersion, matchImages: matchImages, defaultCacheDuration: duration,
+                                      args: args, env: env, tokenAttributes: field["tokenAttributes"] != nil, origin: file))
+        }
+        return providers
+    }
+
+    /// The members of an object, refusing a key the kubelet does not know or one given twice.
+    static func fields(of document: JSONDocument, at path: String, allowed: [String], file: String) throws -> [String: JSONDocument] {
+        guard let members = document.members else { throw Invalid(file: file, field: path, reason: "must be an object") }
+        var fields: [String: JSONDocument] = [:]
+        for (key, value) in members {
+            let field = path.isEmpty ? key : "\(path).\(key)"
+            guard allowed.contains(key) else {
+                throw Invalid(file: file, field: field, reason: "unknown field; the kubelet decodes strictly and refuses the whole config")
+            }
+            guard fields[key] == nil else { throw Invalid(file: file, field: field, reason: "given twice") }
+            fields[key] = value
+        }
+        return fields
+    }
+}
+
+/// A `matchImages` pattern and the kubelet's matching: hosts split on `.` with equal label counts,
+/// each label glob-matched (`*` never spans a dot), ports equal, the path a plain prefix.
+public enum ImagePattern {
+    /// Why the kubelet would refuse `pattern`; nil when it is valid.
+    public static func problem(_ pattern: String) -> String? {
+        guard let parts = split(pattern) else { return "not a host[:port][/path] pattern" }
+        if parts.host.isEmpty { return "no host" }
+        if parts.host.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) { return "an empty DNS label" }
+        let allowed = parts.host.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || [0x2d, 0x2e, 0x2a, 0x5f].contains($0) }
+        return allowed ? nil : "the host may hold only lower-case letters, digits, '-', '.' and '*'"
+    }
+
+    /// Whether `image` (without scheme; a tag or digest is ignored) matches `pattern`.
+    public static func matches(_ pattern: String, image: String) -> Bool {
+        guard let want = split(pattern), let have = split(image) else { return false }
+        let wanted = want.host.split(separator: ".", omittingEmptySubsequences: false)
+        let labels = have.host.split(separator: ".", omittingEmptySubsequences: false)
+        guard wanted.count == labels.count, want.port == have.port else { return false }
+        guard zip(wanted, labels).allSatisfy({ glob(Array($0.utf8), Array($1.utf8)) }) else { return false }
+        return have.path.hasPrefix(want.path)
+    }
+
+    /// How many labels of `pattern` match `image`'s, for "the closest pattern".
+    public static func closeness(_ pattern: String, image: String) -> Int {
+        guard let want = split(pattern), let have = split(image) else { return 0 }
+        let wanted = want.host.split(separator: "."), labels = have.host.split(separator: ".")
+        return zip(wanted.reversed(), labels.reversed()).prefix { glob(Array($0.utf8), Array($1.utf8)) }.count
+            - abs(wanted.count - labels.count)
+    }
+
+    static func split(_ text: String) -> (host: String, port: String?, path: String)? {
+        var rest = Substring(text)
+        if rest.hasPrefix("https://") { rest = rest.dropFirst(8) } else if rest.contains("://") { return nil }
+        let authority = rest.prefix { $0 != "/" }
+        var path = String(rest.dropFirst(authority.count))
+        // A tag or digest is not part of the path the kubelet compares.
+        if let at = path.firstIndex(of: "@") { path = String(path[..<at]) }
+        if let slash = path.lastIndex(of: "/"), let colon = path[slash...].firstIndex(of: ":") { path = String(path[..<colon]) }
+        var host = authority
+        var port: String?
+        if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            port = String(authority[authority.index(after: colon)...])
+            guard let value = port, !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        }
+        return (host.lowercased(), port, path)
+    }
+
+    /// `path.Match` for one label: `*` any run of bytes, `?` one byte.
+    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        var p = 0, t = 0, star = -1, mark = 0
+        while t < text.count {
+            if p < pattern.count, pattern[p] == UInt8(ascii: "?") || pattern[p] == text[t] {
+                p += 1; t += 1
+            } else if p < pattern.count, pattern[p] == UInt8(ascii: "*") {
+                star = p; mark = t; p += 1
+            } else if star >= 0 {
+                p = star + 1; mark += 1; t = mark
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
+    }
+}

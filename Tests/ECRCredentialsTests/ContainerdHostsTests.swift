@@ -32,7 +32,8 @@ import Testing
         let hosts = ContainerdHosts(directory: directory + "/")
         let map = try MirrorMap(arguments: ["docker.io=\(Self.r)/docker-hub", "quay.io=\(Self.r)/quay"])
         let entries = try hosts.plan(map)
-        #expect(entries.map(\.path) == [directory + "/docker.io/hosts.toml", directory + "/quay.io/hosts.toml"])
+        // Every name of Docker Hub gets the file: containerd looks it up by the image's own name.
+        #expect(entries.map(\.path) == ["docker.io", "index.docker.io", "registry-1.docker.io", "quay.io"].map { directory + "/\($0)/hosts.toml" })
         #expect(entries.allSatisfy { !$0.isUnchanged })
         try hosts.write(entries)
         for entry in entries {
@@ -46,7 +47,20 @@ import Testing
         #expect(try hosts.plan(map).allSatisfy(\.isUnchanged))
         // A changed mapping replaces our own file without --force.
         let changed = try hosts.plan(try MirrorMap(arguments: ["docker.io=\(Self.r)/hub"]))
-        #expect(changed.map(\.isUnchanged) == [false])
+        #expect(changed.map(\.isUnchanged) == [false, false, false])
+    }
+
+    /// A link in place of a host's directory would take the file outside the directory given.
+    @Test func aLinkedHostDirectoryIsNotWrittenThrough() throws {
+        let scratch = try TemporaryDirectory()
+        let outside = scratch.path + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/certs.d", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/certs.d/quay.io", withDestinationPath: outside)
+        let hosts = ContainerdHosts(directory: scratch.path + "/certs.d")
+        let entries = try hosts.plan(try MirrorMap(arguments: ["quay.io=\(Self.r)/quay"]))
+        #expect(throws: ContainerdHosts.Refusal.self) { try hosts.write(entries) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
 
     @Test func aForeignHostsFileIsReplacedOnlyWithForce() throws {

@@ -58,6 +58,16 @@ import Testing
         #expect(PullThroughCacheRule(ecrRepositoryPrefix: "p", upstreamRegistryURL: url).upstreamHost == host)
     }
 
+    /// A rule for an upstream ECR does not cache (a hostile or broken answer) is left out, so
+    /// that `_default` or an arbitrary host never becomes a mirror.
+    @Test(arguments: ["_default", "evil.example", "localhost:5000", "public.ecr.aws.evil.example", "a.b.azurecr.io", "azurecr.io"])
+    func rulesForUpstreamsECRDoesNotCacheAreLeftOut(url: String) {
+        var map = MirrorMap()
+        let notes = map.add(rules: [PullThroughCacheRule(ecrRepositoryPrefix: "x", upstreamRegistryURL: url)], of: Self.registry)
+        #expect(map.mirrors.isEmpty)
+        #expect(notes.count == 1)
+    }
+
     @Test func rulesBecomeMirrorsAndHandGivenOnesWin() throws {
         var map = try MirrorMap(arguments: ["quay.io=\(Self.registry.host)/my-quay"])
         let notes = map.add(rules: [

@@ -145,9 +145,9 @@ def main():
         env = {**os.environ, "SSL_CERT_FILE": settings["ca"]}
         image = settings["image"]
 
-        def pull(password):
+        def pull(password, name=image):
             completed = subprocess.run([*ctr, "images", "pull", "--hosts-dir", settings["hosts_dir"], "--snapshotter", "native",
-                                        "--user", f"AWS:{password}", image], capture_output=True, text=True, env=env, timeout=120)
+                                        "--user", f"AWS:{password}", name], capture_output=True, text=True, env=env, timeout=120)
             return {"returncode": completed.returncode, "stdout": completed.stdout, "stderr": completed.stderr}
 
         result["wrong"] = pull(settings["wrong_password"])
@@ -162,6 +162,9 @@ def main():
                 result["content"] = (target / "hello.txt").read_text()
             finally:
                 subprocess.run([*ctr, "images", "unmount", "--rm", str(target)], capture_output=True, env=env, timeout=60)
+        # The other names of the upstream (Docker Hub's), which images may carry: through the
+        # mirror too, never to the upstream with the ECR token.
+        result["aliases"] = {name: pull(settings["password"], name) for name in settings.get("aliases", [])}
         result["upstream_connections"] = upstream.count
     finally:
         for process in reversed(processes):

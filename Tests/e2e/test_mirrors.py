@@ -130,7 +130,8 @@ def test_containerd_hosts_writes_a_file_per_rule(plugin, helper, emulator, tmp_p
     result = subprocess.run([str(plugin), "containerd-hosts", "--pull-through-cache", HOST, "--dir", str(directory)],
                             capture_output=True, text=True, timeout=60, env=node_env(helper, emulator))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in directory.iterdir()) == ["docker.io", "quay.io", "registry.k8s.io"]
+    assert sorted(p.name for p in directory.iterdir()) == ["docker.io", "index.docker.io", "quay.io", "registry-1.docker.io",
+                                                            "registry.k8s.io"]
     assert f'server = "https://{HOST}/v2/k8s"' in (directory / "registry.k8s.io/hosts.toml").read_text()
     assert len(emulator.calls("ecr-rules")) == 2
 
@@ -157,12 +158,15 @@ def test_containerd_hosts_writes_its_files_and_leaves_others_alone(plugin, tmp_p
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     written = (directory / "docker.io/hosts.toml").read_text()
-    assert written == dry.stdout.split("\n", 1)[1]
+    assert dry.stdout.split("\n", 1)[1].startswith(written)
+    assert f"# {directory}/registry-1.docker.io/hosts.toml\n" in dry.stdout
     assert f'server = "https://{HOST}/v2/docker-hub"' in written and f'[host."https://{HOST}/v2/docker-hub"]' in written
     assert (directory / "docker.io/hosts.toml").stat().st_mode & 0o777 == 0o644
     assert (directory / "ghcr.io/hosts.toml").read_text() == "theirs\n"
     assert sorted(p.name for p in (directory / "docker.io").iterdir()) == ["hosts.toml"]  # no temporary left
     assert result.stdout.startswith(f"wrote {directory}/docker.io/hosts.toml: docker.io -> {HOST}/docker-hub\n")
+    for alias in ("index.docker.io", "registry-1.docker.io"):
+        assert (directory / alias / "hosts.toml").read_text() == written
     assert "systemctl restart containerd" in result.stdout and f'config_path = "{directory}"' in result.stdout
 
 
@@ -236,6 +240,7 @@ def test_containerd_pulls_docker_hub_images_through_the_ecr_mirror(plugin, helpe
     settings = {
         "work": str(tmp_path), "registry": HOST, "repository": "docker-hub/library/app", "tag": "1",
         "image": "docker.io/library/app:1", "content": "pulled through the ECR mirror\n",
+        "aliases": ["registry-1.docker.io/library/app:1", "index.docker.io/library/app:1"],
         "ca": str(ca), "certificate": str(certificate), "key": str(key), "htpasswd": str(tmp_path / "htpasswd"),
         "hosts_dir": str(hosts_dir), "registry_password": issued["password"], "password": password,
         "wrong_password": wrong, "result": str(tmp_path / "result.json"),
@@ -252,6 +257,18 @@ def test_containerd_pulls_docker_hub_images_through_the_ecr_mirror(plugin, helpe
     assert result["wrong"]["returncode"] != 0
     assert "401 Unauthorized" in result["wrong"]["stderr"], result["wrong"]["stderr"]
     assert result["upstream_connections_after_wrong"] == 0 and result["upstream_connections"] == 0
+    # Docker Hub's other names go through the mirror as well (containerd-hosts wrote their files).
+    for name, pulled in result["aliases"].items():
+        assert pulled["returncode"] == 0, (name, pulled["stderr"])
     # Every request the registry saw was under the mirror's prefix.
     assert "/v2/docker-hub/library/app/manifests/1" in result["registry_log"]
     assert "/v2/library/app" not in result["registry_log"]
+
+
+def test_a_bad_throttling_budget_keeps_the_plugins_and_says_so(plugin, helper, emulator):
+    for value in ("abc", "nan", "301"):
+        result = run(plugin, request(image="docker.io/library/app"), node_env(helper, emulator, DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET=value),
+                     "--mirror", MIRROR)
+        assert result.returncode == 0, result.stderr.decode()
+        assert f"DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET={value}" in result.stderr.decode()
+        assert "keeps trying throttled calls for 50 s" in result.stderr.decode()

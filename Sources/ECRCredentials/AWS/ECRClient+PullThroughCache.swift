@@ -27,8 +27,25 @@ public struct PullThroughCacheRule: Sendable, Equatable {
     /// The mirror this rule makes of `registry`.
     /// - Throws: `Mirror.InvalidMapping` for a rule that is not a usable mapping.
     public func mirror(in registry: ECRRegistry) throws -> Mirror {
-        try Mirror(upstream: upstreamHost, target: "\(registry.host)/\(ecrRepositoryPrefix)",
-                   origin: "pull-through cache rule of \(registry.host)")
+        let origin = "pull-through cache rule of \(registry.host)"
+        guard Self.isSupportedUpstream(upstreamHost) else {
+            throw Mirror.InvalidMapping(mapping: "\(ecrRepositoryPrefix) -> \(upstreamRegistryURL)", origin: origin,
+                                        reason: "\(TerminalText.printable(upstreamHost, limit: 200)) is not an upstream ECR caches "
+                                            + "(Docker Hub, ECR Public, Quay, registry.k8s.io, GitHub, GitLab, Azure, Chainguard, ECR); skipped")
+        }
+        return try Mirror(upstream: upstreamHost, target: "\(registry.host)/\(ecrRepositoryPrefix)", origin: origin)
+    }
+
+    /// The upstream registries ECR's pull-through cache supports, by the host images name.
+    static let supportedUpstreams: Set<String> = ["docker.io", "public.ecr.aws", "quay.io", "registry.k8s.io", "ghcr.io",
+                                                  "registry.gitlab.com", "cgr.dev"]
+
+    /// Whether ECR can cache `host`: one of `supportedUpstreams`, an Azure registry
+    /// (`NAME.azurecr.io`) or an ECR private registry (ECR-to-ECR rules).
+    static func isSupportedUpstream(_ host: String) -> Bool {
+        if supportedUpstreams.contains(host) { return true }
+        if host.hasSuffix(".azurecr.io"), host.count > ".azurecr.io".count, !host.dropLast(".azurecr.io".count).contains(".") { return true }
+        return ECRRegistry(host: host)?.accountID != nil
     }
 }
 

@@ -74,8 +74,11 @@ public struct ContainerdHosts: Sendable {
     /// - Throws: `Refusal` for a `hosts.toml` this tool did not write (unless `force`), or one
     ///   that is not a regular file; `SystemError` when one cannot be read.
     public func plan(_ mirrors: MirrorMap) throws -> [Entry] {
-        try mirrors.mirrors.map { mirror in
-            let path = "\(directory)/\(mirror.upstream)/hosts.toml"
+        // A file for every name of the upstream (Docker Hub has three): containerd looks the
+        // file up by the name the image carries, and a name without one would send the ECR token
+        // the plugin answers for it to the upstream itself.
+        try mirrors.mirrors.flatMap { mirror in mirror.upstreamHosts.map { (mirror, $0) } }.map { mirror, host in
+            let path = "\(directory)/\(host)/hosts.toml"
             let text = Self.text(for: mirror)
             var existing: [UInt8]?
             do {
@@ -97,7 +100,15 @@ public struct ContainerdHosts: Sendable {
     public func write(_ entries: [Entry]) throws {
         for entry in entries where !entry.isUnchanged {
             let hostDirectory = String(entry.path.dropLast("/hosts.toml".count))
-            try Self.makeDirectories(hostDirectory)
+            try Self.makeDirectories(directory)
+            // The host's own directory is made here or must be a real one: a link there would
+            // take the file outside the directory given.
+            if mkdir(hostDirectory, 0o755) != 0 && errno != EEXIST { throw SystemError.current("create directory", path: hostDirectory) }
+            var info = stat()
+            guard lstat(hostDirectory, &info) == 0 else { throw SystemError.current("stat", path: hostDirectory) }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw Refusal(path: hostDirectory, reason: "it is \(PrivateFile.kindName(info.st_mode)), not a directory; not writing through it")
+            }
             try PrivateFile.writeAtomically(Array(entry.text.utf8), to: entry.path, mode: 0o644)
         }
     }

@@ -150,10 +150,15 @@ public struct CredentialProviderPlugin: Sendable {
         do {
             settings = try TokenSettings(environment: environment)
         } catch let error as TokenSettings.InvalidSetting {
-            // Only `none` means something here; a value meant for the docker helper keeps the file cache.
-            diagnostics.debug("\(error); the plugin keeps its file cache")
-            settings = TokenSettings(cacheBackend: .file, tokenDirectory: "",
-                                     toolConfig: try? ToolConfigFile.load(environment: environment))
+            // Only `none` means something here; a value meant for the docker helper keeps the file
+            // cache, and an unusable throttling budget the plugin's own (said in the kubelet's log).
+            if error.source == TokenSettings.throttlingBudgetVariable {
+                diagnostics.warning("\(error); the plugin keeps trying throttled calls for 50 s")
+            } else {
+                diagnostics.debug("\(error); the plugin keeps its file cache")
+            }
+            settings = TokenSettings(cacheBackend: .file, tokenDirectory: "", toolConfig: try ToolConfigFile.load(environment: environment))
+            settings.throttlingBudget = 50
         }
         // Budget for the kubelet's one minute: a 10 s wait for another process, a 15 s
         // credential_process, and ECR calls of 5 s each, three tries at most; throttled calls

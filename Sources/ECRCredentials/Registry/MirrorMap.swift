@@ -93,8 +93,12 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
         }
         guard !text.contains("/"), !text.contains("@"), text == text.trimmingASCIIWhitespace(),
               !address.host.contains(":"), !address.host.hasPrefix("."), !address.host.hasSuffix("."),
-              !address.host.contains("..")
-        else { throw fail("the upstream must be a registry host such as docker.io, quay.io or registry.k8s.io, without scheme or path") }
+              !address.host.contains(".."), !address.host.contains("_")
+        else {
+            // `_` also keeps out containerd's `_default`, whose hosts.toml would send every
+            // registry without its own file to the mirror.
+            throw fail("the upstream must be a registry host such as docker.io, quay.io or registry.k8s.io, without scheme or path")
+        }
         let host = RegistryAddress(host: canonicalUpstream(address.host), port: address.port).description
         return host
     }

@@ -61,6 +61,12 @@ import Testing
         let entries = try hosts.plan(try MirrorMap(arguments: ["quay.io=\(Self.r)/quay"]))
         #expect(throws: ContainerdHosts.Refusal.self) { try hosts.write(entries) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        // One linked name of several: none of the set is written.
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/certs.d/index.docker.io", withDestinationPath: outside)
+        let hub = try hosts.plan(try MirrorMap(arguments: ["docker.io=\(Self.r)/hub"]))
+        #expect(throws: ContainerdHosts.Refusal.self) { try hosts.write(hub) }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/certs.d/docker.io/hosts.toml"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
 
     @Test func aForeignHostsFileIsReplacedOnlyWithForce() throws {

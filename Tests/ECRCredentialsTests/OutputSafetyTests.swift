@@ -40,6 +40,20 @@ import Testing
         #expect(SecretRedaction.secrets([token], in: "raw \(token)\u{301}") == "raw <redacted>\u{301}")
     }
 
+    /// Part of a long secret, or a secret split by a mark inside it, or JSON-escaped, is still
+    /// not given away.
+    @Test func piecesOfALongSecretAreRedacted() {
+        let token = "FwoGZXIvYXdzEJr//////////wEaDM0" + String(repeating: "QuAtbPL2x9", count: 20) + "/end"
+        let head = String(token.prefix(40)), tail = String(token.dropFirst(40))
+        for echoed in ["first part \(String(token.prefix(200))) only", "split \(head)\u{301}\(tail) here",
+                       "json \(token.replacing("/", with: "\\/")) escaped"] {
+            let redacted = SecretRedaction.secrets([token], in: echoed)
+            #expect(!redacted.contains("QuAtbPL2x9QuAtbP"), "\(redacted)")
+            #expect(redacted.contains("<redacted>"))
+        }
+        #expect(SecretRedaction.secrets([token], in: "an ordinary message about QuAtbPL") == "an ordinary message about QuAtbPL")
+    }
+
     /// A server that echoes the request gets none of what it carried back into a message, even
     /// where the message is cut: the secret is taken out before the cut.
     @Test func anEchoedRequestSecretIsRedactedBeforeTheMessageIsCut() {

@@ -300,3 +300,34 @@ def test_a_users_link_behind_a_link_of_roots_does_not_make_root_edit_its_own_fil
         assert b"only-root-reads-this" not in result.stdout + result.stderr
     assert (private / "config.json").read_text() == secret
     assert not (private / "config.json.bak").exists()
+
+
+@pytest.mark.parametrize("mode,existing", [(0o1777, False), (0o777, True), (0o775, True)])
+def test_root_does_not_follow_a_path_others_may_change(helper, root_directory, other_user, mode, existing):
+    """A path through a directory of root's that others may write to (`/tmp`): what is missing
+    there anyone could create as a link to a file of root's, and without the sticky bit anyone
+    could replace what is there. Root refuses such a path rather than race them."""
+    shared = root_directory / "shared"
+    shared.mkdir()
+    os.chmod(shared, mode)
+    if mode == 0o775:
+        os.chown(shared, 0, other_user.gid)
+    docker = shared / "cfg"
+    if existing:
+        docker.mkdir()
+        os.chmod(docker, 0o700)
+    result = configure_as_root(helper, docker, HOST)
+    assert result.returncode == 1, result
+    assert b"is writable by users other than root, who could put a link there meanwhile" in result.stderr
+    assert not (docker / "config.json").exists()
+
+
+def test_root_still_uses_its_own_directories_in_tmp(helper, root_directory):
+    """An existing directory of root's in a sticky /tmp-like directory is root's alone."""
+    os.chmod(root_directory, 0o1777)
+    docker = root_directory / "cfg"
+    docker.mkdir()
+    os.chmod(docker, 0o700)
+    result = configure_as_root(helper, docker, HOST)
+    assert result.returncode == 0, result.stderr.decode()
+    assert HOST in json.loads((docker / "config.json").read_text())["credHelpers"]

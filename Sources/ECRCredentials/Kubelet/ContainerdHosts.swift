@@ -98,7 +98,9 @@ public struct ContainerdHosts: Sendable {
     /// 0644 in directories made 0755; other hosts' files are never touched.
     /// - Throws: `SystemError` when a directory or file cannot be written.
     public func write(_ entries: [Entry]) throws {
-        for entry in entries where !entry.isUnchanged {
+        // Every host's directory first, so that a refusal leaves no file of the set written.
+        let changed = entries.filter { !$0.isUnchanged }
+        for entry in changed {
             let hostDirectory = String(entry.path.dropLast("/hosts.toml".count))
             try Self.makeDirectories(directory)
             // The host's own directory is made here or must be a real one: a link there would
@@ -109,6 +111,8 @@ public struct ContainerdHosts: Sendable {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw Refusal(path: hostDirectory, reason: "it is \(PrivateFile.kindName(info.st_mode)), not a directory; not writing through it")
             }
+        }
+        for entry in changed {
             try PrivateFile.writeAtomically(Array(entry.text.utf8), to: entry.path, mode: 0o644)
         }
     }

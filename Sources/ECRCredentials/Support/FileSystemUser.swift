@@ -32,12 +32,30 @@ struct FileSystemUser: Sendable, Equatable {
         var description: String { "cannot act as uid \(uid) to edit their files: \(cause)" }
     }
 
+    /// A path root must not follow: a directory on the way lets users other than root create or
+    /// replace what comes next, so any of them could point it at a file of root's meanwhile.
+    struct UnsafePath: Error, Sendable, CustomStringConvertible {
+        /// The directory others may write to.
+        var directory: String
+        /// The component that is missing, or could be replaced, in it.
+        var component: String
+        /// For example "refusing /tmp/cfg: /tmp is writable by others, so ...".
+        var description: String {
+            "refusing \(TerminalText.printable(directory + "/" + component)): \(TerminalText.printable(directory)) is writable by users "
+                + "other than root, who could put a link there meanwhile; run as root, this tool edits only files of root's own "
+                + "directories or of the user whose directory it is"
+        }
+    }
+
     /// The user root should act as to change `path`: the first user other than root who owns
     /// anything the path is resolved through (a directory, or a symbolic link, wherever links
     /// lead, including `/proc/self/cwd` and links in the middle of the path), since from there on
     /// that user decides where the path leads. The file itself counts only when it is a symbolic
     /// link. Nil when the process is not root, or root owns everything on the way.
-    static func owner(ofPathTo path: String) -> FileSystemUser? {
+    /// - Throws: `UnsafePath` when, before any such user, the path goes through a directory of
+    ///   root's that others may write to (`/tmp`) and what follows there is missing (anyone could
+    ///   create it) or, without the sticky bit, could be replaced.
+    static func owner(ofPathTo path: String) throws -> FileSystemUser? {
         guard geteuid() == 0 else { return nil }
         var absolute = path
         if !absolute.hasPrefix("/") {
@@ -55,12 +73,22 @@ struct FileSystemUser: Sendable, Equatable {
                 _ = resolved.popLast()
                 continue
             }
-            let current = "/" + (resolved + [component]).joined(separator: "/")
+            let parent = "/" + resolved.joined(separator: "/")
+            let current = parent == "/" ? "/" + component : parent + "/" + component
+            // Who besides root may create or replace entries of the directory this one is in.
+            var parentInfo = stat()
+            let openParent = stat(parent, &parentInfo) == 0 && Self.othersMayWrite(parentInfo)
+            let sticky = parentInfo.st_mode & S_ISVTX != 0
             var info = stat()
-            guard lstat(current, &info) == 0 else { return nil }
+            guard lstat(current, &info) == 0 else {
+                if openParent { throw UnsafePath(directory: parent, component: component) }
+                return nil
+            }
+            if info.st_uid != 0 { return FileSystemUser(uid: info.st_uid, gid: primaryGroup(of: info.st_uid) ?? info.st_gid) }
+            // Root's entry in a directory others may write to stays root's only with the sticky bit.
+            if openParent && !sticky { throw UnsafePath(directory: parent, component: component) }
             let isLink = (info.st_mode & S_IFMT) == S_IFLNK
             if pending.isEmpty && !isLink { return nil }
-            if info.st_uid != 0 { return FileSystemUser(uid: info.st_uid, gid: primaryGroup(of: info.st_uid) ?? info.st_gid) }
             guard isLink else {
                 resolved.append(component)
                 continue
@@ -75,6 +103,12 @@ struct FileSystemUser: Sendable, Equatable {
             pending = target.split(separator: "/").map(String.init) + pending
         }
         return nil
+    }
+
+    /// Whether users other than root may write to a directory: its others' write bit, or its
+    /// group's when the group is not root's.
+    private static func othersMayWrite(_ info: stat) -> Bool {
+        info.st_mode & 0o002 != 0 || (info.st_mode & 0o020 != 0 && info.st_gid != 0)
     }
 
     /// The user's primary group from the user database (`getpwuid_r`).

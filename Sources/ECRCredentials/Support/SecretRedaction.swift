@@ -47,19 +47,52 @@ public enum SecretRedaction {
         return output + url(word)
     }
 
-    /// `text` with every occurrence of each of `secrets` (those of 8 characters or more: shorter
-    /// ones would hide ordinary words) and every JSON Web Token replaced. Matching is by bytes,
-    /// so a combining mark or joiner after a secret cannot hide it.
+    /// `text` with each of `secrets` (those of 8 characters or more: shorter ones would hide
+    /// ordinary words) and every JSON Web Token replaced. A secret is looked for as sent, as a
+    /// server may quote it (percent-encoded, or JSON-escaped with `\/`), and in pieces: any run
+    /// of `pieceLength` bytes or more that stands in a secret is replaced, so a server that echoes
+    /// part of a token, or splits it with a combining mark, gives none of it away. Matching is by
+    /// bytes, so no mark or joiner after a secret can hide it either.
     public static func secrets(_ secrets: [String], in text: String) -> String {
         var bytes = Array(text.utf8)
         for secret in secrets where secret.utf8.count >= 8 {
-            // As sent, and as a server may quote it: percent-encoded (a session token's `/`, `+`
-            // and `=` are, in a query or form).
-            for form in Set([Array(secret.utf8), percentEncoded(secret)]) {
-                bytes = replacing(form, in: bytes)
+            var forms = Set([Array(secret.utf8), percentEncoded(secret)])
+            forms.insert(Array(secret.replacing("/", with: "\\/").utf8))
+            for form in forms {
+                bytes = form.count > pieceLength ? replacingPieces(of: form, in: bytes) : replacing(form, in: bytes)
             }
         }
         return webTokens(in: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The shortest run of a long secret's bytes that is redacted on its own: 16.
+    static let pieceLength = 16
+
+    /// `bytes` with every run of at least `pieceLength` bytes that occurs in `secret` replaced by
+    /// the marker (overlapping and adjacent runs as one).
+    private static func replacingPieces(of secret: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= pieceLength else { return bytes }
+        var pieces = Set<ArraySlice<UInt8>>()
+        for start in 0...(secret.count - pieceLength) { pieces.insert(secret[start..<start + pieceLength]) }
+        var hidden = [Bool](repeating: false, count: bytes.count)
+        var any = false
+        for start in 0...(bytes.count - pieceLength) where pieces.contains(bytes[start..<start + pieceLength]) {
+            for index in start..<start + pieceLength { hidden[index] = true }
+            any = true
+        }
+        guard any else { return bytes }
+        var output: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if hidden[index] {
+                output += Array(marker.utf8)
+                while index < bytes.count, hidden[index] { index += 1 }
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return output
     }
 
     /// `text` percent-encoded as RFC 3986 query values are: everything but letters, digits and

@@ -159,7 +159,7 @@ public struct ClientConfigFile: Sendable {
         // A file another user owns keeps its owner (root editing it in a directory of root's); a
         // file root edits in a user's directory is written with that user's rights
         // (`FileSystemUser`), and so is theirs.
-        if let current = owner, current.uid == geteuid() && current.gid == getegid() || FileSystemUser.owner(ofPathTo: path) != nil {
+        if let current = owner, current.uid == geteuid() && current.gid == getegid() || (try? FileSystemUser.owner(ofPathTo: path)) != nil {
             owner = nil
         }
         var bytes = try Self.rendered(document, like: original, path: target)
@@ -297,7 +297,7 @@ public struct ClientConfigFile: Sendable {
         let target = try Self.target(of: path)
         guard target != path else { return target }
         var info = stat()
-        let user = FileSystemUser.owner(ofPathTo: path)
+        let user = try FileSystemUser.owner(ofPathTo: path)
         guard stat(target, &info) == 0 else {
             if let user, errno != ENOENT {
                 throw Problem(path: path, reason: "it is a symbolic link of uid \(user.uid) to \(target), which that user cannot reach "

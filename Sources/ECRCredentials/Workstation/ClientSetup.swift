@@ -72,7 +72,7 @@ public struct ClientSetup: Sendable {
         let path = ClientConfigFile.path(of: kind, environment: environment)
         // Root changing a user's file does it with that user's rights, so it writes nothing the
         // user could not (see FileSystemUser).
-        if let user = FileSystemUser.owner(ofPathTo: path) {
+        if let user = try FileSystemUser.owner(ofPathTo: path) {
             return try user.run { try edit(path: path, kind: kind, registries: unique, options: options, report: report) }
         }
         return try edit(path: path, kind: kind, registries: unique, options: options, report: report)

@@ -6,29 +6,18 @@ access key (so the emulator can count its calls); all start within one second, a
 one autoscaling step ask for their first token together.
 """
 import json
-import os
 import statistics
 import subprocess
 import threading
 import time
-from pathlib import Path
 
-import pytest
-
-from conftest import HOST, REPOSITORY
+from conftest import HOST
+from test_kubelet import plugin  # noqa: F401  (the release plugin, as the kubelet runs it)
 from emulators.aws_emulator import TokenBucket
 
 REQUEST = json.dumps({"kind": "CredentialProviderRequest", "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
                       "image": f"{HOST}/team/app"})
 DEADLINE = 50  # the plugin's budget for a throttled fetch, inside the kubelet's one minute
-
-
-@pytest.fixture(scope="session")
-def plugin() -> Path:
-    path = Path(os.environ.get("ECR_CREDENTIAL_PROVIDER", REPOSITORY / ".build/release/ecr-credential-provider"))
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: run ./scripts/build-release or ./test")
-    return path
 
 
 def test_forty_nodes_against_a_small_bucket_all_get_a_token_inside_the_deadline(plugin, emulator, tmp_path):

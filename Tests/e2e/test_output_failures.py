@@ -37,8 +37,8 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("program,arguments,stdin,aws", COMMANDS, ids=[" ".join([c[0], *c[1]]) for c in COMMANDS])
-def test_output_that_cannot_be_written_fails_the_command(helper, emulator, program, arguments, stdin, aws):
+def command_run(helper, emulator, program, arguments, stdin, aws):
+    """A function that runs the command with stdout on the given file, in a set-up where it succeeds."""
     executable = Path(helper.binary).with_name(program)
     if program == "ecr-credential-provider" and "ECR_CREDENTIAL_PROVIDER" in os.environ:
         executable = Path(os.environ["ECR_CREDENTIAL_PROVIDER"])
@@ -49,9 +49,15 @@ def test_output_that_cannot_be_written_fails_the_command(helper, emulator, progr
         (helper.home / ".docker/config.json").write_text(json.dumps({"credHelpers": {HOST: "ecr"}}))
 
     def run(stdout):
+        # restore_signals (the default) gives the child SIGPIPE at its default disposition, as a shell does.
         return subprocess.run([str(executable), *arguments], input=stdin.encode(), stdout=stdout, stderr=subprocess.PIPE,
                               env=environment, timeout=60)
+    return run
 
+
+@pytest.mark.parametrize("program,arguments,stdin,aws", COMMANDS, ids=[" ".join([c[0], *c[1]]) for c in COMMANDS])
+def test_output_that_cannot_be_written_fails_the_command(helper, emulator, program, arguments, stdin, aws):
+    run = command_run(helper, emulator, program, arguments, stdin, aws)
     written = run(subprocess.PIPE)
     assert written.returncode == 0, written.stderr.decode()
     assert written.stdout
@@ -64,21 +70,12 @@ def test_output_that_cannot_be_written_fails_the_command(helper, emulator, progr
 @pytest.mark.parametrize("program,arguments,stdin,aws", COMMANDS, ids=[" ".join([c[0], *c[1]]) for c in COMMANDS])
 def test_a_closed_pipe_fails_the_command_with_a_message(helper, emulator, program, arguments, stdin, aws):
     """A reader that went away (`cmd | head -0`): exit 1 and a line on stderr, not death by SIGPIPE."""
-    import os as _os
-    executable = Path(helper.binary).with_name(program)
-    if program == "ecr-credential-provider" and "ECR_CREDENTIAL_PROVIDER" in os.environ:
-        executable = Path(os.environ["ECR_CREDENTIAL_PROVIDER"])
-    environment = helper.environment(**(emulator.env(AWS_ENDPOINT_URL=emulator.url) if aws else {}))
-    if arguments[:1] == ["doctor"]:
-        (helper.home / ".docker").mkdir(exist_ok=True)
-        (helper.home / ".docker/config.json").write_text(json.dumps({"credHelpers": {HOST: "ecr"}}))
-    reader, writer = _os.pipe()
-    _os.close(reader)  # nobody will read: every write gets EPIPE (or SIGPIPE)
+    run = command_run(helper, emulator, program, arguments, stdin, aws)
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read: every write gets EPIPE (or SIGPIPE)
     try:
-        # restore_signals (the default) gives the child SIGPIPE at its default disposition, as a shell does.
-        result = subprocess.run([str(executable), *arguments], input=stdin.encode(), stdout=writer, stderr=subprocess.PIPE,
-                                env=environment, timeout=60)
+        result = run(writer)
     finally:
-        _os.close(writer)
+        os.close(writer)
     assert result.returncode == 1, (result.returncode, result.stderr.decode())
     assert "Broken pipe" in result.stderr.decode() or "cannot write standard output" in result.stderr.decode()

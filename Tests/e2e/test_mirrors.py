@@ -78,15 +78,21 @@ def test_bad_mappings_are_refused_at_start_with_one_line(plugin, helper, emulato
         assert refused.returncode != 0 and message in refused.stderr and refused.stdout == ""
 
 
-def test_the_printed_config_matches_the_upstreams_and_passes_the_mappings(plugin):
-    result = subprocess.run([str(plugin), "config", "--mirror", MIRROR, "--mirror", f"quay.io={HOST}/quay"],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stderr
-    [provider] = yaml.safe_load(result.stdout)["providers"]
+def checked_provider(text: str) -> dict:
+    """The one provider of a printed CredentialProviderConfig, checked as the kubelet's schema does."""
+    [provider] = yaml.safe_load(text)["providers"]
     for field, value in provider.items():
         assert field in PROVIDER_FIELDS and isinstance(value, PROVIDER_FIELDS[field]), field
     for pattern in provider["matchImages"]:
         check_match_image(pattern)
+    return provider
+
+
+def test_the_printed_config_matches_the_upstreams_and_passes_the_mappings(plugin):
+    result = subprocess.run([str(plugin), "config", "--mirror", MIRROR, "--mirror", f"quay.io={HOST}/quay"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    provider = checked_provider(result.stdout)
     assert {"docker.io", "index.docker.io", "registry-1.docker.io", "quay.io"} <= set(provider["matchImages"])
     assert "*.dkr.ecr.*.amazonaws.com" in provider["matchImages"]
     assert provider["args"] == ["--mirror", MIRROR, "--mirror", f"quay.io={HOST}/quay"]
@@ -107,11 +113,7 @@ def test_config_reads_every_page_of_the_pull_through_cache_rules(plugin, helper,
     result = subprocess.run([str(plugin), "config", "--pull-through-cache", HOST, "--mirror", f"quay.io={HOST}/my-quay"],
                             capture_output=True, text=True, timeout=60, env=node_env(helper, emulator))
     assert result.returncode == 0, result.stderr
-    [provider] = yaml.safe_load(result.stdout)["providers"]
-    for field, value in provider.items():
-        assert field in PROVIDER_FIELDS and isinstance(value, PROVIDER_FIELDS[field]), field
-    for pattern in provider["matchImages"]:
-        check_match_image(pattern)
+    provider = checked_provider(result.stdout)
     expected = [f"quay.io={HOST}/my-quay"] + [f"{host}={HOST}/{prefix}" if prefix != "ROOT" else f"{host}={HOST}"
                                               for (prefix, _), host in zip(RULES, DISCOVERED) if host != "quay.io"]
     assert provider["args"] == [word for mapping in expected for word in ("--mirror", mapping)]

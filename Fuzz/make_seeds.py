@@ -108,6 +108,28 @@ CORPORA = {
                 "<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized"
                 "</Message></Error></ErrorResponse>",
                 json.dumps({"__type": "com.amazonaws#AccessDeniedException", "message": "no"})],
+    "mirror-map": ["docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub\nghcr.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/ghcr"
+                   "\x00docker.io/library/busybox:1.36",
+                   "registry-1.docker.io=123456789012.dkr.ecr.eu-west-1.amazonaws.com/hub\x00busybox",
+                   "quay.io=1.dkr.ecr.us-east-1.amazonaws.com/q\nquay.io=2.dkr.ecr.us-east-1.amazonaws.com/q\x00quay.io/a/b@sha256:" + "0" * 64],
+    "registry-reply": ["\x00{}\x00\x00\x00" + json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                       "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "1" * 64,
+                                      "size": 10, "platform": {"os": "linux", "architecture": "amd64"}}]})
+                       + "\x00\x00" + json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + "2" * 64, "size": 2},
+                       "layers": []}) + "\x00\x04\x00\x00",
+                       "\x00{}\x00\x07" + json.dumps({"errors": [{"code": "DENIED", "message": "User: arn:aws:sts::123456789012:assumed-role/node/i-1 "
+                       "is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:123456789012:repository/team/app "
+                       "because no identity-based policy allows the ecr:BatchGetImage action"}]}),
+                       "\x00{}\x00\x08" + json.dumps({"errors": [{"code": "NAME_UNKNOWN", "message": "The repository with name 'team/app' does not exist"}]}),
+                       "\x06" + json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "Not Authorized"}]})],
+    "kubelet-config": [json.dumps({"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": [
+                           {"name": "ecr-credential-provider", "matchImages": ["*.dkr.ecr.*.amazonaws.com", "*.dkr.ecr.*.amazonaws.com.cn"],
+                            "defaultCacheDuration": "12h", "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+                            "args": ["get-credentials"], "env": [{"name": "AWS_REGION", "value": "us-west-2"}]}]}),
+                       json.dumps({"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "CredentialProviderConfig", "providers": [
+                           {"name": "x", "matchImages": ["docker.io", "*.*:5000/a"], "defaultCacheDuration": "1h30m",
+                            "apiVersion": "credentialprovider.kubelet.k8s.io/v1beta1"}]})],
 }
 
 

@@ -27,6 +27,9 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "sts-xml": stsXML,
     "kubelet-request": kubeletRequest,
     "client-config": clientConfig,
+    "mirror-map": mirrorMap,
+    "registry-reply": registryReply,
+    "kubelet-config": kubeletConfig,
 ]
 
 // MARK: the kubelet plugin and the workstation commands
@@ -59,6 +62,65 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     if let outcome = try? ClientConfigurator.apply(plan, to: document, kind: .docker) {
         _ = ClientSetup.redacted(outcome.document).text
         _ = try? ClientConfigurator.apply(ClientConfigurator.Plan(registries: [], remove: true), to: outcome.document, kind: .docker)
+    }
+}
+
+// MARK: mirrors and the pull check
+
+/// `--mirror` mappings (one per line), NUL, an image: the map, the hosts.toml written for each
+/// mirror, and the image followed through the map.
+@Sendable func mirrorMap(_ bytes: [UInt8]) {
+    let pieces = parts(bytes, 2)
+    let lines = text(pieces[0]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for line in lines { _ = try? Mirror(parsing: line) }
+    guard let map = try? MirrorMap(arguments: lines) else { return }
+    for mirror in map.mirrors {
+        // What containerd reads: every value quoted, no line a mapping could have added.
+        let toml = ContainerdHosts.text(for: mirror)
+        precondition(!toml.contains("\r") && !toml.utf8.contains(0), "hosts.toml carries a control character")
+        precondition(toml.split(separator: "\n").count == ContainerdHosts.text(for: Mirror(upstream: "docker.io",
+            registry: mirror.registry, prefix: "p", origin: "o")).split(separator: "\n").count,
+            "a mapping changed the shape of hosts.toml")
+        _ = Mirror.canonicalUpstream(mirror.upstream)
+    }
+    if let image = try? ImageReference(parsing: text(pieces[1])) {
+        let followed = image.following(map)
+        _ = followed.image.address.description
+        _ = followed.mirror?.prefix
+    }
+}
+
+/// A registry's answers to the pull check, in order (/v2/, the manifest HEAD and GET, a
+/// platform's manifest, the config blob and its download), each `status byte, body`, parts
+/// separated by NUL: every outcome is a finding with a summary and, for a problem, a hint.
+@Sendable func registryReply(_ bytes: [UInt8]) {
+    let statuses = [200, 201, 301, 302, 307, 400, 401, 403, 404, 405, 429, 500, 502, 503]
+    let replies = parts(bytes, 7).map { piece -> HTTPResponse in
+        let status = statuses[Int(piece.first ?? 0) % statuses.count]
+        let headers = [HTTPHeader("Content-Type", "application/vnd.oci.image.index.v1+json"),
+                       HTTPHeader("Location", "https://prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com/x")]
+        return HTTPResponse(status: status, headers: headers, body: Array(piece.dropFirst()))
+    }
+    let check = RegistryCheck(transport: ScriptedTransport(replies), timeouts: HTTPTimeouts(connect: 1, total: 1),
+                              platform: RegistryCheck.Platform(os: "linux", architecture: "amd64"))
+    guard let image = try? ImageReference(parsing: "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app:1") else { return }
+    let finding = check.run(image: image, password: "fuzz-password", tokenRegistry: ECRRegistry(host: "123456789012.dkr.ecr.us-west-2.amazonaws.com"))
+    _ = finding.summary
+    precondition(finding.pulls || finding.hint != nil, "a failing pull check has no hint")
+    precondition(!finding.summary.contains("fuzz-password") && !(finding.hint ?? "").contains("fuzz-password"), "the password was echoed")
+    _ = ECRDenial(message: text(bytes))
+}
+
+/// A kubelet CredentialProviderConfig (JSON) as the node doctor reads it, and its matchImages
+/// against an image.
+@Sendable func kubeletConfig(_ bytes: [UInt8]) {
+    guard let providers = try? KubeletProviderConfig.providers(in: bytes, file: "config.json") else { return }
+    for provider in providers {
+        for pattern in provider.matchImages {
+            _ = ImagePattern.problem(pattern)
+            _ = ImagePattern.matches(pattern, image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/app:1")
+            _ = ImagePattern.closeness(pattern, image: "docker.io/library/busybox")
+        }
     }
 }
 

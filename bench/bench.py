@@ -31,6 +31,8 @@ import hashlib
 import json
 import platform
 import random
+import select
+import signal
 import os
 import shutil
 import socket
@@ -46,14 +48,35 @@ sys.path.insert(0, str(REPOSITORY / "Tests/e2e"))
 from emulators.aws_emulator import AWSEmulator  # noqa: E402
 
 HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-def spawn_time(argv, stdin_path, env):
-    """Seconds from posix_spawn to exit of one run, and its exit status."""
+
+# Every wait is bounded: a run that hangs (a helper waiting on a metadata service that never
+# answers, a daemon that never starts) ends the benchmark with a message instead of stalling it.
+RUN_LIMIT = 60  # seconds for one measured run; the peer's failing get takes 12-18 s off EC2
+CALL_LIMIT = 30  # seconds for a set-up or clean-up command
+
+
+class Hung(Exception):
+    """A run that did not finish within its limit."""
+
+
+def spawn_time(argv, stdin_path, env, limit=RUN_LIMIT):
+    """Seconds from posix_spawn to exit of one run, and its exit status; Hung after `limit` s."""
     actions = [(os.POSIX_SPAWN_OPEN, 0, stdin_path, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
                (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
     started = time.perf_counter_ns()
     pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
-    _, status = os.waitpid(pid, 0)
+    # A pidfd becomes readable when the child exits: the wait has a deadline and costs one poll.
+    exited = os.pidfd_open(pid)
+    try:
+        ready, _, _ = select.select([exited], [], [], limit)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise Hung(f"{' '.join(argv)} did not exit within {limit} s")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(exited)
     elapsed = (time.perf_counter_ns() - started) / 1e9
     return elapsed, os.waitstatus_to_exitcode(status)
 
@@ -112,6 +135,10 @@ def start_keyring(directory):
             return None, f"{tool} is not installed (./install --dev)"
     bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:path={directory}/bus"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if not select.select([bus.stdout], [], [], 10)[0]:
+        bus.kill()
+        bus.wait(timeout=CALL_LIMIT)
+        return None, "dbus-daemon printed no address within 10 s"
     env = {"DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip()}
     keyring = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -122,12 +149,14 @@ def start_keyring(directory):
     while time.monotonic() < deadline:
         owner = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
                                 "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.NameHasOwner",
-                                "org.freedesktop.secrets"], capture_output=True, text=True, env={**os.environ, **env})
+                                "org.freedesktop.secrets"], capture_output=True, text=True, env={**os.environ, **env},
+                               timeout=CALL_LIMIT)
         if "true" in owner.stdout:
             return env, [keyring, bus]
         time.sleep(0.05)
     for process in (keyring, bus):
         process.kill()
+        process.wait(timeout=CALL_LIMIT)
     return None, "gnome-keyring-daemon did not start"
 
 
@@ -299,7 +328,7 @@ def main():
         emulator.delay = 0.2
         parallel_env = dict(env, XDG_CACHE_HOME=str(scratch / "parallel-one"))
         run = lambda host_env: subprocess.run([binary, "get"], input=host_env[0].encode(), env=host_env[1],
-                                               capture_output=True).returncode
+                                               capture_output=True, timeout=RUN_LIMIT).returncode
         with concurrent.futures.ThreadPoolExecutor(50) as pool:
             statuses = list(pool.map(run, [(HOST, parallel_env)] * 50))
         fetched = sum(1 for r in emulator.requests if r["error"] is None)
@@ -309,15 +338,20 @@ def main():
         hosts = [f"{100000000000 + n}.dkr.ecr.us-west-2.amazonaws.com" for n in range(30)]
         with concurrent.futures.ThreadPoolExecutor(30) as pool:
             statuses = list(pool.map(run, [(host, many_env) for host in hosts]))
-        listed = json.loads(subprocess.run([binary, "list"], env=many_env, capture_output=True).stdout)
+        listed = json.loads(subprocess.run([binary, "list"], env=many_env, capture_output=True, timeout=CALL_LIMIT).stdout)
         print(f"30 parallel gets, 30 registries: {statuses.count(0)}/30 succeeded, {len(listed)} cache entries kept")
     finally:
         if keyring_env:
             # The kernel keyring outlives this run: take this run's tokens out of it.
-            subprocess.run([binary, "logout", "--all"], env=keyring_env, capture_output=True)
+            subprocess.run([binary, "logout", "--all"], env=keyring_env, capture_output=True, timeout=CALL_LIMIT)
         if bus_env:
             for process in keyring_processes:
                 process.terminate()
+                try:
+                    process.wait(timeout=CALL_LIMIT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=CALL_LIMIT)
         emulator.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 

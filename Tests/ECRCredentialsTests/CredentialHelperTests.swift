@@ -110,7 +110,11 @@ import Testing
                                             MockTransport.error(400, "AccessDeniedException", "User: arn:aws:iam::1:user/x is not authorized")])
         _ = try fixture.helper.get(Self.host)
         fixture.clock.advance(30_000)
-        #expect(throws: HelperError.self) { try fixture.helper.get(Self.host) }
+        let error = #expect(throws: HelperError.self) { try fixture.helper.get(Self.host) }
+        // Not the cached token, still valid for another 3 hours: the denial itself, named.
+        #expect(error?.code == .notFound)
+        #expect(error?.cause?.contains("AccessDeniedException") == true && error?.cause?.contains("not authorized") == true)
+        #expect(fixture.transport.requests.count == 2)
     }
 
     @Test func noCredentialsIsNotFoundWithTheCauseOnStderr() throws {

@@ -60,9 +60,13 @@ import Testing
         let record = #"{"version":1,"kind":"login","registry":"r","serverURL":"r","identity":"","username":"u","secret":"a","secret":"b","issuedAt":1}"#
         #expect(throws: JSONInput.DuplicateKey.self) { try JSONInput.decode(CredentialRecord.self, from: Array(record.utf8)) }
         let process = #"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","AccessKeyId":"B"}"#
-        #expect(throws: (any Error).self) { try ProcessCredentialProvider.decode(Array(process.utf8), source: "p") }
+        let processError = #expect(throws: CredentialError.self) { try ProcessCredentialProvider.decode(Array(process.utf8), source: "p") }
+        #expect(processError?.message == #"p printed a JSON object with the key "AccessKeyId" twice"#)
+        #expect((processError?.underlying as? JSONInput.DuplicateKey)?.key == "AccessKeyId")
         let container = #"{"AccessKeyId":"A","SecretAccessKey":"s","AccessKeyId":"B"}"#
-        #expect(throws: (any Error).self) { try ContainerCredentialProvider.decode(Array(container.utf8), source: "c") }
+        let containerError = #expect(throws: CredentialError.self) { try ContainerCredentialProvider.decode(Array(container.utf8), source: "c") }
+        #expect(containerError?.message == #"c answered a JSON object with the key "AccessKeyId" twice"#)
+        #expect((containerError?.underlying as? JSONInput.DuplicateKey)?.key == "AccessKeyId")
     }
 
     // MARK: allowlists

@@ -76,9 +76,26 @@ def test_a_role_without_the_permission_names_it(helper, moto):
 def test_credential_source_environment(helper, moto):
     key, secret = moto.users["puller"]
     helper.write_aws_file("config", "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/pull\ncredential_source = Environment\n")
-    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url,
-                                            AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+    keys = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}
+    # As in the AWS SDKs, keys in the environment win over AWS_PROFILE: no role is assumed.
+    moto.proxy.clear()
+    document, out, err, status = helper.get(HOST, AWS_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url, **keys)
     assert status == 0, out + err
+    assert moto.proxy.actions() == ["AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"]
+    # A profile chosen for the registry is used as written: its role assumed with the environment's keys.
+    helper.run("logout", "--all")
+    moto.proxy.clear()
+    document, out, err, status = helper.get(HOST, DOCKER_CREDENTIAL_ECR_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url, **keys)
+    assert status == 0, out + err
+    assert document["Username"] == "AWS" and document["ServerURL"] == HOST and document["Secret"]
+    assert moto.proxy.actions() == ["AssumeRole", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"]
+    # Without those keys the profile has no source: the message names the setting, and nothing is asked.
+    helper.run("logout", "--all")
+    moto.proxy.clear()
+    document, out, err, status = helper.get(HOST, DOCKER_CREDENTIAL_ECR_PROFILE="ci", AWS_ENDPOINT_URL=moto.proxy.url)
+    assert (status, out) == (1, "credentials not found in native keychain\n"), out + err
+    assert 'profile "ci" has credential_source = Environment but AWS_ACCESS_KEY_ID is not set' in err, err
+    assert moto.proxy.actions() == []
 
 
 def test_role_chain_cycles_and_mfa_fail_at_once(helper, moto, timing):

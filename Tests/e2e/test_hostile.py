@@ -143,9 +143,19 @@ def test_a_symlinked_login_file_is_not_followed(helper, tmp_path):
     elsewhere = plant_login(tmp_path / "elsewhere")
     directory = login_dir(helper)
     directory.mkdir(parents=True)
-    (directory / "registry.example@login-any.json").symlink_to(elsewhere)
+    link = directory / "registry.example@login-any.json"
+    # The same record as a file of its own at that path is served: the path is the one read...
+    link.write_bytes(elsewhere.read_bytes())
+    link.chmod(0o600)
+    document, out, err, status = helper.get("registry.example")
+    assert status == 0 and document["Secret"] == "planted", out + err
+    # ...and as a link to it, it is refused, with the reason, not found as if absent.
+    link.unlink()
+    link.symlink_to(elsewhere)
     document, out, err, status = helper.get("registry.example")
     assert (status, out) == (1, NOT_FOUND + "\n")
+    assert f"refusing {link}: it is a symbolic link" in err, err
+    assert link.is_symlink() and elsewhere.read_bytes()  # both left as they were
 
 
 def test_a_symlinked_cache_directory_of_the_user_works_and_is_narrowed(helper, emulator, tmp_path):

@@ -22,6 +22,10 @@ struct CredentialsDocument: Decodable {
         let document: CredentialsDocument
         do {
             document = try JSONInput.decode(CredentialsDocument.self, from: bytes)
+        } catch let duplicate as JSONInput.DuplicateKey {
+            // Two readers of such a document can see different keys: refused, and said so.
+            throw CredentialError(.providerFailed, "\(source) \(verb) a JSON object with the key \"\(duplicate.key)\" twice",
+                                  underlying: duplicate)
         } catch {
             throw CredentialError(.providerFailed, "\(source) \(verb) something that is not the expected JSON object")
         }

@@ -101,3 +101,25 @@ def test_version_names_the_release_and_the_commit_it_was_built_from():
                           check=True).stdout.strip()
     assert stamped == head, f"the binary says it was built from {commit}, HEAD is {head[:12]}: run ./scripts/build-release"
 
+
+
+def test_the_link_order_list_names_functions_that_exist():
+    """scripts/link-order.txt places the hit path's functions together; the linker silently skips
+    names that no longer exist, so a list left behind by renames loses its effect unnoticed. Most of
+    this package's functions it names must still be defined by the release build's objects."""
+    nm = require("nm", "apt-get install binutils")
+    listed = [line.strip()[len(".text."):] for line in (REPOSITORY / "scripts/link-order.txt").read_text().splitlines()
+              if line.strip().startswith(".text.")]
+    ours = ("$s14ECRCredentials", "$s21docker_credential_ecr", "$s23ecr_credential_provider")
+    wanted = {name for name in listed if name.startswith(ours)}
+    assert len(wanted) > 100, f"scripts/link-order.txt names only {len(wanted)} functions of this package"
+    objects = [path for target in ("ECRCredentials", "docker_credential_ecr", "ecr_credential_provider")
+               for path in (RELEASE / f"{target}.build").glob("*.o")]
+    if not objects:
+        pytest.fail(f"no release objects under {RELEASE}: run ./scripts/build-release or ./test")
+    table = subprocess.run([nm, "--defined-only", *objects], capture_output=True, text=True, check=True, timeout=120).stdout
+    defined = {fields[-1] for fields in (line.split() for line in table.splitlines()) if len(fields) == 3}
+    gone = sorted(wanted - defined)
+    assert len(gone) <= len(wanted) // 10, (
+        f"scripts/link-order.txt is stale: {len(gone)} of its {len(wanted)} functions of this package no longer exist "
+        f"(e.g. {gone[:3]}); run scripts/update-link-order")

@@ -260,7 +260,7 @@ def test_k3s_defaults_without_a_running_k3s(node, plugin):  # noqa: F811
 
 MICROK8S_ARGS = ("--kubeconfig=${SNAP_DATA}/credentials/kubelet.config\n--cert-dir=${SNAP_DATA}/certs\n# credential provider\n"
                  "--image-credential-provider-config=${SNAP_DATA}/args/image-credential-provider-config.yaml\n"
-                 "--image-credential-provider-bin-dir ${SNAP_DATA}/credential-provider/bin\n")
+                 "--image-credential-provider-bin-dir ${SNAP_COMMON}/credential-provider\n")
 
 
 def microk8s_files(name="ecr-credential-provider"):
@@ -275,7 +275,7 @@ def test_microk8s_through_its_running_kubelite(node, plugin):  # noqa: F811
     files = {"/var/snap/microk8s/7394/args/kubelet": MICROK8S_ARGS,
              "/var/snap/microk8s/current/args/image-credential-provider-config.yaml": yaml_config()}
     status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files, kubelet=kubelite,
-                                         node_copies={"/var/snap/microk8s/current/credential-provider/bin/ecr-credential-provider": str(plugin)})
+                                         node_copies={"/var/snap/microk8s/common/credential-provider/ecr-credential-provider": str(plugin)})
     assert status == 0, report
     assert checks["flags"]["summary"].startswith("from /var/snap/microk8s/7394/args/kubelet (MicroK8s), read by the running kubelite (pid ")
     assert checks["flags"]["details"][0] == "--image-credential-provider-config=/var/snap/microk8s/current/args/image-credential-provider-config.yaml"
@@ -283,10 +283,10 @@ def test_microk8s_through_its_running_kubelite(node, plugin):  # noqa: F811
 
 def test_microk8s_with_a_wrong_name_from_its_args_file(node, plugin):  # noqa: F811
     status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=microk8s_files("ecr-credential-helper"),
-                                         node_copies={"/var/snap/microk8s/current/credential-provider/bin/ecr-credential-provider": str(plugin)})
+                                         node_copies={"/var/snap/microk8s/common/credential-provider/ecr-credential-provider": str(plugin)})
     assert status == 1
     assert checks["flags"]["summary"] == "from /var/snap/microk8s/current/args/kubelet (MicroK8s)"
-    assert checks["bin-dir"]["summary"] == ("the kubelet would run /var/snap/microk8s/current/credential-provider/bin/ecr-credential-helper, "
+    assert checks["bin-dir"]["summary"] == ("the kubelet would run /var/snap/microk8s/common/credential-provider/ecr-credential-helper, "
                                             "which is not an executable file")
     assert "(here: ecr-credential-provider)" in checks["bin-dir"]["hint"]
 

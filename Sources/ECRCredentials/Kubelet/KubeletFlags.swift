@@ -74,6 +74,9 @@ public struct KubeletFlags: Sendable, Equatable {
     public static let k3sDefaults = (config: "/var/lib/rancher/credentialprovider/config.yaml", binDirectory: "/var/lib/rancher/credentialprovider/bin")
     /// MicroK8s's kubelet arguments file (one flag a line).
     public static let microk8sArguments = "/var/snap/microk8s/current/args/kubelet"
+    /// The snap variables MicroK8s's args files use, longest name first (SNAP is a prefix of the others).
+    static let snapVariables = [("SNAP_COMMON", "/var/snap/microk8s/common"), ("SNAP_DATA", "/var/snap/microk8s/current"),
+                                ("SNAP", "/snap/microk8s/current")]
 
     // MARK: the running kubelet
 
@@ -198,16 +201,17 @@ public struct KubeletFlags: Sendable, Equatable {
     }
 
     /// Flags from a file of one or more flags a line (MicroK8s's args files): `#` comments,
-    /// `--flag=value` or `--flag value`, values unquoted, `${SNAP_DATA}` and `${SNAP}` expanded.
+    /// `--flag=value` or `--flag value`, values unquoted, `${SNAP_COMMON}`, `${SNAP_DATA}` and `${SNAP}` expanded.
     static func fromArgumentsFile(_ path: String, source: String) -> KubeletFlags? {
         guard let bytes = try? PrivateFile.read(path) else { return nil }
         var words: [String] = []
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let text = line.trimmingASCIIWhitespace()
             guard !text.isEmpty, !text.hasPrefix("#") else { continue }
-            let expanded = text.replacing("${SNAP_DATA}", with: "/var/snap/microk8s/current")
-                .replacing("$SNAP_DATA", with: "/var/snap/microk8s/current")
-                .replacing("${SNAP}", with: "/snap/microk8s/current")
+            var expanded = text
+            for (name, value) in snapVariables {
+                expanded = expanded.replacing("${\(name)}", with: value).replacing("$\(name)", with: value)
+            }
             words += (try? CommandLineWords.split(expanded)) ?? expanded.split(separator: " ").map(String.init)
         }
         let found = flags(in: words)

@@ -56,7 +56,7 @@ public struct NodeDoctorSetup: Sendable {
         if let process, let variables = kubeletEnvironment(process.pid) {
             environment = variables
             checks.append(Doctor.Check(name: "environment", status: .ok,
-                                       summary: "the provider runs with the environment of the running \(process.kind) (pid \(process.pid), \(variables.count) variables)",
+                                       summary: "the provider runs with the environment of the running \(process.kind) (pid \(process.pid), \(variables.count) variable\(variables.count == 1 ? "" : "s"))",
                                        details: [], hint: nil))
         } else {
             let why = process.map { "the running \($0.kind)'s (/proc/\($0.pid)/environ) cannot be read: run as root to use it" } ?? "no kubelet is running"

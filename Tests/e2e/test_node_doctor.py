@@ -8,6 +8,7 @@ and /var that only the test's namespace sees, and a stand-in kubelet process who
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -449,3 +450,25 @@ def test_a_provider_fixed_to_another_region(node, plugin, tmp_path):  # noqa: F8
     assert (pull["finding"], pull["step"], pull["httpStatus"], pull["errorCode"]) == ("token-refused", "registry", 401, "UNAUTHORIZED")
     assert any(detail.startswith("regional-provider answered the key *.dkr.ecr.*.amazonaws.com, a pattern, not "
                                  f"{HOST}: its token is valid only in the region and account it was fetched for") for detail in pull["details"])
+
+
+def test_an_empty_provider_list_is_refused(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n")
+    status, _, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1 and checks["config"]["summary"] == f"{path}: providers: needs at least one provider; the kubelet refuses a config without one"
+
+
+def test_the_plugin_never_opens_libyaml(plugin, tmp_path):  # noqa: F811
+    """The kubelet's call loads what a fetch needs (libcurl), never libyaml; the doctor opens it for a YAML config."""
+    request = json.dumps({"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "CredentialProviderRequest",
+                          "image": f"{HOST}/team/app"})
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "AKIAEMULATOR", "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:9", "LD_DEBUG": "files"}
+    run = subprocess.run([str(plugin)], input=request, capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 1 and "file=libcurl" in run.stderr and "libyaml" not in run.stderr
+    path = tmp_path / "c.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n")
+    run = subprocess.run([str(plugin), "doctor", "--config", str(path), "--bin-dir", str(tmp_path), "x"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert "file=libyaml-0.so.2" in run.stderr

@@ -100,6 +100,9 @@ public struct KubeletProviderConfig: Sendable {
                 providers.append(provider)
             }
         }
+        guard !providers.isEmpty else {
+            throw Invalid(file: path, field: "providers", reason: "needs at least one provider; the kubelet refuses a config without one")
+        }
         self.providers = providers
         self.files = files
     }

@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CCurl", dependencies: ["CDynamicLibrary"]),
         // libsecret (and GLib under it), opened with dlopen on the keyring path only.
         .target(name: "CLibsecret", dependencies: ["CDynamicLibrary"]),
+        // libyaml, opened with dlopen only when ecr-credential-provider doctor reads a YAML config.
+        .target(name: "CYAML", dependencies: ["CDynamicLibrary"]),
         // The kernel key retention service's system calls (add_key, keyctl): no library at all.
         .target(name: "CKernelKeyring"),
         // renameat2's exchange and no-replace modes, and the file-system user (setfsuid): configure.
@@ -44,6 +46,7 @@ let package = Package(
                 "CGlibcCompat",
                 "CKernelKeyring",
                 "CLibsecret",
+                "CYAML",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

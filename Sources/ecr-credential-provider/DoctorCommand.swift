@@ -8,16 +8,18 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check what the kubelet does for an image, from its credential provider config to the registry.",
         discussion: """
-        Reads the kubelet's credential provider config (a file, or a directory of .json files) with the kubelet's rules: strict fields, kubelet.config.k8s.io v1, v1beta1 or v1alpha1, plugin API versions this binary speaks, matchImages syntax, durations. Then: every provider's name is an executable file in the bin directory; which provider matches each IMAGE (none: the closest pattern); that provider run as the kubelet runs it (its args, this environment plus its env, a request of its apiVersion), its response decoded as strictly as the kubelet does; and the pull check with the password it answered, following --mirror mappings to the ECR repository. Exit status 1 when a check found a problem.
+        Without --config or --bin-dir, takes the kubelet's --image-credential-provider-config and --image-credential-provider-bin-dir from the running kubelet (/proc/*/cmdline; k3s and MicroK8s's kubelite embed it), else from the files that start it: EKS nodeadm's /etc/eks/kubelet/environment, kubeadm's /var/lib/kubelet/kubeadm-flags.env with /etc/default/kubelet or /etc/sysconfig/kubelet, k3s's /etc/rancher/k3s/config.yaml and config.yaml.d (kubelet-arg), MicroK8s's /var/snap/microk8s/current/args/kubelet, and the EKS AMI's /etc/eks/image-credential-provider/config.json. The provider runs with the running kubelet's environment (/proc/PID/environ, readable as root), else this one.
 
-        --json prints {"ok":BOOL,"checks":[{"name","status","summary","details","hint"}]}: names config, bin-dir, then match, provider and pull for each image (pull with finding, step, httpStatus, errorCode and action, as the docker helper's doctor gives them for an image).
+        Reads the kubelet's credential provider config (a file, or a directory of .json, .yaml and .yml files merged in name order) with the kubelet's rules: JSON or YAML (through libyaml, libyaml-0-2), strict fields, keys at most once, kubelet.config.k8s.io v1, v1beta1 or v1alpha1, plugin API versions this binary speaks, matchImages syntax, durations, tokenAttributes. Then: every provider's name is an executable file in the bin directory; which provider matches each IMAGE (none: the closest pattern); that provider run as the kubelet runs it (its args, the kubelet's environment plus its env, a request of its apiVersion), its response decoded as strictly as the kubelet does; and the pull check with the password it answered, following --mirror mappings to the ECR repository. Exit status 1 when a check found a problem.
+
+        --json prints {"ok":BOOL,"checks":[{"name","status","summary","details","hint"}]}: names flags (when looked for), environment, config, bin-dir, then match, provider and pull for each image (pull with finding, step, httpStatus, errorCode and action, as the docker helper's doctor gives them for an image).
         """)
 
-    @Option(help: ArgumentHelp("The kubelet's --image-credential-provider-config (a file or a directory).", valueName: "file"))
-    var config: String
+    @Option(help: ArgumentHelp("The kubelet's --image-credential-provider-config (a file or a directory); found as the kubelet was started when not given.", valueName: "file"))
+    var config: String?
 
-    @Option(help: ArgumentHelp("The kubelet's --image-credential-provider-bin-dir.", valueName: "directory"))
-    var binDir: String
+    @Option(help: ArgumentHelp("The kubelet's --image-credential-provider-bin-dir; found as the kubelet was started when not given.", valueName: "directory"))
+    var binDir: String?
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -27,10 +29,17 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let environment = Environment.current()
-        let doctor = NodeDoctor(
-            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
-            timeouts: HTTPTimeouts(connect: 2, total: 5), environment: environment.variables)
-        let report = doctor.run(configPath: config, binDirectory: binDir, images: images)
+        let setup = NodeDoctorSetup(config: config, binDirectory: binDir, ownEnvironment: environment.variables,
+                                    process: KubeletFlags.runningKubelet())
+        let report: Doctor.Report
+        if let configPath = setup.configPath, let binDirectory = setup.binDirectory {
+            let doctor = NodeDoctor(
+                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
+                timeouts: HTTPTimeouts(connect: 2, total: 5), environment: setup.environment)
+            report = doctor.run(configPath: configPath, binDirectory: binDirectory, images: images, preamble: setup.checks)
+        } else {
+            report = setup.report
+        }
         try StandardStreams.writeOutput(json ? report.json : report.text)
         if !report.ok { throw ExitCode.failure }
     }

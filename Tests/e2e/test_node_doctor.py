@@ -1,19 +1,26 @@
 """`ecr-credential-provider doctor`, the node's view, through the release binaries.
 
-Config files in the distributions' JSON form (EKS nodeadm writes /etc/eks/image-credential-provider/config.json),
-a bin dir holding the real plugin or a stand-in, and the registry of ecr_node.py at the ECR host name.
+Config files in the distributions' forms (EKS nodeadm's JSON at /etc/eks/image-credential-provider/config.json,
+kubeadm's and k3s's YAML, MicroK8s's args file), a bin dir holding the real plugin or a stand-in, and the registry
+of ecr_node.py at the ECR host name. The distribution tests put the files at their real paths in overlays of /etc
+and /var that only the test's namespace sees, and a stand-in kubelet process whose argv carries the flags.
 """
 import json
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from conftest import HOST
 from test_kubelet import plugin  # noqa: F401
-from test_pull_check import Node, tls  # noqa: F401
+from test_pull_check import OTHER_REGION, PULL_FIELDS, USER_ARN, Node, tls  # noqa: F401
 
 MATCH = ["*.dkr.ecr.*.amazonaws.com"]
+CHECK_FIELDS = ["name", "status", "summary", "details", "hint"]
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIAEMULATOR", "AWS_SECRET_ACCESS_KEY": "emulator-secret", "AWS_ENDPOINT_URL_ECR": "{aws}",
+           "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def provider(name="ecr-credential-provider", **extra):
@@ -43,21 +50,42 @@ def bin_dir(tmp_path, plugin):  # noqa: F811
     return directory
 
 
-def node_doctor(node, plugin, config, bin_dir, *images, **registry):  # noqa: F811
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(node.tmp_path), "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
-           "AWS_SECRET_ACCESS_KEY": "emulator-secret", "AWS_ENDPOINT_URL_ECR": "{aws}", "AWS_CA_BUNDLE": str(node.ca),
-           "AWS_EC2_METADATA_DISABLED": "true"}
-    command = {"argv": [str(plugin), "doctor", "--config", str(config), "--bin-dir", str(bin_dir), "--json", *images], "env": env}
+def node_doctor(node, plugin, config, bin_dir, *images, aws=True, text=False, **registry):  # noqa: F811
+    """Runs the doctor (`--config`/`--bin-dir` left out where None); returns (exit status, report, checks by name)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(node.tmp_path), "AWS_CA_BUNDLE": str(node.ca), **(AWS_ENV if aws else {})}
+    flags = (["--config", str(config)] if config else []) + (["--bin-dir", str(bin_dir)] if bin_dir else [])
+    command = {"argv": [str(plugin), "doctor", *flags, *([] if text else ["--json"]), *images], "env": env}
     [run] = node.run([command], **registry)["runs"]
+    if text:
+        return run["returncode"], run["stdout"], run["stderr"]
     report = json.loads(run["stdout"])
+    assert_schema(report)
     return run["returncode"], report, {check["name"]: check for check in report["checks"]}
+
+
+def assert_schema(report):
+    """The documented schema: {"ok", "checks": [{name, status, summary, details, hint?}]}, the pull check with
+    finding, step, httpStatus, errorCode and action; names in the order the kubelet depends on them."""
+    assert list(report) == ["ok", "checks"] and report["ok"] == all(c["status"] != "problem" for c in report["checks"])
+    names = [check["name"] for check in report["checks"]]
+    head = [name for name in names if name in ("flags", "environment", "config", "bin-dir")]
+    assert head == [name for name in ("flags", "environment", "config", "bin-dir") if name in names] and names[:len(head)] == head
+    assert all(name in ("match", "provider", "pull") for name in names[len(head):])
+    for check in report["checks"]:
+        fields = PULL_FIELDS if check["name"] == "pull" else CHECK_FIELDS
+        assert [key for key in fields if key in check] == list(check) and set(fields) - set(check) <= {"hint"}, check
+        assert check["status"] in ("ok", "warning", "problem") and isinstance(check["summary"], str)
+        assert all(isinstance(detail, str) for detail in check["details"])
+        if check["name"] == "pull":
+            assert check["httpStatus"] is None or isinstance(check["httpStatus"], int)
 
 
 def test_an_eks_node_whose_image_pulls(node, plugin, bin_dir, tmp_path):  # noqa: F811
     config = write_config(tmp_path / "config.json", provider())
     status, report, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1")
     assert status == 0, report
-    assert [check["name"] for check in report["checks"]] == ["config", "bin-dir", "match", "provider", "pull"]
+    assert [check["name"] for check in report["checks"]] == ["environment", "config", "bin-dir", "match", "provider", "pull"]
+    assert checks["environment"]["summary"] == "the provider runs with this doctor's own environment: no kubelet is running"
     assert checks["match"]["summary"] == f"ecr-credential-provider answers {HOST}/team/app"
     assert checks["provider"]["summary"].startswith(f"{bin_dir}/ecr-credential-provider answered {HOST} for {HOST}/team/app, cacheDuration ")
     assert checks["pull"]["finding"] == "pulls"
@@ -114,7 +142,7 @@ def test_matchimages_that_miss_the_image(node, plugin, bin_dir, tmp_path):  # no
 def test_config_mistakes_name_the_field(node, plugin, bin_dir, tmp_path, change, field, reason):  # noqa: F811
     config = write_config(tmp_path / "config.json", provider(**change))
     status, report, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1")
-    assert status == 1 and [check["name"] for check in report["checks"]] == ["config"]
+    assert status == 1 and [check["name"] for check in report["checks"]] == ["environment", "config"]
     assert checks["config"]["summary"].startswith(f"{config}: {field}: ") and reason in checks["config"]["summary"]
 
 
@@ -155,3 +183,292 @@ def test_a_stand_in_whose_response_the_kubelet_refuses(node, plugin, tmp_path, o
     # The request the kubelet sends: its apiVersion, the image without its tag.
     assert json.loads((tmp_path / "request").read_text()) == {
         "kind": "CredentialProviderRequest", "apiVersion": "credentialprovider.kubelet.k8s.io/v1", "image": f"{HOST}/team/app"}
+
+
+# -- the kubelet's flags, as each distribution sets them --------------------------------------------------------
+
+EKS_DIR = "/etc/eks/image-credential-provider"
+PLUGIN_API = "credentialprovider.kubelet.k8s.io/v1"
+
+
+def yaml_config(name="ecr-credential-provider", version="kubelet.config.k8s.io/v1", extra=""):
+    """The config as kubeadm and k3s guides write it: YAML, a quoted pattern, a bare duration."""
+    return (f"apiVersion: {version}\nkind: CredentialProviderConfig\nproviders:\n"
+            f"  - name: {name}\n    matchImages:\n      - \"*.dkr.ecr.*.amazonaws.com\"\n"
+            f"    defaultCacheDuration: 12h\n    apiVersion: {PLUGIN_API}\n{extra}")
+
+
+def eks_json():
+    return json.dumps({"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": [provider()]})
+
+
+def test_eks_nodeadm_flags_from_its_environment_file(node, plugin):  # noqa: F811
+    files = {"/etc/eks/kubelet/environment":
+             'NODEADM_KUBELET_ARGS="--node-ip=10.0.0.7 --image-credential-provider-bin-dir=/etc/eks/image-credential-provider '
+             '--image-credential-provider-config=/etc/eks/image-credential-provider/config.json --hostname-override=ip-10-0-0-7"\n',
+             f"{EKS_DIR}/config.json": eks_json()}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files,
+                                         node_copies={f"{EKS_DIR}/ecr-credential-provider": str(plugin)})
+    assert status == 0, report
+    assert checks["flags"]["summary"] == "from /etc/eks/kubelet/environment (EKS nodeadm)"
+    assert checks["flags"]["details"] == [f"--image-credential-provider-config={EKS_DIR}/config.json",
+                                          f"--image-credential-provider-bin-dir={EKS_DIR}"]
+    assert checks["pull"]["finding"] == "pulls"
+
+
+def test_kubeadm_flags_with_kubelet_extra_args_and_a_yaml_config(node, plugin):  # noqa: F811
+    files = {"/var/lib/kubelet/kubeadm-flags.env":
+             'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock '
+             '--pod-infra-container-image=registry.k8s.io/pause:3.10"\n',
+             "/etc/default/kubelet": "KUBELET_EXTRA_ARGS='--image-credential-provider-config /etc/kubernetes/credential-provider.yaml "
+                                     "--image-credential-provider-bin-dir /var/lib/kubelet/credential-provider'\n",
+             "/etc/kubernetes/credential-provider.yaml": yaml_config()}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files,
+                                         node_copies={"/var/lib/kubelet/credential-provider/ecr-credential-provider": str(plugin)})
+    assert status == 0, report
+    assert checks["flags"]["summary"] == "from /var/lib/kubelet/kubeadm-flags.env and /etc/default/kubelet (kubeadm)"
+    assert checks["config"]["summary"] == "1 provider in /etc/kubernetes/credential-provider.yaml"
+    assert checks["pull"]["finding"] == "pulls"
+
+
+def test_k3s_kubelet_args_from_config_yaml_and_a_drop_in(node, plugin):  # noqa: F811
+    files = {"/etc/rancher/k3s/config.yaml": "write-kubeconfig-mode: \"0644\"\nkubelet-arg:\n"
+                                             "  - \"image-credential-provider-config=/etc/rancher/k3s/credential-provider.yaml\"\n",
+             "/etc/rancher/k3s/config.yaml.d/10-ecr.yaml": "kubelet-arg+:\n  - image-credential-provider-bin-dir=/opt/ecr/bin\n",
+             "/etc/rancher/k3s/credential-provider.yaml": yaml_config()}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files,
+                                         node_copies={"/var/lib/rancher/ecr-credential-provider": str(plugin)},
+                                         kubelet={"argv": ["/usr/local/bin/k3s", "agent", "--kubelet-arg=image-credential-provider-bin-dir=/var/lib/rancher"],
+                                                  "env": {"PATH": "/usr/bin:/bin", "HOME": "/root", "AWS_CA_BUNDLE": str(node.ca), **AWS_ENV}})
+    assert status == 0, report
+    # The command line's --kubelet-arg comes after the files' and wins; the config comes from config.yaml.
+    assert checks["flags"]["summary"].endswith("with /etc/rancher/k3s/config.yaml, /etc/rancher/k3s/config.yaml.d/10-ecr.yaml (k3s)")
+    assert checks["flags"]["details"] == ["--image-credential-provider-config=/etc/rancher/k3s/credential-provider.yaml",
+                                          "--image-credential-provider-bin-dir=/var/lib/rancher"]
+    assert checks["bin-dir"]["status"] == "ok"
+
+
+def test_k3s_defaults_without_a_running_k3s(node, plugin):  # noqa: F811
+    files = {"/etc/rancher/k3s/config.yaml": "node-name: worker-1\n",
+             "/var/lib/rancher/credentialprovider/config.yaml": yaml_config()}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files,
+                                         node_copies={"/var/lib/rancher/credentialprovider/bin/ecr-credential-provider": str(plugin)})
+    assert status == 0, report
+    assert checks["flags"]["summary"] == "from /etc/rancher/k3s/config.yaml (k3s)"
+    assert checks["flags"]["details"] == ["--image-credential-provider-config=/var/lib/rancher/credentialprovider/config.yaml",
+                                          "--image-credential-provider-bin-dir=/var/lib/rancher/credentialprovider/bin"]
+
+
+MICROK8S_ARGS = ("--kubeconfig=${SNAP_DATA}/credentials/kubelet.config\n--cert-dir=${SNAP_DATA}/certs\n# credential provider\n"
+                 "--image-credential-provider-config=${SNAP_DATA}/args/image-credential-provider-config.yaml\n"
+                 "--image-credential-provider-bin-dir ${SNAP_COMMON}/credential-provider\n")
+
+
+def microk8s_files(name="ecr-credential-provider"):
+    return {"/var/snap/microk8s/current/args/kubelet": MICROK8S_ARGS,
+            "/var/snap/microk8s/current/args/image-credential-provider-config.yaml": yaml_config(name=name)}
+
+
+def test_microk8s_through_its_running_kubelite(node, plugin):  # noqa: F811
+    kubelite = {"argv": ["/snap/microk8s/7394/kubelite", "--kubelet-args-file=/var/snap/microk8s/7394/args/kubelet"],
+                "env": {"PATH": "/usr/bin:/bin", "HOME": "/root", "AWS_CA_BUNDLE": str(node.ca), **AWS_ENV}}
+    # The args file named by kubelite's flag (a revision's), the paths in it through ${SNAP_DATA} (current).
+    files = {"/var/snap/microk8s/7394/args/kubelet": MICROK8S_ARGS,
+             "/var/snap/microk8s/current/args/image-credential-provider-config.yaml": yaml_config()}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files, kubelet=kubelite,
+                                         node_copies={"/var/snap/microk8s/common/credential-provider/ecr-credential-provider": str(plugin)})
+    assert status == 0, report
+    assert checks["flags"]["summary"].startswith("from /var/snap/microk8s/7394/args/kubelet (MicroK8s), read by the running kubelite (pid ")
+    assert checks["flags"]["details"][0] == "--image-credential-provider-config=/var/snap/microk8s/current/args/image-credential-provider-config.yaml"
+
+
+def test_microk8s_with_a_wrong_name_from_its_args_file(node, plugin):  # noqa: F811
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=microk8s_files("ecr-credential-helper"),
+                                         node_copies={"/var/snap/microk8s/common/credential-provider/ecr-credential-provider": str(plugin)})
+    assert status == 1
+    assert checks["flags"]["summary"] == "from /var/snap/microk8s/current/args/kubelet (MicroK8s)"
+    assert checks["bin-dir"]["summary"] == ("the kubelet would run /var/snap/microk8s/common/credential-provider/ecr-credential-helper, "
+                                            "which is not an executable file")
+    assert "(here: ecr-credential-provider)" in checks["bin-dir"]["hint"]
+
+
+def test_a_running_kubelet_gives_its_flags_and_its_environment(node, plugin):  # noqa: F811
+    """The doctor itself has no AWS credentials: the provider works only with the kubelet's environment."""
+    kubelet = {"argv": ["/usr/bin/kubelet", "--config", "/etc/kubernetes/kubelet/config.json",
+                        f"--image-credential-provider-config={EKS_DIR}/config.json", "--image-credential-provider-bin-dir", EKS_DIR],
+               "env": {"PATH": "/usr/bin:/bin", "HOME": "/root", "AWS_CA_BUNDLE": str(node.ca), **AWS_ENV}}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", aws=False, kubelet=kubelet,
+                                         node_files={f"{EKS_DIR}/config.json": eks_json()},
+                                         node_copies={f"{EKS_DIR}/ecr-credential-provider": str(plugin)})
+    assert status == 0, report
+    assert checks["flags"]["summary"].startswith("from the running kubelet (pid ") and checks["flags"]["summary"].endswith(": /usr/bin/kubelet)")
+    assert checks["environment"]["summary"].startswith("the provider runs with the environment of the running kubelet (pid ")
+    assert checks["pull"]["finding"] == "pulls"
+
+
+def test_a_running_kubelet_without_the_flags(node, plugin):  # noqa: F811
+    kubelet = {"argv": ["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml"], "env": {"PATH": "/usr/bin:/bin"}}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", kubelet=kubelet,
+                                         node_files={f"{EKS_DIR}/config.json": eks_json()})
+    assert status == 1 and [check["name"] for check in report["checks"]] == ["flags", "environment"]
+    assert checks["flags"]["summary"].endswith("has no --image-credential-provider-config and --image-credential-provider-bin-dir")
+    assert "no basic auth credentials" in checks["flags"]["hint"]
+
+
+def test_no_flags_anywhere(node, plugin):  # noqa: F811
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files={})
+    assert status == 1 and checks["flags"]["summary"] == "no kubelet flags found"
+    assert checks["flags"]["details"] == ["looked at: a running kubelet (none in /proc), /etc/eks/kubelet/environment, "
+                                          "/var/lib/kubelet/kubeadm-flags.env, /etc/rancher/k3s/config.yaml, "
+                                          "/var/snap/microk8s/current/args/kubelet, /etc/eks/image-credential-provider/config.json"]
+    assert "give --config and --bin-dir" in checks["flags"]["hint"]
+
+
+# -- YAML configs and their mistakes ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("config, field, reason", [
+    (yaml_config(extra="    cacheDuration: 1h\n"), "providers[0].cacheDuration", "unknown field"),
+    (yaml_config(extra="    name: again\n"), "providers[0].name", "given twice"),
+    (yaml_config(version="kubelet.config.k8s.io/v2"), "apiVersion", "must be one of kubelet.config.k8s.io/v1"),
+    (yaml_config().replace(PLUGIN_API, "credentialprovider.kubelet.k8s.io/v2"), "providers[0].apiVersion",
+     "is not a plugin API this binary speaks"),
+    (yaml_config().replace("12h", "12 hours"), "providers[0].defaultCacheDuration", "is not a duration"),
+    (yaml_config().replace("12h", "12"), "providers[0].defaultCacheDuration", "is required"),
+    (yaml_config(extra="    tokenAttributes:\n      serviceAccountTokenAudience: sts.amazonaws.com\n      requireServiceAccount: true\n"),
+     "providers[0].tokenAttributes.cacheType", "must be ServiceAccount or Token"),
+    (yaml_config(extra="    tokenAttributes:\n      cacheType: Token\n      requireServiceAccount: false\n"),
+     "providers[0].tokenAttributes.serviceAccountTokenAudience", "is required"),
+])
+def test_yaml_config_mistakes_name_the_field_and_line(node, plugin, bin_dir, tmp_path, config, field, reason):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text(config)
+    status, report, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1 and [check["name"] for check in report["checks"]] == ["environment", "config"]
+    summary = checks["config"]["summary"]
+    assert summary.startswith(f"{path}: {field}: ") and reason in summary, summary
+    assert summary.endswith(")") and "(line " in summary, summary
+
+
+def test_a_yaml_syntax_error_names_its_line(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text(yaml_config() + "   args: [--mirror\n")
+    status, _, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1
+    assert checks["config"]["summary"].startswith(f"{path}: not YAML the kubelet can read: ")
+    assert checks["config"]["summary"].endswith("(line 9)")
+
+
+def test_token_attributes_that_the_kubelet_takes(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text(yaml_config(extra="    tokenAttributes:\n      serviceAccountTokenAudience: sts.amazonaws.com\n"
+                                      "      requireServiceAccount: false\n      cacheType: ServiceAccount\n"))
+    status, report, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 0, report
+    assert any("Kubernetes 1.33" in detail for detail in checks["bin-dir"]["details"])
+
+
+def test_a_directory_of_json_and_yaml_merged_in_name_order(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    directory = tmp_path / "configs"
+    (directory / "99-ignored.json").mkdir(parents=True)
+    (directory / "20-other.yaml").write_text(yaml_config(name="other-provider").replace("*.dkr.ecr.*.amazonaws.com", "quay.io"))
+    write_config(directory / "10-ecr.json", provider())
+    (directory / "README").write_text("not a config")
+    status, report, checks = node_doctor(node, plugin, directory, bin_dir, f"{HOST}/team/app:1")
+    assert checks["config"]["summary"] == f"2 providers in {directory}/10-ecr.json, {directory}/20-other.yaml"
+    assert checks["bin-dir"]["status"] == "problem" and "other-provider" in checks["bin-dir"]["summary"]
+    assert checks["pull"]["finding"] == "pulls"
+
+
+def test_without_libyaml_the_doctor_says_so(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text(yaml_config())
+    library = next(Path(p) for p in ("/usr/lib/x86_64-linux-gnu/libyaml-0.so.2", "/usr/lib/aarch64-linux-gnu/libyaml-0.so.2",
+                                     "/usr/lib64/libyaml-0.so.2") if Path(p).exists())
+    status, _, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1", hide=[str(library.resolve())])
+    assert status == 1
+    summary = checks["config"]["summary"]
+    assert summary.startswith(f"{path}: not YAML the kubelet can read: cannot load libyaml (") and \
+        summary.endswith("install libyaml-0-2 to read YAML (or give the config as JSON)"), summary
+
+
+# -- the pull check's rows on the node ------------------------------------------------------------------------
+
+def test_a_kms_key_the_node_role_may_not_use(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                    repositories={"team/app": {"tags": ["1"], "kms": True}})
+    assert status == 1
+    assert (checks["pull"]["finding"], checks["pull"]["step"], checks["pull"]["action"]) == ("kms-key", "config-blob", "kms:Decrypt")
+    assert "key policy" in checks["pull"]["hint"]
+
+
+def test_another_action_on_the_node(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                    repositories={"team/app": {"tags": ["1"], "requires": "ecr:BatchCheckLayerAvailability"}})
+    assert status == 1
+    assert (checks["pull"]["finding"], checks["pull"]["action"]) == ("other-action", "ecr:BatchCheckLayerAvailability")
+    assert checks["pull"]["hint"].startswith(f"{USER_ARN} needs ecr:BatchCheckLayerAvailability on arn:aws:ecr:us-west-2:")
+
+
+def test_an_index_without_the_node_platform(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                    repositories={"team/app": {"tags": ["1"], "platforms": ["s390x"]}})
+    assert status == 1 and checks["pull"]["finding"] == "no-platform"
+    assert "the index lists: linux/s390x" in checks["pull"]["details"]
+
+
+def test_a_registry_that_stalls_past_the_node_doctor_limit(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                    repositories={"team/app": {"tags": ["1"], "stall": 8}})
+    assert status == 1 and (checks["pull"]["finding"], checks["pull"]["step"]) == ("timeout", "manifest")
+    assert "HTTPS_PROXY" in checks["pull"]["hint"]
+
+
+def test_an_unexpected_status_on_the_node(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                    repositories={"team/app": {"tags": ["1"], "status": 500}})
+    assert status == 1 and (checks["pull"]["finding"], checks["pull"]["httpStatus"]) == ("unexpected", 500)
+    assert checks["pull"]["hint"].startswith("a passing failure")
+
+
+def test_a_provider_fixed_to_another_region(node, plugin, tmp_path):  # noqa: F811
+    """A provider that always fetches for eu-central-1 and answers a pattern key: the us-west-2 registry refuses its token."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stand_in = bin_dir / "regional-provider"
+    stand_in.write_text(f"#!/bin/sh\nsed 's/{HOST}/{OTHER_REGION}/' | {plugin} | sed 's/\"{OTHER_REGION}\"/\"*.dkr.ecr.*.amazonaws.com\"/'\n")
+    os.chmod(stand_in, 0o755)
+    config = write_config(tmp_path / "config.json", provider(name="regional-provider"))
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1
+    assert checks["provider"]["status"] == "ok" and "answered *.dkr.ecr.*.amazonaws.com" in checks["provider"]["summary"]
+    pull = checks["pull"]
+    assert (pull["finding"], pull["step"], pull["httpStatus"], pull["errorCode"]) == ("token-refused", "registry", 401, "UNAUTHORIZED")
+    assert any(detail.startswith("regional-provider answered the key *.dkr.ecr.*.amazonaws.com, a pattern, not "
+                                 f"{HOST}: its token is valid only in the region and account it was fetched for") for detail in pull["details"])
+
+
+def test_an_empty_provider_list_is_refused(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n")
+    status, _, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1 and checks["config"]["summary"] == f"{path}: providers: needs at least one provider; the kubelet refuses a config without one"
+
+
+def test_the_plugin_never_opens_libyaml(plugin, tmp_path):  # noqa: F811
+    """The kubelet's call loads what a fetch needs (libcurl), never libyaml; the doctor opens it for a YAML config."""
+    request = json.dumps({"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "CredentialProviderRequest",
+                          "image": f"{HOST}/team/app"})
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "AKIAEMULATOR", "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:9", "LD_DEBUG": "files"}
+    run = subprocess.run([str(plugin)], input=request, capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 1 and "file=libcurl" in run.stderr and "libyaml" not in run.stderr
+    path = tmp_path / "c.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n")
+    run = subprocess.run([str(plugin), "doctor", "--config", str(path), "--bin-dir", str(tmp_path), "x"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert "file=libyaml-0.so.2" in run.stderr

@@ -62,7 +62,7 @@ class Node:
         }
         settings.update(registry)
         (self.tmp_path / "settings.json").write_text(json.dumps(settings))
-        node = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "python3",
+        node = subprocess.run(["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "python3",
                                str(Path(__file__).parent / "ecr_node.py"), str(self.tmp_path / "settings.json")],
                               capture_output=True, text=True, timeout=300)
         assert node.returncode == 0, node.stderr
@@ -242,3 +242,42 @@ def test_no_token_means_no_pull_check(helper, node):
     assert run["returncode"] == 1
     pull = report["checks"][-1]
     assert (pull["name"], pull["status"], pull["finding"]) == ("pull", "problem", None)
+
+
+def test_another_action_the_repository_requires(helper, node):
+    """A 403 for an action outside the pull's own: the principal, the action and the resource, no managed-policy advice."""
+    status, _, pull, _ = pull_check(helper, node, repositories={"team/app": {"tags": ["1"], "requires": "ecr:BatchCheckLayerAvailability"}})
+    assert status == 1
+    assert (pull["finding"], pull["step"], pull["httpStatus"], pull["errorCode"], pull["action"]) == (
+        "other-action", "manifest", 403, "DENIED", "ecr:BatchCheckLayerAvailability")
+    assert pull["hint"] == (f"{USER_ARN} needs ecr:BatchCheckLayerAvailability on "
+                            "arn:aws:ecr:us-west-2:123456789012:repository/team/app: allow it in its policies")
+
+
+def test_an_index_without_this_platform(helper, node):
+    status, _, pull, _ = pull_check(helper, node, repositories={"team/app": {"tags": ["1"], "platforms": ["s390x"]}})
+    assert status == 1
+    assert (pull["finding"], pull["step"], pull["httpStatus"]) == ("no-platform", "manifest", None)
+    assert pull["summary"] == f"the index of {HOST}/team/app:1 lists no manifest for this machine's platform"
+    assert "the index lists: linux/s390x" in pull["details"]
+    assert pull["hint"].startswith("push an image for this platform")
+
+
+def test_a_registry_that_does_not_answer_in_time(helper, node):
+    """The manifest request stalls past the 10 s request limit of the AWS calls."""
+    status, _, pull, _ = pull_check(helper, node, repositories={"team/app": {"tags": ["1"], "stall": 13}})
+    assert status == 1
+    assert (pull["finding"], pull["step"], pull["httpStatus"]) == ("timeout", "manifest", None)
+    assert "HTTPS_PROXY" in pull["hint"] and pull["hint"].startswith("a passing failure")
+
+
+@pytest.mark.parametrize("code, hint", [
+    (503, "a passing failure"),
+    (418, "the registry answered in a way a pull does not expect"),
+])
+def test_an_unexpected_status(helper, node, code, hint):
+    status, _, pull, _ = pull_check(helper, node, repositories={"team/app": {"tags": ["1"], "status": code}})
+    assert status == 1
+    assert (pull["finding"], pull["step"], pull["httpStatus"], pull["errorCode"]) == ("unexpected", "manifest", code, "UNKNOWN")
+    assert pull["summary"] == f'unexpected answer at the manifest of {HOST}/team/app:1 (HTTP {code} UNKNOWN: "Service Unavailable")'
+    assert pull["hint"].startswith(hint)

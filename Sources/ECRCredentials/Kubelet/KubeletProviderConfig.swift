@@ -5,8 +5,10 @@ import Glibc
 #endif
 
 /// A `CredentialProviderConfig` read with the kubelet's rules: unknown fields refused, the
-/// `kubelet.config.k8s.io` versions it knows, every provider validated. A directory holds one
-/// config per `.json` file (read in name order, providers joined, a name at most once).
+/// `kubelet.config.k8s.io` versions it knows, every provider validated. A file is JSON or YAML
+/// (YAMLReader, through libyaml). A directory holds one config per `.json`, `.yaml` or `.yml`
+/// file, read in lexicographic order with their providers joined and a name at most once, as the
+/// kubelet merges them; other files and subdirectories are ignored.
 public struct KubeletProviderConfig: Sendable {
     /// One provider entry.
     public struct Provider: Sendable, Equatable {
@@ -36,9 +38,19 @@ public struct KubeletProviderConfig: Sendable {
         public var field: String
         /// Why.
         public var reason: String
-        /// For example "/etc/kubernetes/ecr.json: providers[0].apiVersion: ...".
+        /// The line of a YAML file the field is on, when known.
+        public var line: Int?
+        /// For example "/etc/kubernetes/ecr.json: providers[0].apiVersion: ..." ("... (line 7)" in YAML).
         public var description: String {
-            TerminalText.printable("\(file): " + (field.isEmpty ? "" : "\(field): ") + reason, limit: 600)
+            TerminalText.printable("\(file): " + (field.isEmpty ? "" : "\(field): ") + reason + (line.map { " (line \($0))" } ?? ""), limit: 600)
+        }
+
+        /// Creates the error.
+        public init(file: String, field: String, reason: String, line: Int? = nil) {
+            self.file = file
+            self.field = field
+            self.reason = reason
+            self.line = line
         }
     }
 
@@ -65,7 +77,10 @@ public struct KubeletProviderConfig: Sendable {
             } catch {
                 throw Invalid(file: path, field: "", reason: "cannot be listed: \(error)")
             }
-            files = names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(path)/\($0)" }
+            files = names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                .map { "\(path)/\($0)" }
+                .filter { var entry = stat(); return stat($0, &entry) != 0 || (entry.st_mode & S_IFMT) != S_IFDIR }
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             guard !files.isEmpty else { throw Invalid(file: path, field: "", reason: "holds no .json, .yaml or .yml file") }
         }
         var providers: [Provider] = []
@@ -79,10 +94,14 @@ public struct KubeletProviderConfig: Sendable {
             guard let bytes else { throw Invalid(file: file, field: "", reason: "does not exist") }
             for provider in try Self.providers(in: bytes, file: file) {
                 if let earlier = providers.first(where: { $0.name == provider.name }) {
-                    throw Invalid(file: file, field: "providers", reason: "the provider \(provider.name) is also in \(earlier.origin); the kubelet refuses duplicates")
+                    throw Invalid(file: file, field: "providers", reason: "the provider \(provider.name) is also in \(earlier.origin); the kubelet refuses duplicates",
+                                  line: nil)
                 }
                 providers.append(provider)
             }
+        }
+        guard !providers.isEmpty else {
+            throw Invalid(file: path, field: "providers", reason: "needs at least one provider; the kubelet refuses a config without one")
         }
         self.providers = providers
         self.files = files
@@ -90,17 +109,33 @@ public struct KubeletProviderConfig: Sendable {
 
     /// The providers of one file's text.
     static func providers(in bytes: [UInt8], file: String) throws -> [Provider] {
-        func fail(_ field: String, _ reason: String) -> Invalid { Invalid(file: file, field: field, reason: reason) }
-        guard let first = bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") else {
-            throw fail("", "YAML is not read by this check yet; give the same config as JSON (the kubelet reads both)")
-        }
         let document: JSONDocument
-        do {
-            document = try JSONDocument(parsing: bytes)
-        } catch {
-            throw fail("", "not JSON the kubelet can read: \(error)")
+        var lines: [String: Int] = [:]
+        if bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+            do {
+                document = try JSONDocument(parsing: bytes)
+            } catch {
+                throw Invalid(file: file, field: "", reason: "not JSON the kubelet can read: \(error)")
+            }
+        } else {
+            do {
+                let yaml = try YAMLReader(parsing: bytes)
+                document = yaml.document
+                lines = yaml.lines
+            } catch let failure as YAMLReader.Failure {
+                if let field = failure.field { throw Invalid(file: file, field: field, reason: failure.reason, line: failure.line) }
+                throw Invalid(file: file, field: "", reason: "not YAML the kubelet can read: \(failure.reason)", line: failure.line)
+            }
         }
-        let top = try fields(of: document, at: "", allowed: ["kind", "apiVersion", "providers"], file: file)
+        func fail(_ field: String, _ reason: String) -> Invalid {
+            // The line of the field, or of the nearest enclosing one a YAML file names.
+            var path = Substring(field)
+            while !path.isEmpty, lines[String(path)] == nil {
+                path = path[..<(path.lastIndex { $0 == "." || $0 == "[" } ?? path.startIndex)]
+            }
+            return Invalid(file: file, field: field, reason: reason, line: lines[String(path)])
+        }
+        let top = try fields(of: document, at: "", allowed: ["kind", "apiVersion", "providers"], file: file, lines: lines)
         guard let version = top["apiVersion"]?.stringValue, configVersions.contains(version) else {
             throw fail("apiVersion", "must be one of \(configVersions.joined(separator: ", ")), not \(top["apiVersion"].map(\.text) ?? "missing")")
         }
@@ -111,9 +146,10 @@ public struct KubeletProviderConfig: Sendable {
             let at = "providers[\(index)]"
             let allowed = ["name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env"]
                 + (version.hasSuffix("/v1") ? ["tokenAttributes"] : [])
-            let field = try fields(of: entry, at: at, allowed: allowed, file: file)
+            let field = try fields(of: entry, at: at, allowed: allowed, file: file, lines: lines)
             guard let name = field["name"]?.stringValue, !name.isEmpty else { throw fail("\(at).name", "is required") }
             guard !name.contains("/"), name != ".", name != ".." else { throw fail("\(at).name", "must be a file name, without /") }
+            guard !name.contains(" ") else { throw fail("\(at).name", "must not contain spaces") }
             guard let apiVersion = field["apiVersion"]?.stringValue else { throw fail("\(at).apiVersion", "is required") }
             guard CredentialProviderRequest.APIVersion(rawValue: apiVersion) != nil else {
                 throw fail("\(at).apiVersion", "\(apiVersion) is not a plugin API this binary speaks ("
@@ -141,12 +177,15 @@ public struct KubeletProviderConfig: Sendable {
             if let list = field["env"] {
                 guard case .array(let items) = list else { throw fail("\(at).env", "must be a list of {name, value}") }
                 for (number, item) in items.enumerated() {
-                    let pair = try fields(of: item, at: "\(at).env[\(number)]", allowed: ["name", "value"], file: file)
+                    let pair = try fields(of: item, at: "\(at).env[\(number)]", allowed: ["name", "value"], file: file, lines: lines)
                     guard let key = pair["name"]?.stringValue, !key.isEmpty, let value = pair["value"]?.stringValue else {
                         throw fail("\(at).env[\(number)]", "needs a name and a value")
                     }
                     env[key] = value
                 }
+            }
+            if let attributes = field["tokenAttributes"] {
+                try checkTokenAttributes(attributes, at: "\(at).tokenAttributes", apiVersion: apiVersion, file: file, lines: lines, fail: fail)
             }
             providers.append(Provider(name: name, apiVersion: apiVersion, matchImages: matchImages, defaultCacheDuration: duration,
                                       args: args, env: env, tokenAttributes: field["tokenAttributes"] != nil, origin: file))
@@ -154,16 +193,46 @@ public struct KubeletProviderConfig: Sendable {
         return providers
     }
 
+    /// The kubelet's rules for `tokenAttributes` (service-account tokens for the provider).
+    static func checkTokenAttributes(_ attributes: JSONDocument, at path: String, apiVersion: String, file: String, lines: [String: Int],
+                                     fail: (String, String) -> Invalid) throws {
+        let allowed = ["serviceAccountTokenAudience", "cacheType", "requireServiceAccount",
+                       "requiredServiceAccountAnnotationKeys", "optionalServiceAccountAnnotationKeys"]
+        let field = try fields(of: attributes, at: path, allowed: allowed, file: file, lines: lines)
+        guard apiVersion == CredentialProviderRequest.APIVersion.v1.rawValue else {
+            throw fail(path, "is only supported for the plugin API \(CredentialProviderRequest.APIVersion.v1.rawValue), not \(apiVersion)")
+        }
+        guard let audience = field["serviceAccountTokenAudience"]?.stringValue, !audience.isEmpty else {
+            throw fail("\(path).serviceAccountTokenAudience", "is required")
+        }
+        guard case .bool(let required)? = field["requireServiceAccount"] else { throw fail("\(path).requireServiceAccount", "is required (true or false)") }
+        guard let cacheType = field["cacheType"]?.stringValue, ["ServiceAccount", "Token"].contains(cacheType) else {
+            throw fail("\(path).cacheType", "must be ServiceAccount or Token")
+        }
+        var seen: Set<String> = []
+        for list in ["requiredServiceAccountAnnotationKeys", "optionalServiceAccountAnnotationKeys"] {
+            guard let value = field[list] else { continue }
+            guard case .array(let keys) = value, keys.allSatisfy({ $0.stringValue != nil }) else { throw fail("\(path).\(list)", "must be a list of strings") }
+            for key in keys.compactMap(\.stringValue) {
+                guard seen.insert(key).inserted else { throw fail("\(path).\(list)", "\(key) is given twice, or both required and optional") }
+            }
+        }
+        if !required, field["requiredServiceAccountAnnotationKeys"].map({ if case .array(let keys) = $0 { !keys.isEmpty } else { false } }) == true {
+            throw fail("\(path).requiredServiceAccountAnnotationKeys", "needs requireServiceAccount: true")
+        }
+    }
+
     /// The members of an object, refusing a key the kubelet does not know or one given twice.
-    static func fields(of document: JSONDocument, at path: String, allowed: [String], file: String) throws -> [String: JSONDocument] {
-        guard let members = document.members else { throw Invalid(file: file, field: path, reason: "must be an object") }
+    static func fields(of document: JSONDocument, at path: String, allowed: [String], file: String,
+                       lines: [String: Int] = [:]) throws -> [String: JSONDocument] {
+        guard let members = document.members else { throw Invalid(file: file, field: path, reason: "must be an object", line: lines[path]) }
         var fields: [String: JSONDocument] = [:]
         for (key, value) in members {
             let field = path.isEmpty ? key : "\(path).\(key)"
             guard allowed.contains(key) else {
-                throw Invalid(file: file, field: field, reason: "unknown field; the kubelet decodes strictly and refuses the whole config")
+                throw Invalid(file: file, field: field, reason: "unknown field; the kubelet decodes strictly and refuses the whole config", line: lines[field])
             }
-            guard fields[key] == nil else { throw Invalid(file: file, field: field, reason: "given twice") }
+            guard fields[key] == nil else { throw Invalid(file: file, field: field, reason: "given twice", line: lines[field]) }
             fields[key] = value
         }
         return fields

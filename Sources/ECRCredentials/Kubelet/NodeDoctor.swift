@@ -6,8 +6,8 @@ import Glibc
 
 /// Checks what the kubelet does for an image, in its order: the credential provider config
 /// (read with the kubelet's rules), the provider executables in the bin directory, which
-/// provider matches the image, the provider run as the kubelet runs it (its `args`, this
-/// environment plus its `env`, a request of its `apiVersion`) with its response decoded strictly,
+/// provider matches the image, the provider run as the kubelet runs it (its `args`, the
+/// kubelet's environment plus its `env`, a request of its `apiVersion`) with its response decoded strictly,
 /// and the pull check with the password it answered (following `--mirror` mappings to ECR).
 public struct NodeDoctor: Sendable {
     private let transport: any HTTPTransport
@@ -26,9 +26,10 @@ public struct NodeDoctor: Sendable {
         self.providerTimeout = providerTimeout
     }
 
-    /// Runs every check for `images` with the config at `configPath` and the bin directory.
-    public func run(configPath: String, binDirectory: String, images: [String]) -> Doctor.Report {
-        var checks: [Doctor.Check] = []
+    /// Runs every check for `images` with the config at `configPath` and the bin directory,
+    /// after `preamble` (the `flags` and `environment` checks of `NodeDoctorSetup`).
+    public func run(configPath: String, binDirectory: String, images: [String], preamble: [Doctor.Check] = []) -> Doctor.Report {
+        var checks = preamble
         let config: KubeletProviderConfig
         do {
             config = try KubeletProviderConfig(path: configPath)
@@ -108,7 +109,14 @@ public struct NodeDoctor: Sendable {
         let keyHost = (try? RegistryAddress(parsing: authKey))?.host ?? authKey
         let tokenRegistry = ECRRegistry(host: keyHost) ?? mirror?.registry
         let finding = RegistryCheck(transport: transport, timeouts: timeouts).run(image: target, password: password, tokenRegistry: tokenRegistry)
-        checks.append(Doctor.check(for: finding, details: mirror.map { ["\(image.address) is mirrored by \($0.target) (\($0.origin))"] } ?? []))
+        var details = mirror.map { ["\(image.address) is mirrored by \($0.target) (\($0.origin))"] } ?? []
+        if finding.row == .tokenRefused, tokenRegistry == nil {
+            // A pattern key says nothing of where the token came from: name the likely cause.
+            details.append("\(provider.name) answered the key \(TerminalText.printable(authKey, limit: 120)), a pattern, not \(target.address.host): "
+                           + "its token is valid only in the region and account it was fetched for, and ECR refuses it everywhere else "
+                           + "(a provider fixed to one AWS_REGION or account answers so)")
+        }
+        checks.append(Doctor.check(for: finding, details: details))
         return checks
     }
 

@@ -14,6 +14,10 @@
   index of a linux/amd64 and a linux/arm64 manifest.
 - A blob GET is a 307 redirect to a signed URL on the S3 host (served here too), which refuses a
   request that also carries an Authorization header, as S3 does.
+- Per repository, for the rows of the hint table that need them: `platforms` (the architectures
+  its index lists), `status` (a manifest request answers that HTTP status, as an overloaded or
+  failing registry does), `stall` (seconds a manifest request waits before answering), and
+  `requires` (one more IAM action its manifests need, as a policy condition can demand).
 
 The server speaks plain HTTP objects; the caller wraps its socket in TLS (see ecr_node.py).
 """
@@ -23,6 +27,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,11 +48,11 @@ def digest(data: bytes) -> str:
 class Image:
     """An OCI index of two platform manifests, each with a config blob (no layers are needed here)."""
 
-    def __init__(self, name):
+    def __init__(self, name, platforms=("amd64", "arm64")):
         self.blobs = {}
         self.manifests = {}
         entries = []
-        for architecture in ("amd64", "arm64"):
+        for architecture in platforms:
             config = json.dumps({"architecture": architecture, "os": "linux", "config": {}, "name": name}).encode()
             self.blobs[digest(config)] = config
             manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -103,7 +108,7 @@ class ECRRegistry:
     def image(self, repository, tag):
         name = f"{repository}:{tag}"
         if name not in self.images:
-            self.images[name] = Image(name)
+            self.images[name] = Image(name, self.repositories[repository].get("platforms", ("amd64", "arm64")))
         return self.images[name]
 
     def find_manifest(self, repository, reference):
@@ -219,6 +224,12 @@ def make_handler(registry: ECRRegistry):
             if repo is None:
                 return self.send(404, error_body("NAME_UNKNOWN", f"The repository with name '{repository}' does not exist "
                                                                  f"in the registry with id '{account}'"))
+            if kind == "manifests" and repo.get("stall"):
+                time.sleep(repo["stall"])
+            if kind == "manifests" and repo.get("status"):
+                return self.send(repo["status"], error_body("UNKNOWN", "Service Unavailable"))
+            if kind == "manifests" and repo.get("requires") and not registry.allowed(key, repo["requires"]):
+                return denied(repo["requires"])
             action = "ecr:BatchGetImage" if kind == "manifests" else "ecr:GetDownloadUrlForLayer"
             if action in repo.get("deny", []):
                 return denied(action, reason="with an explicit deny in a resource-based policy")

@@ -1,0 +1,300 @@
+// Where the kubelet's credential provider flags are: the running kubelet, else the files each distribution writes.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kubelet's `--image-credential-provider-config` and `--image-credential-provider-bin-dir`,
+/// and where they were found: the running kubelet's command line (`/proc/PID/cmdline`; k3s and
+/// MicroK8s embed the kubelet in `k3s` and `kubelite`), else the files that start it: EKS
+/// nodeadm's `/etc/eks/kubelet/environment`, kubeadm's `/var/lib/kubelet/kubeadm-flags.env` with
+/// `/etc/default/kubelet` (or `/etc/sysconfig/kubelet`), k3s's `/etc/rancher/k3s/config.yaml`
+/// and `config.yaml.d/*.yaml`, and MicroK8s's `/var/snap/microk8s/current/args/kubelet`.
+public struct KubeletFlags: Sendable, Equatable {
+    /// The config file or directory, when a flag names it.
+    public var config: String?
+    /// The bin directory, when a flag names it.
+    public var binDirectory: String?
+    /// Where they came from, for the report ("the running kubelet (pid 812: /usr/bin/kubelet)").
+    public var source: String
+
+    /// The running kubelet (or the process that embeds it).
+    public struct Process: Sendable, Equatable {
+        /// Its process id.
+        public var pid: Int32
+        /// Its command line.
+        public var arguments: [String]
+        /// What it is: `kubelet`, `k3s` or `kubelite`.
+        public var kind: String
+    }
+
+    /// Creates flags.
+    public init(config: String?, binDirectory: String?, source: String) {
+        self.config = config
+        self.binDirectory = binDirectory
+        self.source = source
+    }
+
+    /// The flags of the running kubelet when there is one, else of the first known place that
+    /// names them; nil when none does. `tried` receives each place looked at, for the report.
+    public static func find(process: Process?, tried: inout [String]) -> KubeletFlags? {
+        if let process {
+            tried.append("the running \(process.kind) (pid \(process.pid))")
+            if let flags = fromProcess(process) { return flags }
+        } else {
+            tried.append("a running kubelet (none in /proc)")
+        }
+        let places: [(String, () -> KubeletFlags?)] = [
+            (nodeadmEnvironment, { fromEnvironmentFiles([nodeadmEnvironment], source: "\(nodeadmEnvironment) (EKS nodeadm)") }),
+            (kubeadmFlags, { fromEnvironmentFiles([kubeadmFlags] + extraArguments, source: "kubeadm") }),
+            (k3sConfig, { fromK3s() }),
+            (microk8sArguments, { fromArgumentsFile(microk8sArguments, source: "\(microk8sArguments) (MicroK8s)") }),
+            (eksConfig, { fromEKSDefaults() }),
+        ]
+        for (place, read) in places {
+            tried.append(place)
+            if let flags = read() { return flags }
+        }
+        return nil
+    }
+
+    // MARK: the places
+
+    /// EKS nodeadm's kubelet environment file (`NODEADM_KUBELET_ARGS="--flag=value ..."`).
+    public static let nodeadmEnvironment = "/etc/eks/kubelet/environment"
+    /// The provider config the EKS AMIs ship (nodeadm and the older bootstrap.sh alike).
+    public static let eksConfig = "/etc/eks/image-credential-provider/config.json"
+    /// kubeadm's flags file (`KUBELET_KUBEADM_ARGS="..."`).
+    public static let kubeadmFlags = "/var/lib/kubelet/kubeadm-flags.env"
+    /// The packages' `KUBELET_EXTRA_ARGS` files, which the kubeadm drop-in adds after kubeadm's flags.
+    public static let extraArguments = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"]
+    /// k3s's config file; `config.yaml.d/*.yaml` beside it are merged over it.
+    public static let k3sConfig = "/etc/rancher/k3s/config.yaml"
+    /// The provider paths k3s gives the kubelet unless told otherwise.
+    public static let k3sDefaults = (config: "/var/lib/rancher/credentialprovider/config.yaml", binDirectory: "/var/lib/rancher/credentialprovider/bin")
+    /// MicroK8s's kubelet arguments file (one flag a line).
+    public static let microk8sArguments = "/var/snap/microk8s/current/args/kubelet"
+    /// The snap variables MicroK8s's args files use, longest name first (SNAP is a prefix of the others).
+    static let snapVariables = [("SNAP_COMMON", "/var/snap/microk8s/common"), ("SNAP_DATA", "/var/snap/microk8s/current"),
+                                ("SNAP", "/snap/microk8s/current")]
+
+    // MARK: the running kubelet
+
+    /// The running kubelet in `/proc`: a process whose program is `kubelet`, else `kubelite`
+    /// (MicroK8s) or a k3s server or agent. The lowest pid wins among several of a kind.
+    public static func runningKubelet(proc: String = "/proc") -> Process? {
+        var found: [Process] = []
+        for name in (try? PrivateFile.names(in: proc)) ?? [] {
+            guard let pid = Int32(name), pid > 0 else { continue }
+            guard let bytes = try? PrivateFile.read("\(proc)/\(name)/cmdline"), !bytes.isEmpty else { continue }
+            let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+                .reversed().drop { $0.isEmpty }.reversed().map { $0 }
+            guard let first = arguments.first else { continue }
+            // A program that rewrote its title may put everything in argv[0] ("k3s server").
+            let program = String(first.split(separator: " ").first ?? "").split(separator: "/").last.map(String.init) ?? ""
+            let kind: String
+            switch program {
+            case "kubelet": kind = "kubelet"
+            case "kubelite": kind = "kubelite"
+            case "k3s", "k3s-server", "k3s-agent": kind = "k3s"
+            default: continue
+            }
+            found.append(Process(pid: pid, arguments: arguments, kind: kind))
+        }
+        let order = ["kubelet", "kubelite", "k3s"]
+        return found.min { (order.firstIndex(of: $0.kind)!, $0.pid) < (order.firstIndex(of: $1.kind)!, $1.pid) }
+    }
+
+    /// The environment of process `pid` (`/proc/PID/environ`); nil when it cannot be read (not root).
+    public static func environment(of pid: Int32, proc: String = "/proc") -> [String: String]? {
+        guard let bytes = try? PrivateFile.read("\(proc)/\(pid)/environ") else { return nil }
+        var variables: [String: String] = [:]
+        for entry in bytes.split(separator: 0) {
+            guard let equals = entry.firstIndex(of: UInt8(ascii: "=")), equals > entry.startIndex else { continue }
+            variables[String(decoding: entry[..<equals], as: UTF8.self)] = String(decoding: entry[(equals + 1)...], as: UTF8.self)
+        }
+        return variables
+    }
+
+    static func fromProcess(_ process: Process) -> KubeletFlags? {
+        let shown = "the running \(process.kind) (pid \(process.pid): \(TerminalText.printable(process.arguments[0], limit: 120)))"
+        switch process.kind {
+        case "kubelite":
+            // MicroK8s: kubelite --kubelet-args-file=.../args/kubelet
+            let file = value(of: "kubelet-args-file", in: process.arguments) ?? microk8sArguments
+            return fromArgumentsFile(file, source: "\(file) (MicroK8s), read by \(shown)")
+        case "k3s":
+            // Its own --kubelet-arg flags come after the config files' (the command line wins).
+            let given = values(of: "kubelet-arg", in: process.arguments)
+            return fromK3s(commandLine: given, ownFlags: process.arguments, shown: shown)
+        default:
+            let found = flags(in: process.arguments)
+            // A kubelet without the flags runs no credential provider at all: that is the answer.
+            return KubeletFlags(config: found.config, binDirectory: found.binDirectory, source: shown)
+        }
+    }
+
+    // MARK: files
+
+    /// Flags from systemd environment files: each `NAME=VALUE` line's value (unquoted), split on
+    /// white space as systemd splits an unquoted `$NAME` in `ExecStart`; later files win.
+    static func fromEnvironmentFiles(_ paths: [String], source: String) -> KubeletFlags? {
+        var words: [String] = []
+        var read: [String] = []
+        for path in paths {
+            guard let bytes = try? PrivateFile.read(path) else { continue }
+            read.append(path)
+            for (_, value) in environmentFile(String(decoding: bytes, as: UTF8.self)) {
+                words += value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+            }
+        }
+        guard !read.isEmpty else { return nil }
+        let found = flags(in: words)
+        guard found.config != nil || found.binDirectory != nil else { return nil }
+        return KubeletFlags(config: found.config, binDirectory: found.binDirectory,
+                            source: source == "kubeadm" ? read.joined(separator: " and ") + " (kubeadm)" : source)
+    }
+
+    /// The assignments of a systemd `EnvironmentFile`: `#` and `;` comment lines, an optional
+    /// `export `, values in double quotes (with `\"`, `\\`, `\n` escapes) or single quotes, or bare
+    /// (trailing white space dropped, a backslash at the end of a line joining the next).
+    static func environmentFile(_ text: String) -> [(String, String)] {
+        var assignments: [(String, String)] = []
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)[...]
+        while let raw = lines.popFirst() {
+            var line = Substring(raw.trimmingASCIIWhitespace())
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("export ") { line = line.dropFirst(7).drop { $0 == " " } }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let name = String(line[..<equals]).trimmingASCIIWhitespace()
+            var rest = Substring(String(line[line.index(after: equals)...]).trimmingASCIIWhitespace())
+            var value = ""
+            if let quote = rest.first, quote == "\"" || quote == "'" {
+                rest = rest.dropFirst()
+                var closed = false
+                while !closed {
+                    var iterator = rest.makeIterator()
+                    while let character = iterator.next() {
+                        if character == quote { closed = true; break }
+                        if character == "\\" && quote == "\"", let next = iterator.next() {
+                            value.append(next == "n" ? "\n" : next)
+                        } else {
+                            value.append(character)
+                        }
+                    }
+                    if closed { break }
+                    // A quoted value goes on over the next line.
+                    guard let next = lines.popFirst() else { break }
+                    value.append("\n")
+                    rest = Substring(next)
+                }
+            } else {
+                var bare = String(rest)
+                while bare.hasSuffix("\\"), let next = lines.popFirst() {
+                    bare = bare.dropLast().trimmingASCIIWhitespace() + " " + next.trimmingASCIIWhitespace()
+                }
+                value = bare
+            }
+            assignments.append((name, value))
+        }
+        return assignments
+    }
+
+    /// Flags from a file of one or more flags a line (MicroK8s's args files): `#` comments,
+    /// `--flag=value` or `--flag value`, values unquoted, `${SNAP_COMMON}`, `${SNAP_DATA}` and `${SNAP}` expanded.
+    static func fromArgumentsFile(_ path: String, source: String) -> KubeletFlags? {
+        guard let bytes = try? PrivateFile.read(path) else { return nil }
+        var words: [String] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let text = line.trimmingASCIIWhitespace()
+            guard !text.isEmpty, !text.hasPrefix("#") else { continue }
+            var expanded = text
+            for (name, value) in snapVariables {
+                expanded = expanded.replacing("${\(name)}", with: value).replacing("$\(name)", with: value)
+            }
+            words += (try? CommandLineWords.split(expanded)) ?? expanded.split(separator: " ").map(String.init)
+        }
+        let found = flags(in: words)
+        return KubeletFlags(config: found.config, binDirectory: found.binDirectory, source: source)
+    }
+
+    /// k3s: `kubelet-arg` (a list or one string; `kubelet-arg+` in a later file appends) and its
+    /// own `image-credential-provider-config`/`-bin-dir` keys in config.yaml, then the drop-ins in
+    /// name order, then the command line; the paths k3s passes by default otherwise.
+    static func fromK3s(commandLine: [String] = [], ownFlags: [String] = [], shown: String? = nil) -> KubeletFlags? {
+        let directory = k3sConfig + ".d"
+        let dropIns = ((try? PrivateFile.names(in: directory)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { "\(directory)/\($0)" }
+        var kubeletArguments: [String] = []
+        var own: (config: String?, binDirectory: String?) = (nil, nil)
+        var read: [String] = []
+        for path in [k3sConfig] + dropIns {
+            guard let bytes = try? PrivateFile.read(path), let document = try? YAMLReader(parsing: bytes).document,
+                  let members = document.members else { continue }
+            read.append(path)
+            for (key, value) in members {
+                let words: [String]
+                switch value {
+                case .array(let items): words = items.compactMap(\.stringValue)
+                case .string(let text): words = [text]
+                default: words = []
+                }
+                switch key {
+                case "kubelet-arg": kubeletArguments = words
+                case "kubelet-arg+": kubeletArguments += words
+                case "image-credential-provider-config": own.config = words.first
+                case "image-credential-provider-bin-dir": own.binDirectory = words.first
+                default: break
+                }
+            }
+        }
+        guard shown != nil || !read.isEmpty else { return nil }
+        let ownCommandLine = flags(in: ownFlags)
+        let fromArguments = flags(in: (kubeletArguments + commandLine).map { $0.hasPrefix("-") ? $0 : "--" + $0 })
+        let source = (shown.map { "\($0) with " } ?? "") + (read.isEmpty ? "k3s's defaults" : read.joined(separator: ", ") + " (k3s)")
+        return KubeletFlags(
+            config: fromArguments.config ?? ownCommandLine.config ?? own.config ?? k3sDefaults.config,
+            binDirectory: fromArguments.binDirectory ?? ownCommandLine.binDirectory ?? own.binDirectory ?? k3sDefaults.binDirectory,
+            source: source)
+    }
+
+    /// The paths the EKS AMIs' kubelet unit passes, when their config file is there.
+    static func fromEKSDefaults() -> KubeletFlags? {
+        guard (try? PrivateFile.read(eksConfig)) != nil else { return nil }
+        return KubeletFlags(config: eksConfig, binDirectory: "/etc/eks/image-credential-provider",
+                            source: "\(eksConfig) (the EKS AMI's paths)")
+    }
+
+    // MARK: flags
+
+    /// The two flags in `words`, as Go's flag package reads them: `--name=value`, `--name value`,
+    /// one dash or two; the last occurrence wins.
+    public static func flags(in words: [String]) -> (config: String?, binDirectory: String?) {
+        (value(of: "image-credential-provider-config", in: words), value(of: "image-credential-provider-bin-dir", in: words))
+    }
+
+    static func value(of name: String, in words: [String]) -> String? {
+        values(of: name, in: words).last
+    }
+
+    static func values(of name: String, in words: [String]) -> [String] {
+        var found: [String] = []
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            index += 1
+            if word == "--" { break }
+            for dashes in ["--", "-"] where word.hasPrefix(dashes + name) {
+                let rest = word.dropFirst(dashes.count + name.count)
+                if rest.hasPrefix("=") {
+                    found.append(String(rest.dropFirst()))
+                } else if rest.isEmpty, index < words.count {
+                    found.append(words[index])
+                    index += 1
+                }
+                break
+            }
+        }
+        return found
+    }
+}

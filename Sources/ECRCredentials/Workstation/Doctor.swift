@@ -293,11 +293,22 @@ public struct Doctor: Sendable {
             let count = (try? kernel.allRecords().count) ?? 0
             let entries = "\(count) \(count == 1 ? "entry" : "entries") for this configuration"
             if let refusal = kernel.refusal {
-                details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time")
+                // Said here once, not on every write: a change made here still retires the copies
+                // kept outside (a sandbox, a user namespace), through the generation file.
+                details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time, and `store`, "
+                               + "`erase` and `logout` here retire the copies other processes keep through \(kernel.generationFile.path)")
             } else if tiered != nil {
                 details.append("kernel keyring: in front of the Secret Service, \(entries)")
             } else {
                 details.append("kernel keyring: \(entries), while the Secret Service cannot be used")
+            }
+            do {
+                if try kernel.generationFile.read() == nil {
+                    details.append("kernel keyring generation: \(kernel.generationFile.path) is not written yet, so no copy answers until "
+                                   + "a `get` that reaches the kernel keyring writes it")
+                }
+            } catch {
+                details.append("\(error); no kernel keyring copy is used until a `get` replaces it")
             }
             if kernel.refusal == nil, let quota = KernelKeyringStore.quota() {
                 let full = quota.maximumBytes - quota.bytes < 3000 || quota.keys >= quota.maximumKeys

@@ -411,3 +411,23 @@ def test_a_damaged_generation_file_loses_nothing_and_trusts_no_copy(helper, keyr
     with_copy = helper.run("get", stdin="registry.example", DOCKER_CREDENTIAL_ECR_LOG="debug")
     assert json.loads(with_copy.stdout)["Secret"] == "again"
     assert b"using the login stored by `store` (kernel keyring)" in with_copy.stderr
+
+
+def test_a_write_that_cannot_change_the_generation_says_so(helper, keyring, tier, other_user):
+    """The one case left for a warning: the generation file cannot be replaced (here its directory
+    belongs to someone else), so copies other processes keep outside would answer until they
+    expire. The copies this keyring holds are still removed."""
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    assert helper.get("registry.example")[3] == 0
+    os.chown(helper.cache_dir, other_user.uid, other_user.gid)
+    try:
+        result = helper.run("erase", stdin="registry.example")
+    finally:
+        os.chown(helper.cache_dir, os.geteuid(), os.getegid())
+    assert result.returncode == 0, result.stdout
+    [warning] = result.stderr.decode().splitlines()
+    assert warning.startswith("docker-credential-ecr: the kernel keyring generation cannot be changed (refusing ")
+    assert warning.endswith("copies other processes of this user keep in the kernel keyring are not retired: they expire "
+                            "within 60 minutes (logins) or with their token")
+    assert "login:-:registry.example" not in kernel_keys.entries(tier)
+    assert helper.get("registry.example")[3] == 1

@@ -19,11 +19,15 @@ extension KernelKeyringStore {
             self.text = String(text)
         }
 
+        private init(digits: String) {
+            text = digits
+        }
+
         /// A new generation, from the system's cryptographic generator (`getrandom`).
         public static func random() -> Generation {
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            return Generation(text: Hex.encode(bytes))!
+            return Generation(digits: Hex.encode(bytes))
         }
 
         /// The digits.

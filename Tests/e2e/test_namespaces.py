@@ -413,20 +413,26 @@ def test_a_damaged_generation_file_loses_nothing_and_trusts_no_copy(helper, keyr
     assert b"using the login stored by `store` (kernel keyring)" in with_copy.stderr
 
 
-def test_a_write_that_cannot_change_the_generation_says_so(helper, keyring, tier, other_user):
-    """The one case left for a warning: the generation file cannot be replaced (here its directory
-    belongs to someone else), so copies other processes keep outside would answer until they
-    expire. The copies this keyring holds are still removed."""
-    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
-    assert helper.get("registry.example")[3] == 0
-    os.chown(helper.cache_dir, other_user.uid, other_user.gid)
+def test_a_write_that_cannot_change_the_generation_says_so(helper, keyring, tier):
+    """The one case left for a warning: the generation file cannot be replaced (the cache
+    directory is mounted read-only here), so copies other processes keep outside would answer
+    until they expire. The copies this keyring holds are still removed."""
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root, to mount the cache directory read-only")
+    helper.cache_dir.mkdir(parents=True, mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(helper.cache_dir)], check=True, timeout=10)
     try:
+        assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+        assert helper.get("registry.example")[3] == 0
+        assert (helper.cache_dir / "kernel-generation").is_file()
+        subprocess.run(["mount", "-o", "remount,ro", str(helper.cache_dir)], check=True, timeout=10)
         result = helper.run("erase", stdin="registry.example")
     finally:
-        os.chown(helper.cache_dir, os.geteuid(), os.getegid())
+        subprocess.run(["umount", "-l", str(helper.cache_dir)], timeout=10)
     assert result.returncode == 0, result.stdout
     [warning] = result.stderr.decode().splitlines()
-    assert warning.startswith("docker-credential-ecr: the kernel keyring generation cannot be changed (refusing ")
+    assert warning.startswith("docker-credential-ecr: the kernel keyring generation cannot be changed (")
+    assert "Read-only file system" in warning
     assert warning.endswith("copies other processes of this user keep in the kernel keyring are not retired: they expire "
                             "within 60 minutes (logins) or with their token")
     assert "login:-:registry.example" not in kernel_keys.entries(tier)

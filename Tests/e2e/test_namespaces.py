@@ -370,6 +370,34 @@ def test_a_logout_under_seccomp_is_seen_outside(helper, keyring, emulator, tier)
     assert len(emulator.token_requests()) == 2
 
 
+def test_gets_racing_sandboxed_writes_never_leave_a_stale_copy(helper, keyring, tier, tmp_path):
+    """Readers outside copy from the Secret Service into the kernel while a sandboxed process
+    stores and erases: whatever the interleaving, once the writes are over the next `get` outside
+    answers what the last write left (a copy made from an answer older than a write carries the
+    generation read before it, which that write retired)."""
+    server = tmp_path / "server.txt"
+    server.write_text("registry.example")
+    for round in range(12):
+        readers = []
+        for _ in range(4):
+            with open(server, "rb") as stdin:
+                readers.append(subprocess.Popen([str(helper.binary), "get"], stdin=stdin, stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL, env=helper.environment()))
+        if round % 2 == 0:
+            written = refused(helper, "store", stdin=json.dumps(dict(LOGIN, Secret=f"round-{round}")))
+        else:
+            written = refused(helper, "erase", stdin="registry.example")
+        assert written.returncode == 0 and written.stderr == b"", written.stderr
+        for reader in readers:
+            reader.wait(timeout=30)
+        document, out, err, status = helper.get("registry.example")
+        if round % 2 == 0:
+            assert status == 0 and document["Secret"] == f"round-{round}", (round, out, err)
+        else:
+            assert status == 1 and out.strip() == NOT_FOUND, (round, out, err)
+        assert helper.get("registry.example")[0] == document  # and again, from the copy just made
+
+
 def test_doctor_says_once_that_writes_here_still_reach_the_copies_outside(helper, keyring, emulator, tier):
     assert helper.get(HOST, **emulator.env())[3] == 0
     result = refused(helper, "doctor", HOST, "--json", **emulator.env(AWS_ENDPOINT_URL=emulator.url))

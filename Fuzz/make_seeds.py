@@ -98,10 +98,11 @@ CORPORA = {
                                  "Expiration": "2027-01-15T12:00:00.123+02:00"}), "/usr/bin/tool --arg \"a # b\" 'c d'"],
     "cache-record": [record(), record("login", None), record(expires=1e20),
                      "eyJwYXlsb2FkIjoieCIsImV4cGlyYXRpb24iOjE4MDAwNDMyMDB9"],
-    "kernel-payload": ["docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\n" + "ab" * 16 +
+    "kernel-payload": ["docker-credential-ecr 2\n" + "0f" * 16 + "\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\n" + "ab" * 16 +
                        "\n1.dkr.ecr.us-east-1.amazonaws.com\nAWS\n1800000000\n1800043200\nsecret",
-                       "docker-credential-ecr 1\nlogin\nregistry.example\n\nhttps://registry.example\nme\n1800000000\nnever\npw\nwith lines",
-                       "docker-credential-ecr 1\nnone\nregistry.example\n"],
+                       "docker-credential-ecr 2\n" + "0f" * 16 + "\nlogin\nregistry.example\n\nhttps://registry.example\nme\n"
+                       "1800000000\nnever\npw\nwith lines",
+                       "docker-credential-ecr 2\n" + "0f" * 16 + "\nnone\nregistry.example\n"],
     "sts-xml": ["<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AKIA</AccessKeyId>"
                 "<SecretAccessKey>s</SecretAccessKey><SessionToken>t&amp;x</SessionToken>"
                 "<Expiration>2027-01-15T12:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",

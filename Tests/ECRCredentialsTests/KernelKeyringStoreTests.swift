@@ -7,9 +7,12 @@ import Testing
 @Suite struct KernelKeyringStoreTests {
     static let start = 1_800_000_000.0
 
-    static func store(_ keys: FakeKernelKeys, clock: ManualClock, scope: String = "0123456789abcdef") -> KernelKeyringStore {
-        KernelKeyringStore(scope: scope, keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
-                           parentKeyring: FakeKernelKeys.userKeyring)
+    /// A store over `keys`; its generation file is in `keys.cacheDirectory`, or in `directory`
+    /// (another namespace of the same user, whose kernel keyring is another one or none).
+    static func store(_ keys: FakeKernelKeys, clock: ManualClock, scope: String = "0123456789abcdef", directory: String? = nil,
+                      diagnostics: Diagnostics = Diagnostics(level: .quiet)) -> KernelKeyringStore {
+        KernelKeyringStore(scope: scope, generationFile: .init(directory: directory ?? keys.cacheDirectory), keys: keys, clock: clock,
+                           diagnostics: diagnostics, parentKeyring: FakeKernelKeys.userKeyring)
     }
 
     static func token(_ registry: String = "1.dkr.ecr.us-east-1.amazonaws.com", identity: String = "aa", secret: String = "t0k3n",
@@ -102,7 +105,8 @@ import Testing
         let keyring = keys.plant(type: "keyring", description: "docker-credential-ecr", payload: [], in: FakeKernelKeys.userKeyring,
                                  permissions: 0x3F3F_3F3F)
         let store = Self.store(keys, clock: clock)
-        let login = "docker-credential-ecr 1\nlogin\nr.example\n\nr.example\nattacker\n1800000000\nnever\nplanted"
+        let generation = try KernelKeyringStore.GenerationFile(directory: keys.cacheDirectory).advance().generation
+        let login = "docker-credential-ecr 2\n\(generation)\nlogin\nr.example\n\nr.example\nattacker\n1800000000\nnever\nplanted"
         keys.plant(description: "docker-credential-ecr:1:0123456789abcdef:login:-:r.example", payload: Array(login.utf8), in: keyring,
                    owner: getuid() + 1)
         #expect(store.loginState(registry: "r.example") == .unknown)  // the first lookup narrows the keyring
@@ -129,7 +133,8 @@ import Testing
         let name = "docker-credential-ecr:1:0123456789abcdef:token:aa:1.dkr.ecr.us-east-1.amazonaws.com"
         let keyring = try #require(keys.serial(of: KernelKeyringStore.keyringName))
         let forged = Self.token(secret: "forged")
-        let payload = Array("docker-credential-ecr 1\ntoken\n\(forged.registry)\naa\n\(forged.serverURL)\nAWS\n1800000000\n1800043200\nforged".utf8)
+        let generation = try #require(store.currentGeneration())
+        let payload = Array("docker-credential-ecr 2\n\(generation)\ntoken\n\(forged.registry)\naa\n\(forged.serverURL)\nAWS\n1800000000\n1800043200\nforged".utf8)
         try keys.invalidate(try #require(keys.serial(of: name)))
         keys.plant(description: name, payload: payload, in: keyring, permissions: permissions)
         #expect(try store.record(kind: .token, registry: forged.registry, identity: "aa") == nil)
@@ -142,16 +147,20 @@ import Testing
     }
 
     /// A key whose payload is not what its description says (planted, corrupted, another
-    /// version) is ignored, never served.
+    /// version, no generation) is ignored, never served. `GEN` stands for the current generation.
     @Test(arguments: [
-        "", "garbage", "docker-credential-ecr 2\ntoken\n",
-        "docker-credential-ecr 1\ntoken\nother.example\naa\nother.example\nAWS\n1800000000\n1800043200\nsecret",
-        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\nbb\nx\nAWS\n1800000000\n1800043200\nsecret",
-        "docker-credential-ecr 1\nlogin\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
-        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\nnan\n1800043200\nsecret",
-        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1e400\nsecret",
-        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n",
-        "docker-credential-ecr 1\nnone\n1.dkr.ecr.us-east-1.amazonaws.com\n",
+        "", "garbage", "docker-credential-ecr 2\nGEN\ntoken\n",
+        "docker-credential-ecr 2\nGEN\ntoken\nother.example\naa\nother.example\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 2\nGEN\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\nbb\nx\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 2\nGEN\nlogin\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 2\nGEN\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\nnan\n1800043200\nsecret",
+        "docker-credential-ecr 2\nGEN\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1e400\nsecret",
+        "docker-credential-ecr 2\nGEN\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n",
+        "docker-credential-ecr 2\nGEN\nnone\n1.dkr.ecr.us-east-1.amazonaws.com\n",
+        "docker-credential-ecr 2\nGEN \ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
+        "docker-credential-ecr 2\n\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
+        // An earlier version's payload: no generation vouches for it.
+        "docker-credential-ecr 1\ntoken\n1.dkr.ecr.us-east-1.amazonaws.com\naa\nx\nAWS\n1800000000\n1800043200\nsecret",
     ])
     func aKeyThatIsNotWhatItsNameSaysIsIgnored(payload: String) throws {
         let clock = ManualClock(Self.start)
@@ -159,8 +168,9 @@ import Testing
         let store = Self.store(keys, clock: clock)
         let record = Self.token()
         try store.save(record)
-        keys.overwrite(description: keys.userKeys[0].description, payload: Array(payload.utf8))
-        #expect(try store.record(kind: .token, registry: record.registry, identity: "aa") == nil)
+        let generation = try #require(store.currentGeneration())
+        keys.overwrite(description: keys.userKeys[0].description, payload: Array(payload.replacingOccurrences(of: "GEN", with: generation.text).utf8))
+        #expect(try Self.store(keys, clock: clock).record(kind: .token, registry: record.registry, identity: "aa") == nil)
     }
 
     /// What cannot be kept removes what it replaces: the note "no login" must not outlive a
@@ -202,7 +212,8 @@ import Testing
     @Test func aFullQuotaDropsTheEntriesThatExpireSoonest() throws {
         let clock = ManualClock(Self.start)
         let keys = Self.kernel(clock, quota: 3 * 1_300)
-        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+        let store = KernelKeyringStore(scope: "0123456789abcdef", generationFile: .init(directory: keys.cacheDirectory), keys: keys,
+                                       clock: clock, diagnostics: Diagnostics(level: .quiet),
                                        parentKeyring: FakeKernelKeys.userKeyring, quota: { nil })
         let secret = String(repeating: "x", count: 1_000)
         for (index, lifetime) in [3.0, 1.0, 2.0].enumerated() {
@@ -222,7 +233,8 @@ import Testing
     @Test func aQuotaFullOfOtherKeysDropsNothing() throws {
         let clock = ManualClock(Self.start)
         let keys = Self.kernel(clock, quota: 20_000)
-        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+        let store = KernelKeyringStore(scope: "0123456789abcdef", generationFile: .init(directory: keys.cacheDirectory), keys: keys,
+                                       clock: clock, diagnostics: Diagnostics(level: .quiet),
                                        parentKeyring: FakeKernelKeys.userKeyring,
                                        quota: { .init(keys: 10, maximumKeys: 200, bytes: 19_950, maximumBytes: 20_000) })
         try store.save(Self.token())
@@ -239,7 +251,8 @@ import Testing
     @Test func evictionDropsWholeRegistriesSoonestFirst() throws {
         let clock = ManualClock(Self.start)
         let keys = Self.kernel(clock, quota: 3 * 1_500)
-        let store = KernelKeyringStore(scope: "0123456789abcdef", keys: keys, clock: clock, diagnostics: Diagnostics(level: .quiet),
+        let store = KernelKeyringStore(scope: "0123456789abcdef", generationFile: .init(directory: keys.cacheDirectory), keys: keys,
+                                       clock: clock, diagnostics: Diagnostics(level: .quiet),
                                        parentKeyring: FakeKernelKeys.userKeyring, quota: { nil })
         let secret = String(repeating: "x", count: 1_000)
         for (index, lifetime) in [2.0, 1.0, 3.0].enumerated() {
@@ -268,7 +281,153 @@ import Testing
         #expect(try store.allRecords().map(\.identity).sorted() == ["aa", "bb"])
         #expect(try store.removeAll(registry: registry) == 1)
         #expect(store.loginState(registry: registry) == .unknown)
-        #expect(try store.allRecords().map(\.registry) == ["other.dkr.ecr.us-east-1.amazonaws.com"])
+        // The generation is the user's: a removal retires every copy, those of other registries too.
+        #expect(try store.allRecords().isEmpty)
+    }
+
+    // MARK: the generation
+
+    /// Another namespace of the user: the same cache directory, and a kernel keyring that refuses
+    /// the calls (a seccomp filter, EACCES in a user namespace) or is another one (newer kernels
+    /// give each user namespace its own user keyring).
+    static func sandbox(_ keys: FakeKernelKeys, clock: ManualClock, ownKeyring: Bool) -> (KernelKeyringStore, FakeKernelKeys) {
+        let inside = ownKeyring ? Self.kernel(clock) : Self.kernel(clock, refusal: EACCES)
+        return (Self.store(inside, clock: clock, directory: keys.cacheDirectory), inside)
+    }
+
+    /// A removal where this keyring cannot be reached still retires every copy kept here: the
+    /// tokens, the login, the note that there was none, of every registry; they are invalidated
+    /// on sight, and nothing is said on stderr.
+    @Test(arguments: [false, true])
+    func aRemovalInAnotherNamespaceRetiresEveryCopyHere(ownKeyring: Bool) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let outside = Self.store(keys, clock: clock)
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                     secret: "pw", issuedAt: Self.start, expiresAt: nil)
+        try outside.save(Self.token())
+        try outside.saveNoLogin(registry: Self.token().registry)
+        try outside.save(login)
+        #expect(keys.userKeys.count == 3)
+        for removal in 0..<3 {
+            let messages = CredentialHelperTests.Messages()
+            let inside = Self.store(ownKeyring ? Self.kernel(clock) : Self.kernel(clock, refusal: EACCES), clock: clock,
+                                    directory: keys.cacheDirectory, diagnostics: Diagnostics(level: .warning, sink: { messages.append($0) }))
+            switch removal {
+            case 0: try inside.removeAll(registry: "r.example")
+            case 1: try inside.remove(kind: .token, registry: Self.token().registry, identity: "aa")
+            default: try inside.removeEverything(of: [.login])
+            }
+            #expect(messages.text == "")
+            let fresh = Self.store(keys, clock: clock)
+            #expect(try fresh.record(kind: .token, registry: Self.token().registry, identity: "aa") == nil)
+            #expect(fresh.loginState(registry: Self.token().registry) == .unknown)
+            #expect(fresh.loginState(registry: "r.example") == .unknown)
+            #expect(try fresh.allRecords().isEmpty)
+            #expect(keys.userKeys.isEmpty)  // invalidated on sight
+            // Copied again (the Secret Service still holds them, say), they answer again.
+            try fresh.save(Self.token())
+            try fresh.saveNoLogin(registry: Self.token().registry)
+            try fresh.save(login)
+            #expect(Self.store(keys, clock: clock).loginState(registry: "r.example") == .stored(login))
+        }
+    }
+
+    /// Both directions: a login stored in the other namespace is not shadowed here by the note
+    /// that there was none, and a change made here retires the other namespace's own copies.
+    @Test(arguments: [false, true])
+    func aLoginStoredInAnotherNamespaceIsNotShadowedHere(ownKeyring: Bool) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let durable = MemoryCredentialStore(name: "secret service")
+        let outside = TieredKeyringStore(fast: Self.store(keys, clock: clock), durable: durable, diagnostics: Diagnostics(level: .quiet))
+        #expect(try outside.record(kind: .login, registry: "r.example", identity: "") == nil)
+        #expect(Self.store(keys, clock: clock).loginState(registry: "r.example") == .none)
+        let (fast, insideKeys) = Self.sandbox(keys, clock: clock, ownKeyring: ownKeyring)
+        let inside = TieredKeyringStore(fast: fast, durable: durable, diagnostics: Diagnostics(level: .quiet))
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                     secret: "stored-inside", issuedAt: Self.start, expiresAt: nil)
+        try inside.save(login)
+        #expect(Self.store(keys, clock: clock).loginState(registry: "r.example") == .unknown)
+        #expect(try TieredKeyringStore(fast: Self.store(keys, clock: clock), durable: durable, diagnostics: Diagnostics(level: .quiet))
+            .record(kind: .login, registry: "r.example", identity: "") == login)
+        // And back: erased outside, the copy the other namespace kept (in its own keyring) is retired.
+        #expect(try inside.record(kind: .login, registry: "r.example", identity: "") == login)
+        try TieredKeyringStore(fast: Self.store(keys, clock: clock), durable: durable, diagnostics: Diagnostics(level: .quiet))
+            .removeAll(registry: "r.example")
+        #expect(Self.store(insideKeys, clock: clock, directory: keys.cacheDirectory).loginState(registry: "r.example") == .unknown)
+        #expect(try TieredKeyringStore(fast: Self.store(insideKeys, clock: clock, directory: keys.cacheDirectory), durable: durable,
+                                       diagnostics: Diagnostics(level: .quiet)).record(kind: .login, registry: "r.example", identity: "") == nil)
+    }
+
+    /// A generation file that is missing, torn, planted through a link or not a file vouches for
+    /// no entry: every copy is ignored (nothing is lost: the durable store still has it). A
+    /// removal writes nothing then; the next copy writes a fresh generation where it can.
+    @Test(arguments: ["missing", "torn", "garbage", "link", "directory"])
+    func aMissingOrUnusableGenerationFileVouchesForNothing(damage: String) throws {
+        let clock = ManualClock(Self.start)
+        let keys = Self.kernel(clock)
+        let store = Self.store(keys, clock: clock)
+        try store.save(Self.token())
+        let file = store.generationFile
+        let valid = try #require(FileManager.default.contents(atPath: file.path))
+        try FileManager.default.removeItem(atPath: file.path)
+        switch damage {
+        case "torn": #expect(FileManager.default.createFile(atPath: file.path, contents: valid.prefix(40)))
+        case "garbage": #expect(FileManager.default.createFile(atPath: file.path, contents: Data(valid.reversed())))
+        case "link":
+            #expect(FileManager.default.createFile(atPath: file.path + ".elsewhere", contents: valid))
+            try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: file.path + ".elsewhere")
+        case "directory": try FileManager.default.createDirectory(atPath: file.path, withIntermediateDirectories: false)
+        default: break
+        }
+        let fresh = Self.store(keys, clock: clock)
+        #expect(try fresh.record(kind: .token, registry: Self.token().registry, identity: "aa") == nil)
+        #expect(try fresh.allRecords().isEmpty)
+        #expect((fresh.generationProblem == nil) == (damage == "missing"))
+        let before = try? Data(contentsOf: URL(fileURLWithPath: file.path))
+        try Self.store(keys, clock: clock).removeAll(registry: "other.example")
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: file.path))) == before)
+        try fresh.save(Self.token(), generation: fresh.generationBeforeWrite())
+        let answer = try Self.store(keys, clock: clock).record(kind: .token, registry: Self.token().registry, identity: "aa")
+        #expect((answer == Self.token()) == (damage != "directory"))
+    }
+
+    /// Writers replace the file whole, by rename: however many write at once, a reader sees one
+    /// generation or another, never a torn file, and no two writes give the same generation.
+    @Test func concurrentWritersNeverTearTheFile() async throws {
+        let keys = Self.kernel(ManualClock(Self.start))
+        let file = KernelKeyringStore.GenerationFile(directory: keys.cacheDirectory)
+        _ = try file.advance()
+        let written = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask { try (0..<40).map { _ in try file.advance().generation.text } }
+            }
+            group.addTask {
+                for _ in 0..<400 { _ = try #require(try file.read()) }
+                return []
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(written.count == 160 && Set(written).count == 160)
+        #expect(try file.read().map { written.contains($0.text) } == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: keys.cacheDirectory).sorted() == ["kernel-generation", "kernel-generation.lock"])
+    }
+
+    /// Under the lock, a writer learns whether the file still held what it read before its
+    /// durable write: only then may it keep a copy under the new generation.
+    @Test func anAdvanceSaysWhetherItFollowedTheGenerationItExpected() throws {
+        let keys = Self.kernel(ManualClock(Self.start))
+        let file = KernelKeyringStore.GenerationFile(directory: keys.cacheDirectory)
+        let first = try file.advance()
+        #expect(!first.followed)  // nothing expected
+        let second = try file.advance(expected: first.generation)
+        #expect(second.followed && second.generation != first.generation)
+        #expect(try !file.advance(expected: first.generation).followed)
+        #expect(KernelKeyringStore.Generation(text: first.generation.text) == first.generation)
+        for text in ["", String(repeating: "0", count: 31), String(repeating: "A", count: 32), String(repeating: "g", count: 32)] {
+            #expect(KernelKeyringStore.Generation(text: text) == nil)
+        }
     }
 }
 
@@ -316,20 +475,52 @@ import Testing
         #expect(tiers.fast.loginState(registry: "r.example") == .none)
     }
 
-    /// Taking a copy back, or storing another registry, does not change this registry's
-    /// generation: concurrent copies of other registries stay.
-    @Test func generationsArePerRegistryAndATakeBackChangesNone() throws {
+    /// The same, when the other process cannot reach the kernel keyring (a seccomp filter, a user
+    /// namespace): the Secret Service answered before the change, but the copy carries the
+    /// generation read before it asked, so it never answers.
+    @Test func aCopyMadeWhileAProcessWithoutTheKernelErasesNeverAnswers() throws {
         let clock = ManualClock(KernelKeyringStoreTests.start)
-        let store = KernelKeyringStoreTests.store(KernelKeyringStoreTests.kernel(clock), clock: clock)
-        try store.saveNoLogin(registry: "a.example")
-        try store.bumpGeneration(registry: "a.example")
-        let a = store.generation(registry: "a.example")
-        #expect(a != nil && store.generation(registry: "b.example") == nil)
-        store.withdraw(kind: .login, registry: "a.example", identity: "")
-        try store.bumpGeneration(registry: "b.example")
-        #expect(store.generation(registry: "a.example") == a)
-        try store.removeAll(registry: "a.example")
-        #expect(store.generation(registry: "a.example") != a)
+        let keys = KernelKeyringStoreTests.kernel(clock)
+        let login = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                     secret: "old", issuedAt: KernelKeyringStoreTests.start, expiresAt: nil)
+        let durable = InterleavingStore(login)
+        let sandboxed = KernelKeyringStoreTests.store(KernelKeyringStoreTests.kernel(clock, refusal: EPERM), clock: clock,
+                                                      directory: keys.cacheDirectory)
+        durable.duringRead = {
+            durable.stored = nil
+            _ = try? sandboxed.removeAll(registry: "r.example")
+        }
+        let tiers = TieredKeyringStore(fast: KernelKeyringStoreTests.store(keys, clock: clock), durable: durable,
+                                       diagnostics: Diagnostics(level: .quiet))
+        #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == login)
+        #expect(KernelKeyringStoreTests.store(keys, clock: clock).loginState(registry: "r.example") == .unknown)
+        #expect(sandboxed.refusal != nil)
+    }
+
+    /// A new login replaces the old copies and is kept under the new generation, unless another
+    /// process changed the generation between the Secret Service write and the kernel's.
+    @Test func aNewLoginIsKeptUnlessAnotherChangeCameBetween() throws {
+        let clock = ManualClock(KernelKeyringStoreTests.start)
+        let keys = KernelKeyringStoreTests.kernel(clock)
+        let durable = InterleavingStore(nil)
+        let tiers = TieredKeyringStore(fast: KernelKeyringStoreTests.store(keys, clock: clock), durable: durable,
+                                       diagnostics: Diagnostics(level: .quiet))
+        #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == nil)  // notes "no login"
+        let first = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                     secret: "first", issuedAt: KernelKeyringStoreTests.start, expiresAt: nil)
+        try tiers.save(first)
+        #expect(KernelKeyringStoreTests.store(keys, clock: clock).loginState(registry: "r.example") == .stored(first))
+
+        let second = CredentialRecord(kind: .login, registry: "r.example", serverURL: "r.example", identity: "", username: "me",
+                                      secret: "second", issuedAt: KernelKeyringStoreTests.start + 1, expiresAt: nil)
+        let file = KernelKeyringStore.GenerationFile(directory: keys.cacheDirectory)
+        durable.duringWrite = { _ = try? file.advance() }  // another process's erase or logout, of another registry say
+        try tiers.save(second)
+        let fresh = KernelKeyringStoreTests.store(keys, clock: clock)
+        #expect(fresh.loginState(registry: "r.example") == .unknown)  // neither the first login nor the second
+        durable.duringWrite = nil
+        #expect(try tiers.record(kind: .login, registry: "r.example", identity: "") == second)
+        #expect(fresh.loginState(registry: "r.example") == .stored(second))
     }
 
     @Test func aSavedTokenReplacesOtherIdentitiesInBothTiers() throws {
@@ -361,11 +552,14 @@ import Testing
     }
 }
 
-/// A durable store holding one login that runs `duringRead` (another process) while it is read.
+/// A durable store holding one login that runs `duringRead` (another process) while it is read,
+/// and `duringWrite` right after it is written.
 final class InterleavingStore: CredentialStore, @unchecked Sendable {
     let name = "interleaving"
     var stored: CredentialRecord?
     var duringRead: (() -> Void)?
+
+    var duringWrite: (() -> Void)?
 
     init(_ stored: CredentialRecord?) { self.stored = stored }
 
@@ -374,7 +568,10 @@ final class InterleavingStore: CredentialStore, @unchecked Sendable {
         duringRead?()
         return answer
     }
-    func save(_ record: CredentialRecord) throws { stored = record }
+    func save(_ record: CredentialRecord) throws {
+        stored = record
+        duringWrite?()
+    }
     func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws { stored = nil }
     func removeAll(registry: String) throws -> Int { stored = nil; return 1 }
     func allRecords() throws -> [CredentialRecord] { stored.map { [$0] } ?? [] }

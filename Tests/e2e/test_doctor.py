@@ -156,3 +156,26 @@ def test_the_cache_check_lists_entries_without_secrets(helper, emulator):
     lines = checks["cache"]["details"]
     assert any(line.startswith(f"file: token for {HOST}, valid, expires ") for line in lines), lines
     assert document["Secret"] not in json.dumps(report)
+
+
+def test_a_credential_source_that_fails_is_the_problem_on_its_own_row(helper, emulator):
+    """A bare machine whose metadata service refuses every request (403, as when it is turned
+    off): the credentials row names the source and why it failed, rather than `ok` above an
+    identity row that carries the cause."""
+    configured(helper)
+    env = emulator.credential_env(AWS_EC2_METADATA_DISABLED=None, AWS_EC2_METADATA_SERVICE_ENDPOINT=emulator.url)
+    status, report, checks = doctor(helper, HOST, **env)
+    assert checks["credentials"]["status"] == "ok", report  # a metadata service that answers
+    assert checks["credentials"]["summary"] == f"EC2 instance metadata ({emulator.url})"
+    emulator.settings(outages={"imds": {"status": 403, "code": "Forbidden", "message": ""}})
+    status, report, checks = doctor(helper, HOST, **env)
+    assert status == 1 and report["ok"] is False
+    credentials = checks["credentials"]
+    assert credentials["status"] == "problem", report
+    assert f"EC2 instance metadata ({emulator.url}): the role name was answered with HTTP 403" in credentials["summary"]
+    assert credentials["hint"].startswith("tried, in order: environment variables (AWS_ACCESS_KEY_ID is not set)")
+    assert [line for line in credentials["details"] if line.startswith("EC2 instance metadata is used")]
+    assert checks["identity"]["status"] == "problem"
+    text = helper.run("doctor", HOST, **env).stdout.decode().splitlines()
+    [row] = [line for line in text if not line.startswith(" ") and line[9:].startswith("credentials:")]
+    assert row.startswith("PROBLEM  credentials: ") and "HTTP 403" in row

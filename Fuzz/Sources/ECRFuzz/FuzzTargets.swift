@@ -357,14 +357,14 @@ func processJSON(_ bytes: [UInt8]) {
 /// A key of the kernel keyring tier, as a process of the same user could have left it: what
 /// parses must be usable, and write back to the same bytes' meaning.
 @Sendable func kernelPayload(_ bytes: [UInt8]) {
-    guard let entry = KernelKeyringStore.entry(from: bytes), case .record(let record) = entry else { return }
+    guard let kept = KernelKeyringStore.kept(from: bytes), case .record(let record) = kept.entry else { return }
     _ = record.isFresh(at: 1_800_000_000)
     _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.expiresAt ?? 0))
     _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.issuedAt))
     // Written back (times become whole seconds), it reads back as itself, and writes the same bytes.
-    guard let written = KernelKeyringStore.payload(record) else { return }
-    guard let reread = KernelKeyringStore.entry(from: written), case .record(let again) = reread,
-          KernelKeyringStore.payload(again) == written
+    guard let written = KernelKeyringStore.payload(record, generation: kept.generation) else { return }
+    guard let reread = KernelKeyringStore.kept(from: written), case .record(let again) = reread.entry, reread.generation == kept.generation,
+          KernelKeyringStore.payload(again, generation: kept.generation) == written
     else { fatalError("a kernel keyring payload does not round-trip") }
 }
 

@@ -37,8 +37,14 @@ public struct CredentialStores: Sendable {
                                   sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
                                   keys: any KernelKeyCalls = SystemKernelKeys()) -> KernelKeyringStore? {
         guard configuration.tokens.kernelKeyring, sessionBus(environment) else { return nil }
-        let scope = KernelKeyringStore.scope(environment: environment)
-        return KernelKeyringStore(scope: scope, keys: keys, diagnostics: diagnostics)
+        return KernelKeyringStore(scope: KernelKeyringStore.scope(environment: environment), generationFile: generationFile(configuration),
+                                  keys: keys, diagnostics: diagnostics)
+    }
+
+    /// The kernel keyring tier's generation file: in the token cache directory, which every
+    /// namespace of the user reaches under the same path.
+    public static func generationFile(_ configuration: HelperConfiguration) -> KernelKeyringStore.GenerationFile {
+        KernelKeyringStore.GenerationFile(directory: configuration.tokens.tokenDirectory)
     }
 
     /// Chooses the stores for `configuration.cacheBackend`; opens the keyring only when the
@@ -78,7 +84,8 @@ public struct CredentialStores: Sendable {
             if let fast {
                 kernelOnly = fast
             } else if !configuration.tokens.kernelKeyring, sessionBus(environment) {
-                kernelOnly = KernelKeyringStore(scope: KernelKeyringStore.scope(environment: environment), diagnostics: diagnostics)
+                kernelOnly = KernelKeyringStore(scope: KernelKeyringStore.scope(environment: environment),
+                                                generationFile: generationFile(configuration), diagnostics: diagnostics)
             }
         }
         let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + (kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]

@@ -31,15 +31,21 @@ import Glibc
 ///   be enough; entries over `payloadLimit` bytes are not kept here at all.
 /// - Refusal: where the key calls are refused (a seccomp profile, as Docker's default, or a
 ///   kernel without keys), every call after the first one is skipped and the tier is simply
-///   empty; a removal that cannot reach it says so on stderr.
+///   empty.
+/// - Generation: every entry carries the user's generation (`Generation`) it was written under,
+///   and answers only while the generation file (`GenerationFile`, beside the token cache) still
+///   holds that value. Every `store`, `erase` and `logout` writes a new one after changing the
+///   durable store, so a change made where this keyring cannot be reached (a seccomp filter, or
+///   a user namespace such as rootless podman's, which has a keyring of its own or none) retires
+///   the copies kept everywhere else at once; and a copy made from the Secret Service while
+///   another process changed it is dead on arrival (it carries the value read before the Secret
+///   Service was asked). An entry of an earlier generation is invalidated on sight.
 ///
 /// A description is `docker-credential-ecr:1:<scope>:<kind>:<identity>:<registry>` (identity `-`
-/// for logins); the payload is a version line, then kind, registry, identity, server URL, user
-/// name, issued-at and expires-at lines, then the secret. Besides records it keeps, per registry,
-/// whether the Secret Service holds no login (`LoginState.none`), so that a hit never asks it,
-/// and per registry a generation key that every `store` and removal changes, so that a copy made
-/// from the Secret Service while one of them ran can be taken back (`generation(registry:)`).
-/// Not thread-safe: one instance per process, used from one thread.
+/// for logins); the payload is a version line, the generation, then kind, registry, identity,
+/// server URL, user name, issued-at and expires-at lines, then the secret. Besides records it
+/// keeps, per registry, whether the Secret Service holds no login (`LoginState.none`), so that a
+/// hit never asks it. Not thread-safe: one instance per process, used from one thread.
 public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// What the tier knows about a registry's login.
     public enum LoginState: Sendable, Equatable {
@@ -78,13 +84,20 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private let user = "\(getuid())"
     private var ourKeyring: Int32?
     private var refused: KernelKeyFailure?
-    private var warnedUnremovable = false
+    /// The file whose generation every entry is checked against.
+    public let generationFile: GenerationFile
+    /// The generation last read from the file (outer nil: not read yet in this process).
+    private var knownGeneration: Generation??
+    /// Why the generation file could not be used, when it was read and could not.
+    private var generationFailure: GenerationFile.Unusable?
+    private var warnedUnrecorded = false
 
     /// The keyring that holds this tool's keys, inside the user keyring.
     public static let keyringName = "docker-credential-ecr"
     /// The largest payload kept (ECR tokens are about 2,500 bytes; a `user` key could hold 32,767).
     static let payloadLimit = 8192
-    private static let payloadHeader = "docker-credential-ecr 1"
+    private static let payloadHeader = "docker-credential-ecr 2"
+    /// The per-registry generation keys of earlier versions: never taken for entries.
     private static let generationPrefix = "\(keyringName):1:generation:"
     /// The owning user's rights only: view, read, write, search, link, set-attribute.
     static let permissions = UInt32(CKERNELKEYRING_USR_ALL)
@@ -92,13 +105,15 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// Creates the tier.
     /// - Parameters:
     ///   - scope: separates Secret Services; see `scope(environment:)`.
+    ///   - generationFile: the user's generation, beside the token cache (`TokenSettings.tokenDirectory`).
     ///   - keys: the kernel, or a substitute in tests.
     ///   - parentKeyring: where this tool's keyring lives; the user keyring by default.
     ///   - quota: reads the user's key quota; `/proc/key-users` by default.
-    public init(scope: String, keys: any KernelKeyCalls = SystemKernelKeys(), clock: any WallClock = SystemClock(),
+    public init(scope: String, generationFile: GenerationFile, keys: any KernelKeyCalls = SystemKernelKeys(), clock: any WallClock = SystemClock(),
                 diagnostics: Diagnostics = Diagnostics(), parentKeyring: Int32 = SystemKernelKeys.userKeyring,
                 loginLifetime: UInt32 = 3600, quota: @escaping @Sendable () -> Quota? = KernelKeyringStore.quota) {
         self.scope = scope
+        self.generationFile = generationFile
         self.quota = quota
         self.keys = keys
         self.clock = clock
@@ -186,17 +201,23 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// Saves a record; a token's key expires with it, a login's after `loginLifetime` at most.
-    /// A record that cannot be kept here (expired, a line break outside the secret, too long, no
-    /// room) removes the entry it would have replaced, so an older login, or the note that there
-    /// was none, never answers in its place.
-    /// - Throws: `KernelKeyFailure` when the kernel refuses it (quota, size, refusal).
+    /// Saves a record under the generation read now (see `save(_:generation:)`).
     public func save(_ record: CredentialRecord) throws {
+        try save(record, generation: generationBeforeWrite())
+    }
+
+    /// Saves a record under `generation`, which must have been read before the durable store was
+    /// read or written (`generationBeforeWrite()`); a token's key expires with it, a login's after
+    /// `loginLifetime` at most. A record that cannot be kept here (no generation, expired, a line
+    /// break outside the secret, too long, no room) removes the entry it would have replaced, so
+    /// an older login, or the note that there was none, never answers in its place.
+    /// - Throws: `KernelKeyFailure` when the kernel refuses it (quota, size, refusal).
+    public func save(_ record: CredentialRecord, generation: Generation?) throws {
         let now = clock.now().timeIntervalSince1970
         var lifetime = record.kind == .login ? Double(loginLifetime) : EpochSeconds.maximumDuration
         if let expiresAt = record.expiresAt { lifetime = min(lifetime, expiresAt - now) }
-        guard lifetime >= 1, let payload = Self.payload(record) else {
-            diagnostics.debug("\(record.registry): not kept in the kernel keyring (expired, a line break outside the secret, or too long)")
+        guard lifetime >= 1, let generation, let payload = Self.payload(record, generation: generation) else {
+            diagnostics.debug("\(record.registry): not kept in the kernel keyring (no generation, expired, a line break outside the secret, or too long)")
             try removeEntries(allScopes: false) { $0.kind == record.kind && $0.registry == record.registry && $0.identity == record.identity }
             return
         }
@@ -209,42 +230,63 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// Notes that the durable store holds no login for `registry`, for `loginLifetime` seconds.
+    /// Notes, under the generation read now, that the durable store holds no login for `registry`.
     public func saveNoLogin(registry: String) throws {
-        let payload = Array("\(Self.payloadHeader)\nnone\n\(registry)\n".utf8)
+        try saveNoLogin(registry: registry, generation: generationBeforeWrite())
+    }
+
+    /// Notes that the durable store holds no login for `registry`, for `loginLifetime` seconds,
+    /// under `generation` (read before the durable store was asked); nothing without one.
+    public func saveNoLogin(registry: String, generation: Generation?) throws {
+        guard let generation else { return }
+        let payload = Array("\(Self.payloadHeader)\n\(generation.text)\nnone\n\(registry)\n".utf8)
         try put(description: description(kind: .login, registry: registry, identity: ""), payload: payload,
                 lifetime: Double(loginLifetime))
     }
 
-    /// Removes the entry in every scope, and changes the registry's generation first.
+    /// A new login, written to the durable store after `before` was read: a new generation
+    /// retires every copy of the old login (or of the note that there was none), in every
+    /// namespace; this keyring's old copies go, in every scope; and the login is kept under the
+    /// new generation, unless another process changed the generation in between (then the next
+    /// lookup copies it from the durable store).
+    public func replaceLogin(_ record: CredentialRecord, after before: Generation?) throws {
+        let changed = recordChange(expected: before)
+        try removeEntries(allScopes: true) { $0.kind == .login && $0.registry == record.registry && $0.identity.isEmpty }
+        guard let changed, changed.followed else {
+            diagnostics.debug("\(record.registry): the new login is copied into the kernel keyring at the next lookup")
+            return
+        }
+        try save(record, generation: changed.generation)
+    }
+
+    /// Removes the entry in every scope, after a new generation retired its copies everywhere.
     public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
-        try? bumpGeneration(registry: registry)
-        try removeEntries(allScopes: true, warnWhenRefused: true) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
+        recordChange()
+        try removeEntries(allScopes: true) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
     /// Removes every entry of `registry` in every scope (tokens of every identity, the login and
-    /// the "no login" note), after changing the generation; returns how many tokens and logins
-    /// this scope had.
+    /// the "no login" note), after a new generation retired their copies everywhere; returns how
+    /// many tokens and logins this scope had.
     @discardableResult
     public func removeAll(registry: String) throws -> Int {
-        try? bumpGeneration(registry: registry)
-        return try removeEntries(allScopes: true, warnWhenRefused: true) { $0.registry == registry }
+        recordChange()
+        return try removeEntries(allScopes: true) { $0.registry == registry }
     }
 
     /// Removes the tokens of `registry` this scope keeps for identities other than `identity`.
+    /// The generation stays: those tokens are still valid for their own identities.
     @discardableResult
     public func removeTokens(registry: String, except identity: String) throws -> Int {
         try removeEntries(allScopes: false) { $0.registry == registry && $0.kind == .token && $0.identity != identity }
     }
 
-    /// Removes every entry of these kinds in every scope, of `registries` or of all (`logout`);
-    /// a login's removal also takes the notes that there was none.
+    /// Removes every entry of these kinds in every scope, of `registries` or of all (`logout`),
+    /// after a new generation retired their copies everywhere; a login's removal also takes the
+    /// notes that there was none.
     public func removeEverything(of kinds: Set<CredentialRecord.Kind>, registries: Set<String>? = nil) throws {
-        let picked = { (entry: Listed) in kinds.contains(entry.kind) && (registries?.contains(entry.registry) ?? true) }
-        for registry in Set(try entries(allScopes: true).filter(picked).map(\.registry)).union(registries ?? []) {
-            try? bumpGeneration(registry: registry)
-        }
-        try removeEntries(allScopes: true, warnWhenRefused: true, picked)
+        recordChange()
+        try removeEntries(allScopes: true) { kinds.contains($0.kind) && (registries?.contains($0.registry) ?? true) }
     }
 
     /// Takes back this scope's copy of an entry, without changing the generation (a copy that
@@ -253,52 +295,109 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         _ = try? removeEntries(allScopes: false) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
+    /// The records of this scope that the current generation vouches for.
     public func allRecords() throws -> [CredentialRecord] {
-        try entries(allScopes: false).compactMap { entry in
+        let listed = try entries(allScopes: false)
+        if !listed.isEmpty { knownGeneration = .some(readGeneration()) }
+        return listed.compactMap { entry in
             guard entry.isPrivate else {
                 discard(entry.serial, registry: entry.registry)
                 return nil
             }
-            guard case .record(let record)? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) else {
-                return nil
-            }
+            guard let kept = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity),
+                  isCurrent(kept.generation, serial: entry.serial, registry: entry.registry, reread: false),
+                  case .record(let record) = kept.entry
+            else { return nil }
             return record
         }
     }
 
     // MARK: generation
 
-    /// The registry's current generation (nil when there is none): it changes with every `store`
-    /// and removal of the registry, in any process. A copy from the Secret Service is kept only
-    /// when the generation read before the Secret Service was asked is the same afterwards.
-    public func generation(registry: String) -> [UInt8]? {
-        guard let keyring = try? keyring(create: false),
-              let serial = (try? guarded({ () throws(KernelKeyFailure) in
-                  try keys.search(keyring: keyring, type: "user", description: Self.generationPrefix + registry)
-              })) ?? nil,
-              let described = (try? keys.describe(serial)).flatMap(Described.init), described.owner == user, isPrivate(described)
-        else { return nil }
-        return try? keys.read(serial, limit: 64)
+    /// The generation in the file now (read afresh); nil when there is none, or it is unusable.
+    public func currentGeneration() -> Generation? {
+        let generation = readGeneration()
+        knownGeneration = .some(generation)
+        return generation
     }
 
-    /// The generation to compare after a copy of `registry`; this tool's keyring is made first if
-    /// needed, so that a `store` or removal meanwhile has a keyring to record its change in.
-    public func generationBeforeCopy(registry: String) -> [UInt8]? {
-        _ = try? keyring(create: true)
-        return generation(registry: registry)
+    /// The generation to write the next copies under, read before the durable store is read or
+    /// written: a change by another process after that retires them. When the file is missing or
+    /// unusable a new one is written (no copy answers anyway until then). Nil where the kernel
+    /// refuses this tool's keyring, or the file cannot be written: nothing is kept here then.
+    public func generationBeforeWrite() -> Generation? {
+        guard (try? keyring(create: true)) != nil else { return nil }
+        if let current = currentGeneration() { return current }
+        do {
+            let written = try generationFile.advance().generation
+            knownGeneration = .some(written)
+            return written
+        } catch {
+            diagnostics.debug("the kernel keyring generation cannot be written, so nothing is kept in the kernel keyring: \(error)")
+            return nil
+        }
     }
 
-    /// Starts a new generation of `registry` (16 random bytes). The key lasts `generationLifetime`,
-    /// far longer than a copy takes (its Secret Service calls time out after a second each).
-    /// Without this tool's keyring no copy can be under way, and nothing is created.
-    public func bumpGeneration(registry: String) throws {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        try put(description: Self.generationPrefix + registry, payload: bytes, lifetime: Self.generationLifetime, create: false)
+    /// Why the generation file cannot vouch for any entry, when it was read and could not.
+    public var generationProblem: GenerationFile.Unusable? { generationFailure }
+
+    /// Reads the file; nil when it is missing or unusable (noting why).
+    private func readGeneration() -> Generation? {
+        do {
+            generationFailure = nil
+            return try generationFile.read()
+        } catch {
+            generationFailure = error
+            diagnostics.debug("\(error); the kernel keyring's copies are not used")
+            return nil
+        }
     }
 
-    /// Seconds a generation key lives: 300.
-    static let generationLifetime = 300.0
+    /// The generation entries must carry to answer: read from the file once per process.
+    private func expectedGeneration() -> Generation? {
+        if let knownGeneration { return knownGeneration }
+        return currentGeneration()
+    }
+
+    /// Whether an entry written under `generation` may answer. On a mismatch the file is read
+    /// again (`reread`; another process may have changed it since this one read it); an entry of
+    /// another generation is invalidated, as no process can ever vouch for it again.
+    private func isCurrent(_ generation: Generation, serial: Int32, registry: String, reread: Bool = true) -> Bool {
+        let readBefore = knownGeneration != nil
+        if let expected = expectedGeneration(), expected == generation { return true }
+        if reread, readBefore, let current = currentGeneration(), current == generation { return true }
+        diagnostics.debug("\(registry): a kernel keyring entry of an earlier generation is not used; removing it")
+        _ = try? guarded { () throws(KernelKeyFailure) in try keys.invalidate(serial) }
+        return false
+    }
+
+    /// Records a change of the durable store: a new generation, so that no copy made before it
+    /// answers anywhere. Nothing is written when the file holds no usable generation (then no
+    /// copy answers anyway). When the file cannot be written, says once that copies kept by
+    /// other processes stay until they expire.
+    /// - Parameter expected: the generation read before the durable store was changed.
+    /// - Returns: the new generation, and whether the file still held `expected` when it was
+    ///   written; nil when nothing was written.
+    @discardableResult
+    private func recordChange(expected: Generation? = nil) -> (generation: Generation, followed: Bool)? {
+        guard (try? generationFile.read()) != nil else {
+            knownGeneration = .some(nil)
+            return nil
+        }
+        do {
+            let changed = try generationFile.advance(expected: expected)
+            knownGeneration = .some(changed.generation)
+            return changed
+        } catch {
+            if !warnedUnrecorded {
+                warnedUnrecorded = true
+                diagnostics.warning("the kernel keyring generation cannot be changed (\(error)); copies other processes of this user "
+                                    + "keep in the kernel keyring are not retired: they expire within \(loginLifetime / 60) minutes "
+                                    + "(logins) or with their token")
+            }
+            return nil
+        }
+    }
 
     // MARK: entries
 
@@ -306,6 +405,12 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     enum Entry: Equatable {
         case record(CredentialRecord)
         case noLogin(registry: String)
+    }
+
+    /// A key's content and the generation it was written under.
+    struct Kept: Equatable {
+        var generation: Generation
+        var entry: Entry
     }
 
     /// A key of this tool, from its description.
@@ -342,7 +447,10 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
                 discard(serial, registry: registry)
                 return nil
             }
-            return read(serial, kind: kind, registry: registry, identity: identity)
+            guard let kept = read(serial, kind: kind, registry: registry, identity: identity),
+                  isCurrent(kept.generation, serial: serial, registry: registry)
+            else { return nil }
+            return kept.entry
         } catch {
             diagnostics.debug("\(registry): kernel keyring lookup failed: \(error)")
             return nil
@@ -381,8 +489,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// The entry in key `serial`, when it is what its description says; nil otherwise.
-    private func read(_ serial: Int32, kind: CredentialRecord.Kind, registry: String, identity: String) -> Entry? {
+    /// The entry in key `serial` and its generation, when it is what its description says; nil otherwise.
+    private func read(_ serial: Int32, kind: CredentialRecord.Kind, registry: String, identity: String) -> Kept? {
         let bytes: [UInt8]
         do {
             guard let read = try guarded({ () throws(KernelKeyFailure) in try keys.read(serial, limit: Self.payloadLimit) }) else { return nil }
@@ -391,11 +499,11 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
             diagnostics.debug("\(registry): kernel keyring read failed: \(error)")
             return nil
         }
-        guard let entry = Self.entry(from: bytes), Self.matches(entry, kind: kind, registry: registry, identity: identity) else {
+        guard let kept = Self.kept(from: bytes), Self.matches(kept.entry, kind: kind, registry: registry, identity: identity) else {
             diagnostics.debug("\(registry): ignoring a kernel keyring entry that is not what its name says")
             return nil
         }
-        return entry
+        return kept
     }
 
     private static func matches(_ entry: Entry, kind: CredentialRecord.Kind, registry: String, identity: String) -> Bool {
@@ -424,20 +532,14 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         return listed
     }
 
-    /// Removes the keys `matching` picks; counts this scope's records, not "no login" notes. Where
-    /// the kernel refuses the calls, says once that copies kept by other processes stay.
+    /// Removes the keys `matching` picks; counts this scope's records, not "no login" notes.
     @discardableResult
-    private func removeEntries(allScopes: Bool, warnWhenRefused: Bool = false, _ matching: (Listed) -> Bool) throws -> Int {
+    private func removeEntries(allScopes: Bool, _ matching: (Listed) -> Bool) throws -> Int {
         let listed = try entries(allScopes: allScopes)
-        if warnWhenRefused, let refused, !warnedUnremovable {
-            warnedUnremovable = true
-            diagnostics.warning("the kernel keyring cannot be reached here (\(refused)); copies other processes of this user keep "
-                                + "there are not removed: they expire within \(loginLifetime / 60) minutes (logins) or with their token")
-        }
         var removed = 0
         let ours = "\(Self.keyringName):1:\(scope):"
         for entry in listed where matching(entry) {
-            if entry.description.hasPrefix(ours), case .record? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity) {
+            if entry.description.hasPrefix(ours), case .record? = read(entry.serial, kind: entry.kind, registry: entry.registry, identity: entry.identity)?.entry {
                 removed += 1
             }
             try guarded { () throws(KernelKeyFailure) in try keys.invalidate(entry.serial) }
@@ -487,10 +589,10 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         var groups: [String: (expiresAt: Double, serials: [Int32])] = [:]
         var ourBytes = 0
         for listed in try entries(allScopes: true) where "\(listed.scope):\(listed.registry)" != writing {
-            guard let bytes = try? keys.read(listed.serial, limit: Self.payloadLimit), let entry = Self.entry(from: bytes) else { continue }
+            guard let bytes = try? keys.read(listed.serial, limit: Self.payloadLimit), let kept = Self.kept(from: bytes) else { continue }
             ourBytes += listed.description.utf8.count + 1 + bytes.count
             var expiresAt = 0.0
-            if case .record(let record) = entry { expiresAt = record.expiresAt ?? EpochSeconds.range.upperBound }
+            if case .record(let record) = kept.entry { expiresAt = record.expiresAt ?? EpochSeconds.range.upperBound }
             let group = "\(listed.scope):\(listed.registry)"
             let serial = listed.serial
             groups[group, default: (0, [])].expiresAt = max(groups[group]?.expiresAt ?? 0, expiresAt)
@@ -567,32 +669,37 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
 
     // MARK: payload
 
-    /// The payload of a record; nil when a field other than the secret has a line break or it is
-    /// longer than `payloadLimit`.
-    static func payload(_ record: CredentialRecord) -> [UInt8]? {
+    /// The payload of a record written under `generation`; nil when a field other than the
+    /// secret has a line break or it is longer than `payloadLimit`.
+    static func payload(_ record: CredentialRecord, generation: Generation) -> [UInt8]? {
         let fields = [record.kind.rawValue, record.registry, record.identity, record.serverURL, record.username]
         guard !fields.contains(where: { $0.contains("\n") || $0.contains("\r") }) else { return nil }
-        let lines = [payloadHeader] + fields + [EpochSeconds.text(record.issuedAt), record.expiresAt.map(EpochSeconds.text) ?? "never"]
+        let lines = [payloadHeader, generation.text] + fields
+            + [EpochSeconds.text(record.issuedAt), record.expiresAt.map(EpochSeconds.text) ?? "never"]
         let bytes = Array((lines.joined(separator: "\n") + "\n" + record.secret).utf8)
         return bytes.count <= payloadLimit ? bytes : nil
     }
 
-    /// The entry a payload holds; nil for anything else.
-    static func entry(from bytes: [UInt8]) -> Entry? {
+    /// The entry a payload holds and its generation; nil for anything else (the payloads of
+    /// earlier versions, which carry no generation, included).
+    static func kept(from bytes: [UInt8]) -> Kept? {
         var lines: [String] = []
         var start = 0
-        for index in bytes.indices where bytes[index] == 0x0A && lines.count < 8 {
+        for index in bytes.indices where bytes[index] == 0x0A && lines.count < 9 {
             lines.append(String(decoding: bytes[start..<index], as: UTF8.self))
             start = index + 1
         }
-        guard lines.first == payloadHeader, lines.count >= 3 else { return nil }
-        if lines[1] == "none" { return lines.count == 3 && start == bytes.count ? .noLogin(registry: lines[2]) : nil }
-        guard lines.count == 8, let kind = CredentialRecord.Kind(rawValue: lines[1]),
-              let issuedAt = EpochSeconds.parse(lines[6]),
-              lines[7] == "never" || EpochSeconds.parse(lines[7]) != nil
+        guard lines.first == payloadHeader, lines.count >= 4, let generation = Generation(text: lines[1]) else { return nil }
+        if lines[2] == "none" {
+            return lines.count == 4 && start == bytes.count ? Kept(generation: generation, entry: .noLogin(registry: lines[3])) : nil
+        }
+        guard lines.count == 9, let kind = CredentialRecord.Kind(rawValue: lines[2]),
+              let issuedAt = EpochSeconds.parse(lines[7]),
+              lines[8] == "never" || EpochSeconds.parse(lines[8]) != nil
         else { return nil }
         let secret = String(decoding: bytes[start...], as: UTF8.self)
-        return .record(CredentialRecord(kind: kind, registry: lines[2], serverURL: lines[4], identity: lines[3], username: lines[5],
-                                        secret: secret, issuedAt: issuedAt, expiresAt: lines[7] == "never" ? nil : EpochSeconds.parse(lines[7])))
+        let record = CredentialRecord(kind: kind, registry: lines[3], serverURL: lines[5], identity: lines[4], username: lines[6],
+                                      secret: secret, issuedAt: issuedAt, expiresAt: lines[8] == "never" ? nil : EpochSeconds.parse(lines[8]))
+        return Kept(generation: generation, entry: .record(record))
     }
 }

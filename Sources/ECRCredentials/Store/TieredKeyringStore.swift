@@ -8,8 +8,9 @@
 /// the kernel; removals go to both. A token saved for a registry replaces the tokens of that
 /// registry kept for other identities, in both tiers, so a change of identity leaves no old token
 /// behind. The kernel tier never makes an operation fail except a removal: an entry that could
-/// not be removed from it would otherwise still be served. Copies are checked against the
-/// kernel tier's generation, so one made while another process stored or removed is taken back.
+/// not be removed from it would otherwise still be served. Every kernel write carries the
+/// generation read before the Secret Service was read or written (see `KernelKeyringStore`), so
+/// a copy made while another process stored or removed, anywhere, never answers.
 public struct TieredKeyringStore: CredentialStore {
     /// "keyring".
     public let name = "keyring"
@@ -38,10 +39,10 @@ public struct TieredKeyringStore: CredentialStore {
         }
         // A `store` or a removal in another process between the Secret Service's answer and the
         // copy would leave an outdated copy: the generation shows it, and the copy is taken back.
-        let generation = fast.generationBeforeCopy(registry: registry)
+        let generation = fast.generationBeforeWrite()
         let found = try durable.record(kind: kind, registry: registry, identity: identity)
-        copyToFastTier(found, kind: kind, registry: registry, identity: identity)
-        if fast.generation(registry: registry) != generation {
+        copyToFastTier(found, kind: kind, registry: registry, identity: identity, generation: generation)
+        if let generation, fast.currentGeneration() != generation {
             diagnostics.debug("\(registry): the keyring changed while it was read; not keeping the copy in the kernel keyring")
             fast.withdraw(kind: kind, registry: registry, identity: identity)
         }
@@ -49,6 +50,7 @@ public struct TieredKeyringStore: CredentialStore {
     }
 
     public func save(_ record: CredentialRecord) throws {
+        let generation = fast.generationBeforeWrite()
         try durable.save(record)
         if record.kind == .token {
             do {
@@ -57,12 +59,15 @@ public struct TieredKeyringStore: CredentialStore {
                 diagnostics.warning("\(record.registry): could not remove the tokens of other identities from the \(durable.name) store: \(error)")
             }
         }
-        // A new login: the old one's copies go everywhere (a bus reached through another path
-        // has its own scope), and copies being made in other processes are taken back.
-        if record.kind == .login { try? fast.remove(kind: .login, registry: record.registry, identity: "") }
         do {
-            try fast.save(record)
-            if record.kind == .token { try fast.removeTokens(registry: record.registry, except: record.identity) }
+            if record.kind == .login {
+                // A new login: a new generation retires the old one's copies in every namespace
+                // (and those being made in other processes), and this keyring's in every scope.
+                try fast.replaceLogin(record, after: generation)
+            } else {
+                try fast.save(record, generation: generation)
+                try fast.removeTokens(registry: record.registry, except: record.identity)
+            }
         } catch {
             diagnostics.debug("\(record.registry): not kept in the kernel keyring: \(error)")
         }
@@ -96,13 +101,15 @@ public struct TieredKeyringStore: CredentialStore {
         return records + onlyFast
     }
 
-    /// Copies what the Secret Service answered into the kernel; a login's absence is noted too.
-    private func copyToFastTier(_ found: CredentialRecord?, kind: CredentialRecord.Kind, registry: String, identity: String) {
+    /// Copies what the Secret Service answered into the kernel, under the generation read before
+    /// it was asked; a login's absence is noted too.
+    private func copyToFastTier(_ found: CredentialRecord?, kind: CredentialRecord.Kind, registry: String, identity: String,
+                                generation: KernelKeyringStore.Generation?) {
         do {
             if let found {
-                try fast.save(found)
+                try fast.save(found, generation: generation)
             } else if kind == .login, identity.isEmpty {
-                try fast.saveNoLogin(registry: registry)
+                try fast.saveNoLogin(registry: registry, generation: generation)
             }
         } catch {
             diagnostics.debug("\(registry): not copied to the kernel keyring: \(error)")

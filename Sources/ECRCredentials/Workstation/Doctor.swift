@@ -121,10 +121,10 @@ public struct Doctor: Sendable {
         let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: configuration.tokens.requestTimeouts, diagnostics: diagnostics)
         let region = registry?.region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         let context = CredentialContext(environment: environment, configuration: loader, sender: sender, fallbackRegion: region)
-        let (credentialsCheck, provider, steps) = credentialsCheck(context: context, registry: registry)
+        let (credentialsCheck, provider, steps, credentials) = credentialsCheck(context: context, registry: registry)
         checks.append(credentialsCheck)
-        if let provider {
-            checks.append(identityCheck(context: context, provider: provider, steps: steps))
+        if let provider, let credentials {
+            checks.append(identityCheck(context: context, provider: provider, steps: steps, credentials: credentials))
         }
         let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
         checks.append(cacheCheck(stores: stores, registry: registry))
@@ -232,35 +232,47 @@ public struct Doctor: Sendable {
                      hint: hints.isEmpty ? nil : hints.joined(separator: "; "))
     }
 
-    private func credentialsCheck(context: CredentialContext, registry: ECRRegistry?) -> (Check, (any CredentialProvider)?, [CredentialChain.Step]) {
+    /// The credentials row: the source the chain (or a rule) picks, which is asked for credentials
+    /// at once, so a source that fails (a metadata service that answers 403, an expired SSO
+    /// login) makes this row the problem, with the cause. Also gives what the source answered,
+    /// for the identity row.
+    private func credentialsCheck(context: CredentialContext, registry: ECRRegistry?)
+        -> (Check, (any CredentialProvider)?, [CredentialChain.Step], Result<AWSCredentials, any Error>?) {
         let steps = CredentialChain(context: context).explain()
         let details = steps.map { $0.chosen ? "\($0.source) is used: \($0.outcome)" : "\($0.source): \($0.outcome)" }
+        let provider: any CredentialProvider
+        var summary: String
         do {
-            let provider: any CredentialProvider
             if let registry {
                 if let problem = configuration.tokens.toolConfigError { throw problem }
                 let resolver = RegistryCredentialResolver(context: context, settings: configuration.tokens.toolConfig)
                 provider = try resolver.resolve(for: registry).provider
-                if let rule = resolver.rule(for: registry) {
-                    return (Check(name: "credentials", status: .ok, summary: "\(provider.name), by the rule of \(rule.origin)",
-                                  details: details, hint: nil), provider, steps)
-                }
+                summary = resolver.rule(for: registry).map { "\(provider.name), by the rule of \($0.origin)" } ?? provider.name
             } else {
                 provider = try CredentialChain(context: context).provider()
+                summary = provider.name
             }
-            return (Check(name: "credentials", status: .ok, summary: provider.name, details: details, hint: nil), provider, steps)
         } catch {
             return (Check(name: "credentials", status: .problem, summary: "\(error)", details: details,
-                          hint: Self.hint(for: error, steps: steps, provider: nil, now: clock.now())), nil, steps)
+                          hint: Self.hint(for: error, steps: steps, provider: nil, now: clock.now())), nil, steps, nil)
         }
+        let credentials = Result { try provider.credentials() }
+        guard case .failure(let error) = credentials else {
+            return (Check(name: "credentials", status: .ok, summary: summary, details: details, hint: nil), provider, steps, credentials)
+        }
+        // The cause, naming the source (the chain's errors name it already).
+        summary = "\(error)".contains(provider.name) ? "\(error)" : "\(provider.name): \(error)"
+        return (Check(name: "credentials", status: .problem, summary: summary, details: details,
+                      hint: Self.hint(for: error, steps: steps, provider: provider, now: clock.now())), provider, steps, credentials)
     }
 
-    private func identityCheck(context: CredentialContext, provider: any CredentialProvider, steps: [CredentialChain.Step]) -> Check {
+    private func identityCheck(context: CredentialContext, provider: any CredentialProvider, steps: [CredentialChain.Step],
+                               credentials: Result<AWSCredentials, any Error>) -> Check {
         let sts = context.sts(profile: nil)
         var details: [String] = []
         if let endpoint = try? sts.endpoint() { details.append("STS endpoint \(endpoint), region \(sts.region ?? "us-east-1")") }
         do {
-            let identity = try sts.callerIdentity(credentials: try provider.credentials())
+            let identity = try sts.callerIdentity(credentials: try credentials.get())
             return Check(name: "identity", status: .ok, summary: "\(identity.arn) (account \(identity.account))", details: details, hint: nil)
         } catch {
             return Check(name: "identity", status: .problem, summary: "\(error)", details: details,
@@ -293,11 +305,22 @@ public struct Doctor: Sendable {
             let count = (try? kernel.allRecords().count) ?? 0
             let entries = "\(count) \(count == 1 ? "entry" : "entries") for this configuration"
             if let refusal = kernel.refusal {
-                details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time")
+                // Said here once, not on every write: a change made here still retires the copies
+                // kept outside (a sandbox, a user namespace), through the generation file.
+                details.append("kernel keyring: not usable here (\(refusal)); the Secret Service is asked every time, and `store`, "
+                               + "`erase` and `logout` here retire the copies other processes keep through \(kernel.generationFile.path)")
             } else if tiered != nil {
                 details.append("kernel keyring: in front of the Secret Service, \(entries)")
             } else {
                 details.append("kernel keyring: \(entries), while the Secret Service cannot be used")
+            }
+            do {
+                if try kernel.generationFile.read() == nil {
+                    details.append("kernel keyring generation: \(kernel.generationFile.path) is not written yet, so no copy answers until "
+                                   + "a `get` that reaches the kernel keyring writes it")
+                }
+            } catch {
+                details.append("\(error); no kernel keyring copy is used until a `get` replaces it")
             }
             if kernel.refusal == nil, let quota = KernelKeyringStore.quota() {
                 let full = quota.maximumBytes - quota.bytes < 3000 || quota.keys >= quota.maximumKeys

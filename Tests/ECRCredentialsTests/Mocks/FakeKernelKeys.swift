@@ -28,12 +28,21 @@ final class FakeKernelKeys: KernelKeyCalls {
     let quota: Int
     /// The errno every call fails with, when set.
     let refusal: Int32?
+    /// The user's token cache directory, where the stores over this kernel keep their generation
+    /// file (another namespace of the user passes it to its own store); removed with the kernel.
+    let cacheDirectory: String
 
     init(quota: Int = 20_000, refusal: Int32? = nil, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.quota = quota
         self.refusal = refusal
         self.now = now
         state = Mutex(([Self.userKeyring: Key(type: "keyring", description: "_uid.0", payload: [], parent: 0)], 200, 0))
+        var template = Array((NSTemporaryDirectory() + "ecr-kernel.XXXXXX").utf8CString)
+        cacheDirectory = mkdtemp(&template).map { String(cString: $0) } ?? NSTemporaryDirectory() + "ecr-kernel-\(UUID().uuidString)"
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: cacheDirectory)
     }
 
     /// How many calls were made.

@@ -229,6 +229,9 @@ class AWSEmulator:
         if self.outages.get("imds") == "silent":
             self.log("imds", path=handler.path, error="NoAnswer")
             return None
+        fault = self.outage("imds")
+        if fault is not None:  # every request refused, as by a metadata service turned off (403)
+            return fault["status"], ""
         if handler.command == "PUT" and handler.path == "/latest/api/token":
             if self.imds_mode == "hop-limit":
                 self.log("imds", path=handler.path, error="NoAnswer")

@@ -47,6 +47,8 @@ typedef struct {
 enum {
     G_BUS_TYPE_SESSION = 2,
     G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0,
+    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT = 1 << 0,
+    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION = 1 << 3,
     SECRET_SERVICE_NONE = 0,
     SECRET_COLLECTION_NONE = 0,
     SECRET_SEARCH_ALL = 1 << 1,
@@ -80,6 +82,7 @@ static struct {
                                  void (*)(void *));
     void (*hash_table_replace)(void *, void *, void *);
     void *(*hash_table_lookup)(void *, const void *);
+    void (*hash_table_foreach)(void *, void (*)(void *, void *, void *), void *);
     void (*hash_table_unref)(void *);
     guint (*str_hash)(const void *);
     gboolean (*str_equal)(const void *, const void *);
@@ -101,6 +104,12 @@ static struct {
     void *(*variant_new)(const char *, ...);
     void (*variant_get)(void *, const char *, ...);
     void (*variant_unref)(void *);
+    char *(*dbus_address_get_for_bus_sync)(int, void *, GError **);
+    void *(*dbus_connection_new_for_address_sync)(const char *, int, void *, void *, GError **);
+    void *(*variant_builder_new)(const void *);
+    void (*variant_builder_add)(void *, const char *, ...);
+    void (*variant_builder_unref)(void *);
+    size_t (*variant_n_children)(void *);
     GType (*dbus_proxy_get_type)(void);
     const char *(*dbus_proxy_get_object_path)(void *);
     void *(*dbus_proxy_get_connection)(void *);
@@ -135,6 +144,7 @@ static void load(void) {
         {"g_hash_table_new_full", (void **)&lib.hash_table_new_full},
         {"g_hash_table_replace", (void **)&lib.hash_table_replace},
         {"g_hash_table_lookup", (void **)&lib.hash_table_lookup},
+        {"g_hash_table_foreach", (void **)&lib.hash_table_foreach},
         {"g_hash_table_unref", (void **)&lib.hash_table_unref},
         {"g_str_hash", (void **)&lib.str_hash},
         {"g_str_equal", (void **)&lib.str_equal},
@@ -147,6 +157,12 @@ static void load(void) {
         {"g_error_new_literal", (void **)&lib.error_new_literal},
         {"g_quark_from_static_string", (void **)&lib.quark_from_static_string},
         {"g_dbus_proxy_get_type", (void **)&lib.dbus_proxy_get_type},
+        {"g_dbus_address_get_for_bus_sync", (void **)&lib.dbus_address_get_for_bus_sync},
+        {"g_dbus_connection_new_for_address_sync", (void **)&lib.dbus_connection_new_for_address_sync},
+        {"g_variant_builder_new", (void **)&lib.variant_builder_new},
+        {"g_variant_builder_add", (void **)&lib.variant_builder_add},
+        {"g_variant_builder_unref", (void **)&lib.variant_builder_unref},
+        {"g_variant_n_children", (void **)&lib.variant_n_children},
         {"g_dbus_proxy_get_object_path", (void **)&lib.dbus_proxy_get_object_path},
         {"g_dbus_proxy_get_connection", (void **)&lib.dbus_proxy_get_connection},
         {"g_task_new", (void **)&lib.task_new},
@@ -454,6 +470,50 @@ char *clibsecret_service_program(int timeout_ms) {
     }
     name[strcspn(name, "\n")] = 0;
     return strdup(name);
+}
+
+/// Adds one attribute to a GVariantBuilder of type a{ss} (a GHashFunc-style callback).
+static void add_attribute(void *key, void *value, void *builder) {
+    lib.variant_builder_add(builder, "{ss}", (const char *)key, (const char *)value);
+}
+
+int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error) {
+    GError *gerror = NULL;
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    char *address = lib.dbus_address_get_for_bus_sync(G_BUS_TYPE_SESSION, deadline.cancellable, &gerror);
+    void *connection = NULL;
+    if (address != NULL) {
+        connection = lib.dbus_connection_new_for_address_sync(
+            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+            deadline.cancellable, &gerror);
+        lib.g_free(address);
+    }
+    deadline_finish(&deadline);
+    if (connection == NULL) {
+        take_call_error(gerror, error, "cannot open a second connection to the session bus", timeout_ms);
+        return -1;
+    }
+    void *builder = lib.variant_builder_new("a{ss}");
+    lib.variant_builder_add(builder, "{ss}", "xdg:schema", schema.name);
+    lib.hash_table_foreach(attributes, add_attribute, builder);
+    void *reply = lib.dbus_connection_call_sync(connection, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                                "org.freedesktop.Secret.Service", "SearchItems",
+                                                lib.variant_new("(a{ss})", builder), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                                timeout_ms, NULL, &gerror);
+    lib.variant_builder_unref(builder);
+    lib.object_unref(connection);
+    if (reply == NULL) {
+        take_error(gerror, error, "the Secret Service did not answer a search");
+        return -1;
+    }
+    void *unlocked = NULL, *locked = NULL;
+    lib.variant_get(reply, "(@ao@ao)", &unlocked, &locked);
+    int readable = lib.variant_n_children(unlocked) > 0 ? 1 : 0;
+    lib.variant_unref(unlocked);
+    lib.variant_unref(locked);
+    lib.variant_unref(reply);
+    return readable;
 }
 
 void *clibsecret_default_collection(void *service, int timeout_ms, int *state, char **error) {

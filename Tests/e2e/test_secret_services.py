@@ -66,6 +66,18 @@ def keepassxc(request, session_bus, display, helper, tmp_path):
     kernel_keys.clear(kernel_keys.scope(session_bus.address))
 
 
+@pytest.fixture(params=[True, False], ids=["confirm-on", "confirm-off"])
+def unknown_service(request, session_bus, display, helper, tmp_path):
+    """KeePassXC under another name: a Secret Service the helper does not recognise."""
+    service = KeePassXC(tmp_path, session_bus, display, confirm_access=request.param, program="secrets-daemon")
+    helper.env.update(session_bus.env())
+    helper.env.update(display.env())
+    service.confirm_access = request.param
+    yield service
+    service.close()
+    kernel_keys.clear(kernel_keys.scope(session_bus.address))
+
+
 @pytest.fixture
 def kwallet(session_bus, display, helper, tmp_path):
     service = KWallet(tmp_path, session_bus, display)
@@ -104,8 +116,8 @@ def test_keepassxc_store_twice_and_read_back_without_a_dialog(helper, keepassxc,
     assert first.returncode == 0 and second.returncode == 0, (first, second)  # before: exit 1 after 1 s
     err = first.stderr.decode()
     assert err.count("\n") == 1 and "registry.example: kept in the private file, not in the keyring: " in err, err
-    # Nothing of ours is there yet to read as locked: KeePassXC's prompt before any deletion is the reason.
-    assert "KeePassXC" in err and "deletes an entry" in err
+    # Nothing of ours is there yet to read as locked: KeePassXC's prompt before any write is the reason.
+    assert "KeePassXC's Secret Service asks for a confirmation (a prompt) before it adds or deletes an entry" in err
     for kernel in ("on", "off"):
         got = bounded("get", stdin="registry.example", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING=kernel)
         assert got.returncode == 0, got
@@ -127,7 +139,7 @@ def test_keepassxc_required_names_the_setting_and_opens_nothing(helper, keepassx
     if keepassxc.confirm_access:
         assert "Confirm when passwords are retrieved by clients" in message
     else:
-        assert "Confirm when passwords" not in message and "deletes an entry" in message
+        assert "Confirm when passwords" not in message and "adds or deletes an entry" in message
     assert login_files(helper) == []
     assert display.windows() == before
 
@@ -153,6 +165,27 @@ def test_keepassxc_erase_answers_from_the_attributes(helper, keepassxc, display,
     assert held.returncode == 1
     assert "cannot erase the credentials for held.example kept in the keyring" in held.stdout.decode()
     assert len(sum(search(keepassxc.bus, registry="held.example"), [])) == 1  # not deleted: that takes a prompt
+    assert display.windows() == before
+
+
+def test_an_unknown_service_that_asks_is_refused_not_prompted(helper, unknown_service, display, emulator, bounded):
+    """Whatever the service: a prompt it hands out is dismissed, never run. (KeePassXC 2.7 answers
+    every CreateItem with one, confirmation on or off.)"""
+    before = display.windows()
+    first = bounded("store", stdin=json.dumps(LOGIN))
+    second = bounded("store", stdin=json.dumps({**LOGIN, "Secret": "second"}))
+    token = bounded("get", stdin=HOST, DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off", **emulator.env())
+    assert display.windows() == before  # before: an Access Request dialog
+    assert first.returncode == 0 and second.returncode == 0 and token.returncode == 0, (first, second, token)
+    for stored in (first, second):
+        assert stored.stderr.decode() == (
+            "docker-credential-ecr: registry.example: kept in the private file, not in the keyring: the keyring asks for a "
+            "confirmation (a prompt) to store registry.example's login, and this tool never opens one\n")
+    got = bounded("get", stdin="registry.example", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off")
+    assert json.loads(got.stdout)["Secret"] == "second"
+    assert len(login_files(helper)) == 1
+    assert search(unknown_service.bus, registry="registry.example") == ([], [])  # nothing was written there
+    assert bounded("erase", stdin="registry.example").returncode == 0
     assert display.windows() == before
 
 

@@ -71,6 +71,12 @@ char *clibsecret_item_copy_attribute(void *item, const char *name);
 /// Deletes an item. Returns 0, or -1 with *error.
 int clibsecret_item_delete(void *item, int timeout_ms, char **error);
 
+/// Whether an item of this tool's schema with these attributes reads as unlocked to a new client:
+/// a second, private connection to the session bus (a new D-Bus client, as the next process will
+/// be) searches for it. 1 unlocked, 0 not found or locked (a Secret Service that confirms each
+/// item per client, like KeePassXC), -1 error (*error set).
+int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error);
+
 /// Stores a secret with this tool's schema in a collection, replacing an item with exactly these
 /// attributes. Returns 0, or -1 with *error.
 int clibsecret_store(void *collection, void *attributes, const char *label, const char *secret, int timeout_ms,

@@ -17,7 +17,7 @@ import Glibc
 /// store fails at once rather than waiting again.
 ///
 /// It never prompts and never starts anything: `open` refuses a locked default collection, a
-/// keyring without a `default` alias, KeePassXC (which asks before every deletion), a session bus
+/// keyring without a `default` alias, KeePassXC (which asks before every write), a session bus
 /// without a Secret Service on it (rather than letting D-Bus activation start a keyring daemon),
 /// and a process without a session bus (without even loading libsecret). Any operation the
 /// service answers with a prompt fails (`NeedsConfirmation`): the shim's service object dismisses
@@ -72,9 +72,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         public var operation: String
         /// For example "the keyring asks for a confirmation to store ... ".
         public var description: String {
-            "the keyring asks for a confirmation (a prompt) to \(operation), and this tool never opens one; "
-                + "if it is KeePassXC, turn off \u{201C}Confirm when passwords are retrieved by clients\u{201D} in its Secret Service "
-                + "Integration settings, or set DOCKER_CREDENTIAL_ECR_CACHE=file"
+            "the keyring asks for a confirmation (a prompt) to \(operation), and this tool never opens one"
         }
     }
 
@@ -120,8 +118,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// Refused (`Unavailable` with `refused`): a locked default collection (KWallet's closed
     /// wallet, gnome-keyring's locked login keyring); no collection named by the `default` alias
     /// (another could be the wrong one to write into, and creating one takes a prompt); and
-    /// KeePassXC, whose Secret Service answers every deletion with a prompt, so a login kept there
-    /// could never be replaced or erased without one. The error tells, from item attributes alone,
+    /// KeePassXC, whose Secret Service answers every new item and every deletion with a prompt. The error tells, from item attributes alone,
     /// which registries this tool still has items for there.
     /// - Parameter timeoutMilliseconds: the deadline of every D-Bus call, then and later.
     /// - Throws: `Unavailable`, within about `timeoutMilliseconds` per call, naming the reason.
@@ -169,15 +166,15 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         + "tokens and logins are kept in the private files (set one as the default, for example in Seahorse: "
         + "a keyring's menu, Set as Default)"
 
-    /// Why KeePassXC is not used: with per-item confirmation on (an item of this tool reads as
-    /// locked while its database is open), the setting to change is named first.
+    /// Why KeePassXC is not used: its Secret Service (2.7) answers every CreateItem and every
+    /// Delete with a prompt. With per-item confirmation on (an item of this tool reads as locked
+    /// while its database is open), that setting is named too.
     private func keePassXCReason() -> String {
         let confirming = ((try? search([:], loadSecrets: false)) ?? []).contains { $0.locked }
-        let deletion = "asks for a confirmation (a prompt) before it deletes an entry, so a login kept there could not be "
-            + "replaced or erased without one"
-        guard confirming else { return "KeePassXC's Secret Service " + deletion }
+        let writes = "asks for a confirmation (a prompt) before it adds or deletes an entry, and this tool never opens one"
+        guard confirming else { return "KeePassXC's Secret Service " + writes }
         return "KeePassXC asks for a confirmation (a prompt) before another program reads an entry (Secret Service "
-            + "Integration: \u{201C}Confirm when passwords are retrieved by clients\u{201D}), and " + deletion
+            + "Integration: \u{201C}Confirm when passwords are retrieved by clients\u{201D}), and " + writes
     }
 
     /// The registries this tool has items for, from their attributes (no secret is read and
@@ -213,10 +210,10 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// Stores the new item first and only then deletes the ones it replaces, so a failure (or a
     /// crash, or a keyring that stops answering) never loses the old value.
     ///
-    /// Nothing is written where it could not be read back without a prompt: an item of the same
+    /// Nothing is kept where it could not be read back without a prompt: an item of the same
     /// registry, kind and identity that reads as locked in an unlocked collection means the
-    /// service confirms each item (`NeedsConfirmation`, before writing); and the new item is
-    /// read back before the old ones go.
+    /// service confirms each item (`NeedsConfirmation`, before writing); and the new item is read
+    /// back, here and through a second connection (a new client), before the old ones go.
     public func save(_ record: CredentialRecord) throws {
         try checkResponsive()
         let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
@@ -235,8 +232,12 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         guard clibsecret_store(collection, attributes.table, label, record.secret, timeoutMilliseconds, &error) == 0 else {
             throw failure("store", error, refusedBefore: refusedBefore, operation: "store \(record.registry)'s \(record.kind.rawValue)")
         }
+        // Read back here, and seen from a new D-Bus client (the next process is one): a service that
+        // confirms each item per client trusts the one that wrote it, and no other.
         let stored = try search(values, loadSecrets: true)
-        guard stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
+        let elsewhere = clibsecret_readable_elsewhere(attributes.table, timeoutMilliseconds, &error)
+        guard elsewhere >= 0 else { throw failure("read-back", error) }
+        guard elsewhere == 1, stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
             _ = try? delete(values)
             throw NeedsConfirmation(operation: "read \(record.registry)'s \(record.kind.rawValue) back")
         }

@@ -118,8 +118,8 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// Refused (`Unavailable` with `refused`): a locked default collection (KWallet's closed
     /// wallet, gnome-keyring's locked login keyring); no collection named by the `default` alias
     /// (another could be the wrong one to write into, and creating one takes a prompt); and
-    /// KeePassXC, whose Secret Service answers every new item and every deletion with a prompt. The error tells, from item attributes alone,
-    /// which registries this tool still has items for there.
+    /// KeePassXC, whose Secret Service answers every new item and every deletion with a prompt.
+    /// The error tells, from item attributes alone, which registries this tool has items for there.
     /// - Parameter timeoutMilliseconds: the deadline of every D-Bus call, then and later.
     /// - Throws: `Unavailable`, within about `timeoutMilliseconds` per call, naming the reason.
     public static func open(environment: Environment, timeoutMilliseconds: Int32 = 1000) throws -> KeyringCredentialStore {
@@ -145,7 +145,10 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         defer { if state != 0 { clibsecret_object_unref(service) } }
         switch state {
         case 0:
-            guard let collection else { throw Unavailable(reason: "the default collection cannot be read", mayHoldEntries: true) }
+            guard let collection else {
+                clibsecret_object_unref(service)
+                throw Unavailable(reason: "the default collection cannot be read", mayHoldEntries: true)
+            }
             let store = KeyringCredentialStore(service: service, collection: collection, timeoutMilliseconds: timeoutMilliseconds)
             if let program = take(clibsecret_service_program(timeoutMilliseconds)), program == "keepassxc" {
                 throw Unavailable(refusal: store.keePassXCReason(), heldRegistries: held())

@@ -164,6 +164,7 @@ def test_keepassxc_erase_answers_from_the_attributes(helper, keepassxc, display,
     held = bounded("erase", stdin="held.example")
     assert held.returncode == 1
     assert "cannot erase the credentials for held.example kept in the keyring" in held.stdout.decode()
+    assert "can be deleted in KeePassXC" in held.stdout.decode()
     assert len(sum(search(keepassxc.bus, registry="held.example"), [])) == 1  # not deleted: that takes a prompt
     assert display.windows() == before
 

@@ -151,7 +151,14 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
             }
             let store = KeyringCredentialStore(service: service, collection: collection, timeoutMilliseconds: timeoutMilliseconds)
             if let program = take(clibsecret_service_program(timeoutMilliseconds)), program == "keepassxc" {
-                throw Unavailable(refusal: store.keePassXCReason(), heldRegistries: held())
+                let registries = held()
+                var reason = store.keePassXCReason()
+                if registries.map({ !$0.isEmpty }) ?? false {
+                    // Kept there by an earlier version, through a prompt: only KeePassXC can remove them now.
+                    reason += "; the entries it holds for this tool (\u{201C}Registry login for \u{2026}\u{201D}, "
+                        + "\u{201C}ECR token for \u{2026}\u{201D}) can be deleted in KeePassXC"
+                }
+                throw Unavailable(refusal: reason, heldRegistries: registries)
             }
             return store
         case 1:

@@ -52,11 +52,14 @@ class Display:
         return {"DISPLAY": self.name}
 
     def windows(self) -> list:
-        """The names of the windows on the screen (every level), as xwininfo shows them."""
+        """The names of the windows on the screen (every level), as xwininfo shows them. KeePassXC's
+        main window is named after its database and its state ("[Locked]", "*" while a change is
+        being saved): it counts as one window whatever its title says; a dialog is another."""
         listing = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, timeout=10,
                                  env={**os.environ, **self.env()})
         assert listing.returncode == 0, listing.stderr
-        return sorted(re.findall(r'^\s+0x[0-9a-f]+ "([^"]*)"', listing.stdout, re.M))
+        names = re.findall(r'^\s+0x[0-9a-f]+ "([^"]*)"', listing.stdout, re.M)
+        return sorted("KeePassXC database window" if ".kdbx" in name else name for name in names)
 
     def close(self):
         if self.process.poll() is None:

@@ -14,6 +14,14 @@
 typedef int gboolean;
 typedef unsigned int guint;
 typedef unsigned int GQuark;
+typedef size_t GType;
+typedef struct {
+    GType type;
+    const char *type_name;
+    guint class_size;
+    guint instance_size;
+} GTypeQuery;
+typedef void (*GAsyncReadyCallback)(void *source, void *result, void *user_data);
 typedef struct {
     GQuark domain;
     int code;
@@ -39,10 +47,13 @@ typedef struct {
 enum {
     G_BUS_TYPE_SESSION = 2,
     G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0,
+    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT = 1 << 0,
+    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION = 1 << 3,
     SECRET_SERVICE_NONE = 0,
     SECRET_COLLECTION_NONE = 0,
     SECRET_SEARCH_ALL = 1 << 1,
     SECRET_SEARCH_LOAD_SECRETS = 1 << 3,
+    SECRET_ITEM_CREATE_REPLACE = 1 << 1,
 };
 
 
@@ -71,6 +82,7 @@ static struct {
                                  void (*)(void *));
     void (*hash_table_replace)(void *, void *, void *);
     void *(*hash_table_lookup)(void *, const void *);
+    void (*hash_table_foreach)(void *, void (*)(void *, void *, void *), void *);
     void (*hash_table_unref)(void *);
     guint (*str_hash)(const void *);
     gboolean (*str_equal)(const void *, const void *);
@@ -78,6 +90,11 @@ static struct {
     char *(*g_strdup)(const char *);
     void (*list_free_full)(GList *, void (*)(void *));
     void (*object_unref)(void *);
+    void (*type_query)(GType, GTypeQuery *);
+    GType (*type_register_static_simple)(GType, const char *, guint, void (*)(void *, void *), guint,
+                                         void (*)(void *, void *), int);
+    GError *(*error_new_literal)(GQuark, int, const char *);
+    GQuark (*quark_from_static_string)(const char *);
     // GIO
     void *(*cancellable_new)(void);
     void (*cancellable_cancel)(void *);
@@ -87,8 +104,22 @@ static struct {
     void *(*variant_new)(const char *, ...);
     void (*variant_get)(void *, const char *, ...);
     void (*variant_unref)(void *);
+    char *(*dbus_address_get_for_bus_sync)(int, void *, GError **);
+    void *(*dbus_connection_new_for_address_sync)(const char *, int, void *, void *, GError **);
+    void *(*variant_builder_new)(const void *);
+    void (*variant_builder_add)(void *, const char *, ...);
+    void (*variant_builder_unref)(void *);
+    size_t (*variant_n_children)(void *);
+    GType (*dbus_proxy_get_type)(void);
+    const char *(*dbus_proxy_get_object_path)(void *);
+    void *(*dbus_proxy_get_connection)(void *);
+    void *(*task_new)(void *, void *, GAsyncReadyCallback, void *);
+    void (*task_return_error)(void *, GError *);
+    void *(*task_propagate_pointer)(void *, GError **);
     // libsecret
-    void *(*service_get_sync)(int, void *, GError **);
+    GType (*service_get_type)(void);
+    void *(*service_open_sync)(GType, const char *, int, void *, GError **);
+    void *(*item_create_sync)(void *, const SecretSchema *, void *, const char *, void *, int, void *, GError **);
     void *(*collection_for_alias_sync)(void *, const char *, int, void *, GError **);
     gboolean (*collection_get_locked)(void *);
     GList *(*service_search_sync)(void *, const SecretSchema *, void *, int, void *, GError **);
@@ -99,8 +130,6 @@ static struct {
     const char *(*value_get_text)(void *);
     void (*value_unref)(void *);
     void *(*value_new)(const char *, long, const char *);
-    gboolean (*service_store_sync)(void *, const SecretSchema *, void *, const char *, const char *, void *, void *,
-                                   GError **);
 } lib;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -115,6 +144,7 @@ static void load(void) {
         {"g_hash_table_new_full", (void **)&lib.hash_table_new_full},
         {"g_hash_table_replace", (void **)&lib.hash_table_replace},
         {"g_hash_table_lookup", (void **)&lib.hash_table_lookup},
+        {"g_hash_table_foreach", (void **)&lib.hash_table_foreach},
         {"g_hash_table_unref", (void **)&lib.hash_table_unref},
         {"g_str_hash", (void **)&lib.str_hash},
         {"g_str_equal", (void **)&lib.str_equal},
@@ -122,6 +152,25 @@ static void load(void) {
         {"g_strdup", (void **)&lib.g_strdup},
         {"g_list_free_full", (void **)&lib.list_free_full},
         {"g_object_unref", (void **)&lib.object_unref},
+        {"g_type_query", (void **)&lib.type_query},
+        {"g_type_register_static_simple", (void **)&lib.type_register_static_simple},
+        {"g_error_new_literal", (void **)&lib.error_new_literal},
+        {"g_quark_from_static_string", (void **)&lib.quark_from_static_string},
+        {"g_dbus_proxy_get_type", (void **)&lib.dbus_proxy_get_type},
+        {"g_dbus_address_get_for_bus_sync", (void **)&lib.dbus_address_get_for_bus_sync},
+        {"g_dbus_connection_new_for_address_sync", (void **)&lib.dbus_connection_new_for_address_sync},
+        {"g_variant_builder_new", (void **)&lib.variant_builder_new},
+        {"g_variant_builder_add", (void **)&lib.variant_builder_add},
+        {"g_variant_builder_unref", (void **)&lib.variant_builder_unref},
+        {"g_variant_n_children", (void **)&lib.variant_n_children},
+        {"g_dbus_proxy_get_object_path", (void **)&lib.dbus_proxy_get_object_path},
+        {"g_dbus_proxy_get_connection", (void **)&lib.dbus_proxy_get_connection},
+        {"g_task_new", (void **)&lib.task_new},
+        {"g_task_return_error", (void **)&lib.task_return_error},
+        {"g_task_propagate_pointer", (void **)&lib.task_propagate_pointer},
+        {"secret_service_get_type", (void **)&lib.service_get_type},
+        {"secret_service_open_sync", (void **)&lib.service_open_sync},
+        {"secret_item_create_sync", (void **)&lib.item_create_sync},
         {"g_cancellable_new", (void **)&lib.cancellable_new},
         {"g_cancellable_cancel", (void **)&lib.cancellable_cancel},
         {"g_bus_get_sync", (void **)&lib.bus_get_sync},
@@ -129,7 +178,6 @@ static void load(void) {
         {"g_variant_new", (void **)&lib.variant_new},
         {"g_variant_get", (void **)&lib.variant_get},
         {"g_variant_unref", (void **)&lib.variant_unref},
-        {"secret_service_get_sync", (void **)&lib.service_get_sync},
         {"secret_collection_for_alias_sync", (void **)&lib.collection_for_alias_sync},
         {"secret_collection_get_locked", (void **)&lib.collection_get_locked},
         {"secret_service_search_sync", (void **)&lib.service_search_sync},
@@ -139,8 +187,7 @@ static void load(void) {
         {"secret_item_delete_sync", (void **)&lib.item_delete_sync},
         {"secret_value_get_text", (void **)&lib.value_get_text},
         {"secret_value_unref", (void **)&lib.value_unref},
-        {"secret_value_new", (void **)&lib.value_new},
-        {"secret_service_store_sync", (void **)&lib.service_store_sync}
+        {"secret_value_new", (void **)&lib.value_new}
     };
     if (cdl_open(names, 1, symbols, sizeof symbols / sizeof symbols[0], "libsecret", "libsecret-1-0",
                  load_error, sizeof load_error) == NULL) {
@@ -285,19 +332,191 @@ int clibsecret_service_running(int timeout_ms, char **error) {
     return owned ? 1 : 0;
 }
 
+// Never a prompt. A Secret Service answers an operation it will not do on its own (unlocking a
+// collection, replacing or deleting an item a client is not yet trusted with, as KeePassXC does)
+// with a prompt object, and libsecret then calls its Prompt method, which opens a dialog on the
+// user's screen. libsecret runs every prompt through the virtual functions of the SecretService
+// class, so the service object here is of a subclass whose prompt functions refuse instead: they
+// dismiss the prompt (Dismiss opens nothing and lets the service drop it) and fail the
+// operation, which is then reported as needing a confirmation. Prompt is therefore never called,
+// whatever libsecret does internally; and Unlock is never called either, as no call below asks
+// for it (no SECRET_SEARCH_UNLOCK, no convenience call that unlocks a locked collection).
+//
+// The class structure is SecretServiceClass: GDBusProxyClass, then collection_gtype, item_gtype,
+// then prompt_sync, prompt_async, prompt_finish. Their offset is taken from GDBusProxyClass's
+// size as the type system reports it, not from headers.
+
+static volatile int prompts_refused;
+static int call_timeout_ms = 1000;
+
+/// Dismisses a prompt the service handed out, so no dialog can come of it later.
+static void dismiss_prompt(void *prompt) {
+    const char *path = lib.dbus_proxy_get_object_path(prompt);
+    void *connection = lib.dbus_proxy_get_connection(prompt);
+    prompts_refused++;
+    if (path == NULL || connection == NULL) {
+        return;
+    }
+    void *reply = lib.dbus_connection_call_sync(connection, "org.freedesktop.secrets", path, "org.freedesktop.Secret.Prompt",
+                                                "Dismiss", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, call_timeout_ms,
+                                                NULL, NULL);
+    if (reply != NULL) {
+        lib.variant_unref(reply);
+    }
+}
+
+static GError *refusal(void) {
+    return lib.error_new_literal(lib.quark_from_static_string("clibsecret-error"), 1,
+                                 "the Secret Service asked for a confirmation (a prompt), and this tool never opens one");
+}
+
+static void *refuse_prompt_sync(void *self, void *prompt, void *cancellable, const void *return_type, GError **error) {
+    (void)self, (void)cancellable, (void)return_type;
+    dismiss_prompt(prompt);
+    if (error != NULL) {
+        *error = refusal();
+    }
+    return NULL;
+}
+
+static void refuse_prompt_async(void *self, void *prompt, const void *return_type, void *cancellable,
+                                GAsyncReadyCallback callback, void *user_data) {
+    (void)return_type;
+    dismiss_prompt(prompt);
+    void *task = lib.task_new(self, cancellable, callback, user_data);
+    lib.task_return_error(task, refusal());
+    lib.object_unref(task);
+}
+
+static void *refuse_prompt_finish(void *self, void *result, GError **error) {
+    (void)self;
+    return lib.task_propagate_pointer(result, error);
+}
+
+static size_t prompt_functions_offset;
+
+static void no_prompt_class_init(void *class_structure, void *data) {
+    (void)data;
+    void **functions = (void **)((char *)class_structure + prompt_functions_offset);
+    functions[0] = (void *)refuse_prompt_sync;
+    functions[1] = (void *)refuse_prompt_async;
+    functions[2] = (void *)refuse_prompt_finish;
+}
+
+static GType no_prompt_type;
+
+static void register_no_prompt_type(void) {
+    GTypeQuery proxy, service;
+    lib.type_query(lib.dbus_proxy_get_type(), &proxy);
+    lib.type_query(lib.service_get_type(), &service);
+    prompt_functions_offset = proxy.class_size + 2 * sizeof(GType);
+    if (proxy.class_size == 0 || service.class_size < prompt_functions_offset + 3 * sizeof(void *)) {
+        return;
+    }
+    no_prompt_type = lib.type_register_static_simple(lib.service_get_type(), "DockerCredentialEcrNoPromptService",
+                                                     service.class_size, no_prompt_class_init, service.instance_size,
+                                                     NULL, 0);
+}
+
+int clibsecret_prompts_refused(void) { return prompts_refused; }
+
 void *clibsecret_service_connect(int timeout_ms, char **error) {
+    static pthread_once_t type_once = PTHREAD_ONCE_INIT;
+    pthread_once(&type_once, register_no_prompt_type);
+    if (no_prompt_type == 0) {
+        if (error != NULL) {
+            *error = strdup("this libsecret's service class has an unexpected layout, so prompts could not be refused");
+        }
+        return NULL;
+    }
+    call_timeout_ms = timeout_ms;
     GError *gerror = NULL;
     Deadline deadline;
     deadline_start(&deadline, timeout_ms);
-    void *service = lib.service_get_sync(SECRET_SERVICE_NONE, deadline.cancellable, &gerror);
+    void *service = lib.service_open_sync(no_prompt_type, NULL, SECRET_SERVICE_NONE, deadline.cancellable, &gerror);
     deadline_finish(&deadline);
     if (service == NULL) {
         take_call_error(gerror, error, "cannot connect to the Secret Service", timeout_ms);
+    } else if (gerror != NULL) {
+        lib.error_free(gerror);
     }
     return service;
 }
 
-int clibsecret_default_collection_state(void *service, int timeout_ms, char **error) {
+char *clibsecret_service_program(int timeout_ms) {
+    if (session_bus == NULL) {
+        return NULL;
+    }
+    void *reply = lib.dbus_connection_call_sync(
+        session_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+        lib.variant_new("(s)", "org.freedesktop.secrets"), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, NULL);
+    if (reply == NULL) {
+        return NULL;
+    }
+    guint pid = 0;
+    lib.variant_get(reply, "(u)", &pid);
+    lib.variant_unref(reply);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%u/comm", pid);
+    FILE *file = fopen(path, "re");
+    if (file == NULL) {
+        return NULL;
+    }
+    char name[64] = {0};
+    char *line = fgets(name, sizeof name, file);
+    fclose(file);
+    if (line == NULL) {
+        return NULL;
+    }
+    name[strcspn(name, "\n")] = 0;
+    return strdup(name);
+}
+
+/// Adds one attribute to a GVariantBuilder of type a{ss} (a GHashFunc-style callback).
+static void add_attribute(void *key, void *value, void *builder) {
+    lib.variant_builder_add(builder, "{ss}", (const char *)key, (const char *)value);
+}
+
+int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error) {
+    GError *gerror = NULL;
+    Deadline deadline;
+    deadline_start(&deadline, timeout_ms);
+    char *address = lib.dbus_address_get_for_bus_sync(G_BUS_TYPE_SESSION, deadline.cancellable, &gerror);
+    void *connection = NULL;
+    if (address != NULL) {
+        connection = lib.dbus_connection_new_for_address_sync(
+            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+            deadline.cancellable, &gerror);
+        lib.g_free(address);
+    }
+    deadline_finish(&deadline);
+    if (connection == NULL) {
+        take_call_error(gerror, error, "cannot open a second connection to the session bus", timeout_ms);
+        return -1;
+    }
+    void *builder = lib.variant_builder_new("a{ss}");
+    lib.variant_builder_add(builder, "{ss}", "xdg:schema", schema.name);
+    lib.hash_table_foreach(attributes, add_attribute, builder);
+    void *reply = lib.dbus_connection_call_sync(connection, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                                "org.freedesktop.Secret.Service", "SearchItems",
+                                                lib.variant_new("(a{ss})", builder), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                                timeout_ms, NULL, &gerror);
+    lib.variant_builder_unref(builder);
+    lib.object_unref(connection);
+    if (reply == NULL) {
+        take_error(gerror, error, "the Secret Service did not answer a search");
+        return -1;
+    }
+    void *unlocked = NULL, *locked = NULL;
+    lib.variant_get(reply, "(@ao@ao)", &unlocked, &locked);
+    int readable = lib.variant_n_children(unlocked) > 0 ? 1 : 0;
+    lib.variant_unref(unlocked);
+    lib.variant_unref(locked);
+    lib.variant_unref(reply);
+    return readable;
+}
+
+void *clibsecret_default_collection(void *service, int timeout_ms, int *state, char **error) {
     GError *gerror = NULL;
     Deadline deadline;
     deadline_start(&deadline, timeout_ms);
@@ -309,14 +528,15 @@ int clibsecret_default_collection_state(void *service, int timeout_ms, char **er
             lib.object_unref(collection);
         }
         take_call_error(gerror, error, "cannot look up the default collection", timeout_ms);
-        return -1;
+        *state = -1;
+        return NULL;
     }
     if (collection == NULL) {
-        return 2;
+        *state = 2;
+        return NULL;
     }
-    int locked = lib.collection_get_locked(collection) ? 1 : 0;
-    lib.object_unref(collection);
-    return locked;
+    *state = lib.collection_get_locked(collection) ? 1 : 0;
+    return collection;
 }
 
 void *clibsecret_attributes_new(void) {
@@ -407,20 +627,24 @@ int clibsecret_item_delete(void *item, int timeout_ms, char **error) {
     return 0;
 }
 
-int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, int timeout_ms,
+int clibsecret_store(void *collection, void *attributes, const char *label, const char *secret, int timeout_ms,
                      char **error) {
     GError *gerror = NULL;
     void *value = lib.value_new(secret, -1, "text/plain");
     Deadline deadline;
     deadline_start(&deadline, timeout_ms);
-    gboolean stored =
-        lib.service_store_sync(service, &schema, attributes, "default", label, value, deadline.cancellable, &gerror);
+    void *item = lib.item_create_sync(collection, &schema, attributes, label, value, SECRET_ITEM_CREATE_REPLACE,
+                                      deadline.cancellable, &gerror);
     deadline_finish(&deadline);
     lib.value_unref(value);
-    if (!stored) {
+    if (item == NULL) {
         take_call_error(gerror, error, "store failed", timeout_ms);
         return -1;
     }
+    if (gerror != NULL) {
+        lib.error_free(gerror);
+    }
+    lib.object_unref(item);
     return 0;
 }
 

@@ -24,11 +24,24 @@ int clibsecret_service_running(int timeout_ms, char **error);
 /// hang as well: the caller should stop using the keyring). 1 or 0.
 int clibsecret_timed_out(void);
 
-/// Connects to the Secret Service (secret_service_get_sync); NULL with *error on failure.
+/// Connects to the Secret Service; NULL with *error on failure. The service object never runs a
+/// prompt: an operation that the Secret Service answers with one (an unlock, a confirmation) has
+/// its prompt dismissed and fails, and clibsecret_prompts_refused() counts it. Unlock is never
+/// called by any function here.
 void *clibsecret_service_connect(int timeout_ms, char **error);
 
-/// The state of the default collection: 0 unlocked, 1 locked, 2 absent, -1 error (*error set).
-int clibsecret_default_collection_state(void *service, int timeout_ms, char **error);
+/// How many prompts the Secret Service handed out and were dismissed, in this process.
+int clibsecret_prompts_refused(void);
+
+/// The name of the program that owns org.freedesktop.secrets on the session bus (its
+/// /proc/PID/comm, such as "gnome-keyring-d" or "keepassxc"), or NULL when it cannot be told.
+/// Free with free(). Only valid after clibsecret_service_running.
+char *clibsecret_service_program(int timeout_ms);
+
+/// The collection behind the `default` alias, with its state in *state: 0 unlocked, 1 locked
+/// (both return the collection: release it with clibsecret_object_unref), 2 no such alias (NULL),
+/// -1 error (NULL, *error set).
+void *clibsecret_default_collection(void *service, int timeout_ms, int *state, char **error);
 
 /// A new attribute table (string keys and values, copied).
 void *clibsecret_attributes_new(void);
@@ -58,8 +71,15 @@ char *clibsecret_item_copy_attribute(void *item, const char *name);
 /// Deletes an item. Returns 0, or -1 with *error.
 int clibsecret_item_delete(void *item, int timeout_ms, char **error);
 
-/// Stores a secret with this tool's schema in the default collection. Returns 0, or -1 with *error.
-int clibsecret_store(void *service, void *attributes, const char *label, const char *secret, int timeout_ms,
+/// Whether an item of this tool's schema with these attributes reads as unlocked to a new client:
+/// a second, private connection to the session bus (a new D-Bus client, as the next process will
+/// be) searches for it. 1 unlocked, 0 not found or locked (a Secret Service that confirms each
+/// item per client, like KeePassXC), -1 error (*error set).
+int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error);
+
+/// Stores a secret with this tool's schema in a collection, replacing an item with exactly these
+/// attributes. Returns 0, or -1 with *error.
+int clibsecret_store(void *collection, void *attributes, const char *label, const char *secret, int timeout_ms,
                      char **error);
 
 /// g_object_unref.

@@ -174,14 +174,26 @@ public struct CredentialHelper: Sendable {
         let record = CredentialRecord(kind: .login, registry: Self.registryKey(address), serverURL: serverURL, identity: "",
                                       username: username, secret: secret, issuedAt: now, expiresAt: expiresAt)
         let stores = stores()
-        guard let target = stores.loginTarget else {
+        guard var target = stores.loginTarget else {
             throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(stores.keyringProblem.map { "\($0)" } ?? "no store")",
                               underlying: stores.keyringProblem)
+        }
+        let loginFiles = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
+        if configuration.cacheBackend == .auto, target is FileCredentialStore,
+           let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.refused {
+            // A keyring that is there but cannot be used without a prompt: say why, once per store.
+            diagnostics.warning("\(record.registry): kept in the private file, not in the keyring: \(problem.reason)")
         }
         do {
             let lock = try? FileLock(path: try loginLockPath(record.registry), timeout: configuration.tokens.lockTimeout, clock: clock)
             defer { withExtendedLifetime(lock) {} }
-            try target.save(record)
+            do {
+                try target.save(record)
+            } catch let refusal as KeyringCredentialStore.NeedsConfirmation where configuration.cacheBackend == .auto {
+                diagnostics.warning("\(record.registry): kept in the private file, not in the keyring: \(refusal)")
+                target = loginFiles
+                try target.save(record)
+            }
         } catch {
             throw HelperError(.failed, message: "cannot store the credentials for \(record.registry): \(error)", underlying: error)
         }
@@ -227,7 +239,9 @@ public struct CredentialHelper: Sendable {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)", underlying: error)
         }
         // A locked or hung keyring may still hold them: saying they are gone would be wrong.
-        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
+        // Its items' attributes can be searched while it is locked: when they show none for this
+        // host, there was nothing to erase there (docker's "not found" is success for erase).
+        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHold(registry: key) {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
                                   + "(the other copies are gone; erase again once the keyring is unlocked and answering)", underlying: problem)
         }

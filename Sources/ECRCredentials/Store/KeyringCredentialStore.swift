@@ -17,8 +17,11 @@ import Glibc
 /// store fails at once rather than waiting again.
 ///
 /// It never prompts and never starts anything: `open` refuses a locked default collection, a
-/// session bus without a Secret Service on it (rather than letting D-Bus activation start a
-/// keyring daemon), and a process without a session bus (without even loading libsecret).
+/// keyring without a `default` alias, KeePassXC (which asks before every write), a session bus
+/// without a Secret Service on it (rather than letting D-Bus activation start a keyring daemon),
+/// and a process without a session bus (without even loading libsecret). Any operation the
+/// service answers with a prompt fails (`NeedsConfirmation`): the shim's service object dismisses
+/// prompts instead of running them, and never calls Unlock.
 /// Not thread-safe: one instance per process, used from one thread.
 public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable {
     /// Why the keyring cannot be used now; the helper then falls back (or, if the keyring was
@@ -29,6 +32,13 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         /// Whether a Secret Service is there and may hold this tool's items, out of reach for now
         /// (locked, not answering), so that removing them cannot be done.
         public var mayHoldEntries = false
+        /// The registries of this tool's items in the Secret Service, as their attributes tell
+        /// (searchable without unlocking anything); nil when that could not be asked.
+        public var heldRegistries: Set<String>?
+        /// Whether a Secret Service answers but cannot be used without a prompt (a locked
+        /// collection, a confirmation for each item, no `default` alias): auto mode says so when
+        /// it keeps a login in the private file instead.
+        public var refused = false
 
         /// Creates the error.
         public init(reason: String, mayHoldEntries: Bool = false) {
@@ -36,8 +46,34 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
             self.mayHoldEntries = mayHoldEntries
         }
 
+        /// An error of a Secret Service that answers but refuses; `heldRegistries` sets `mayHoldEntries`.
+        public init(refusal reason: String, heldRegistries: Set<String>?) {
+            self.reason = reason
+            self.heldRegistries = heldRegistries
+            self.mayHoldEntries = heldRegistries.map { !$0.isEmpty } ?? true
+            self.refused = true
+        }
+
+        /// Whether this tool's items for `registry` may be kept where they cannot be removed now:
+        /// false when the attributes show none (docker's "nothing to erase").
+        public func mayHold(registry: String) -> Bool {
+            guard mayHoldEntries else { return false }
+            return heldRegistries.map { $0.contains(registry) } ?? true
+        }
+
         /// For example "the keyring is not available: the default collection is locked".
         public var description: String { "the keyring is not available: \(reason)" }
+    }
+
+    /// The Secret Service answered an operation with a prompt (a confirmation or an unlock),
+    /// which this tool never opens: the operation did not happen.
+    public struct NeedsConfirmation: Error, Sendable, CustomStringConvertible {
+        /// What was being done.
+        public var operation: String
+        /// For example "the keyring asks for a confirmation to store ... ".
+        public var description: String {
+            "the keyring asks for a confirmation (a prompt) to \(operation), and this tool never opens one"
+        }
     }
 
     /// A keyring operation that failed after the keyring was opened.
@@ -53,15 +89,18 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// "keyring".
     public let name = "keyring"
     private let service: UnsafeMutableRawPointer
+    private let collection: UnsafeMutableRawPointer
     /// The deadline of each D-Bus call.
     public let timeoutMilliseconds: Int32
 
-    private init(service: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) {
+    private init(service: UnsafeMutableRawPointer, collection: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) {
         self.service = service
+        self.collection = collection
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
     deinit {
+        clibsecret_object_unref(collection)
         clibsecret_object_unref(service)
     }
 
@@ -75,6 +114,12 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// Opens the keyring if it can be used right now without a prompt.
+    ///
+    /// Refused (`Unavailable` with `refused`): a locked default collection (KWallet's closed
+    /// wallet, gnome-keyring's locked login keyring); no collection named by the `default` alias
+    /// (another could be the wrong one to write into, and creating one takes a prompt); and
+    /// KeePassXC, whose Secret Service answers every new item and every deletion with a prompt.
+    /// The error tells, from item attributes alone, which registries this tool has items for there.
     /// - Parameter timeoutMilliseconds: the deadline of every D-Bus call, then and later.
     /// - Throws: `Unavailable`, within about `timeoutMilliseconds` per call, naming the reason.
     public static func open(environment: Environment, timeoutMilliseconds: Int32 = 1000) throws -> KeyringCredentialStore {
@@ -94,13 +139,67 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         guard let service = clibsecret_service_connect(timeoutMilliseconds, &error) else {
             throw Unavailable(reason: take(error) ?? "cannot connect to the Secret Service", mayHoldEntries: true)
         }
-        let store = KeyringCredentialStore(service: service, timeoutMilliseconds: timeoutMilliseconds)
-        switch clibsecret_default_collection_state(service, timeoutMilliseconds, &error) {
-        case 0: return store
-        case 1: throw Unavailable(reason: "the default collection is locked", mayHoldEntries: true)
-        case 2: throw Unavailable(reason: "there is no default collection")
-        default: throw Unavailable(reason: take(error) ?? "the default collection cannot be read", mayHoldEntries: true)
+        var state: Int32 = -1
+        let collection = clibsecret_default_collection(service, timeoutMilliseconds, &state, &error)
+        let held = { heldRegistries(service: service, timeoutMilliseconds: timeoutMilliseconds) }
+        defer { if state != 0 { clibsecret_object_unref(service) } }
+        switch state {
+        case 0:
+            guard let collection else {
+                clibsecret_object_unref(service)
+                throw Unavailable(reason: "the default collection cannot be read", mayHoldEntries: true)
+            }
+            let store = KeyringCredentialStore(service: service, collection: collection, timeoutMilliseconds: timeoutMilliseconds)
+            if let program = take(clibsecret_service_program(timeoutMilliseconds)), program == "keepassxc" {
+                let registries = held()
+                var reason = store.keePassXCReason()
+                if registries.map({ !$0.isEmpty }) ?? false {
+                    // Kept there by an earlier version, through a prompt: only KeePassXC can remove them now.
+                    reason += "; the entries it holds for this tool (\u{201C}Registry login for \u{2026}\u{201D}, "
+                        + "\u{201C}ECR token for \u{2026}\u{201D}) can be deleted in KeePassXC"
+                }
+                throw Unavailable(refusal: reason, heldRegistries: registries)
+            }
+            return store
+        case 1:
+            clibsecret_object_unref(collection)
+            throw Unavailable(refusal: "the default collection is locked", heldRegistries: held())
+        case 2:
+            throw Unavailable(refusal: noDefaultAlias, heldRegistries: held())
+        default:
+            throw Unavailable(reason: take(error) ?? "the default collection cannot be read", mayHoldEntries: true)
         }
+    }
+
+    /// Why a keyring without a `default` alias is not used.
+    public static let noDefaultAlias = "no collection is set as the default (the Secret Service's `default` alias); "
+        + "tokens and logins are kept in the private files (set one as the default, for example in Seahorse: "
+        + "a keyring's menu, Set as Default)"
+
+    /// Why KeePassXC is not used: its Secret Service (2.7) answers every CreateItem and every
+    /// Delete with a prompt. With per-item confirmation on (an item of this tool reads as locked
+    /// while its database is open), that setting is named too.
+    private func keePassXCReason() -> String {
+        let confirming = ((try? search([:], loadSecrets: false)) ?? []).contains { $0.locked }
+        let writes = "asks for a confirmation (a prompt) before it adds or deletes an entry, and this tool never opens one"
+        guard confirming else { return "KeePassXC's Secret Service " + writes }
+        return "KeePassXC asks for a confirmation (a prompt) before another program reads an entry (Secret Service "
+            + "Integration: \u{201C}Confirm when passwords are retrieved by clients\u{201D}), and " + writes
+    }
+
+    /// The registries this tool has items for, from their attributes (no secret is read and
+    /// nothing is unlocked); nil when the search fails.
+    private static func heldRegistries(service: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) -> Set<String>? {
+        let query = Attributes([:])
+        var status: Int32 = 0
+        var error: UnsafeMutablePointer<CChar>?
+        let list = clibsecret_search(service, query.table, 0, timeoutMilliseconds, &status, &error)
+        defer { clibsecret_list_free(list) }
+        _ = take(error)
+        guard status == 0 else { return nil }
+        return Set((0..<clibsecret_list_count(list)).compactMap { index in
+            clibsecret_list_item(list, index).flatMap { attributes(of: $0)["registry"] }
+        })
     }
 
     /// Moves a C error string into Swift and frees it.
@@ -120,8 +219,17 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
 
     /// Stores the new item first and only then deletes the ones it replaces, so a failure (or a
     /// crash, or a keyring that stops answering) never loses the old value.
+    ///
+    /// Nothing is kept where it could not be read back without a prompt: an item of the same
+    /// registry, kind and identity that reads as locked in an unlocked collection means the
+    /// service confirms each item (`NeedsConfirmation`, before writing); and the new item is read
+    /// back, here and through a second connection (a new client), before the old ones go.
     public func save(_ record: CredentialRecord) throws {
         try checkResponsive()
+        let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
+        if try search(key, loadSecrets: false).contains(where: { $0.locked }) {
+            throw NeedsConfirmation(operation: "read \(record.registry)'s \(record.kind.rawValue) back")
+        }
         let values = [
             "registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity,
             "server_url": record.serverURL, "username": record.username, "issued_at": EpochSeconds.text(record.issuedAt),
@@ -130,11 +238,21 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         let attributes = Attributes(values)
         let label = record.kind == .token ? "ECR token for \(record.registry)" : "Registry login for \(record.serverURL)"
         var error: UnsafeMutablePointer<CChar>?
-        guard clibsecret_store(service, attributes.table, label, record.secret, timeoutMilliseconds, &error) == 0 else {
-            throw failure("store", error)
+        let refusedBefore = clibsecret_prompts_refused()
+        guard clibsecret_store(collection, attributes.table, label, record.secret, timeoutMilliseconds, &error) == 0 else {
+            throw failure("store", error, refusedBefore: refusedBefore, operation: "store \(record.registry)'s \(record.kind.rawValue)")
+        }
+        // Read back here, and seen from a new D-Bus client (the next process is one): a service that
+        // confirms each item per client trusts the one that wrote it, and no other.
+        let stored = try search(values, loadSecrets: true)
+        let elsewhere = clibsecret_readable_elsewhere(attributes.table, timeoutMilliseconds, &error)
+        guard elsewhere >= 0 else { throw failure("read-back", error) }
+        guard elsewhere == 1, stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
+            _ = try? delete(values)
+            throw NeedsConfirmation(operation: "read \(record.registry)'s \(record.kind.rawValue) back")
         }
         // The Secret Service replaced any item with exactly these attributes; older ones differ.
-        try delete(["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity], keeping: values)
+        try delete(key, keeping: values)
     }
 
     public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
@@ -158,7 +276,10 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
             for index in 0..<clibsecret_list_count(list) {
                 guard let item = clibsecret_list_item(list, index), Self.attributes(of: item)["identity"] != identity else { continue }
                 var error: UnsafeMutablePointer<CChar>?
-                guard clibsecret_item_delete(item, timeoutMilliseconds, &error) == 0 else { throw failure("delete", error) }
+                let refusedBefore = clibsecret_prompts_refused()
+                guard clibsecret_item_delete(item, timeoutMilliseconds, &error) == 0 else {
+                    throw failure("delete", error, refusedBefore: refusedBefore, operation: "delete \(registry)'s old tokens")
+                }
                 deleted += 1
             }
             return deleted
@@ -176,10 +297,15 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         Unavailable(reason: "the Secret Service did not answer within \(timeoutMilliseconds) ms", mayHoldEntries: true)
     }
 
-    /// The error of a failed call: `Unavailable` when it was cancelled at its deadline.
-    private func failure(_ operation: String, _ error: UnsafeMutablePointer<CChar>?) -> any Error {
+    /// The error of a failed call: `Unavailable` when it was cancelled at its deadline,
+    /// `NeedsConfirmation` when the service answered with a prompt (refused since `refusedBefore`).
+    private func failure(_ operation: String, _ error: UnsafeMutablePointer<CChar>?, refusedBefore: Int32? = nil,
+                         operation described: String? = nil) -> any Error {
         let message = Self.take(error) ?? "unknown error"
         if clibsecret_timed_out() != 0 { return notAnswering }
+        if let refusedBefore, clibsecret_prompts_refused() != refusedBefore {
+            return NeedsConfirmation(operation: described ?? operation)
+        }
         return Failure(operation: operation, message: message)
     }
 
@@ -218,8 +344,9 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
                 guard let item = clibsecret_list_item(list, index) else { continue }
                 if let keeping, Self.attributes(of: item) == keeping { continue }
                 var error: UnsafeMutablePointer<CChar>?
+                let refusedBefore = clibsecret_prompts_refused()
                 guard clibsecret_item_delete(item, timeoutMilliseconds, &error) == 0 else {
-                    throw failure("delete", error)
+                    throw failure("delete", error, refusedBefore: refusedBefore, operation: "delete \(query["registry"] ?? "an item")")
                 }
                 deleted += 1
             }
@@ -228,7 +355,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// The attributes of an item that this tool reads and writes.
-    private static func attributes(of item: UnsafeMutableRawPointer) -> [String: String] {
+    fileprivate static func attributes(of item: UnsafeMutableRawPointer) -> [String: String] {
         var attributes: [String: String] = [:]
         for name in attributeNames {
             if let value = clibsecret_item_copy_attribute(item, name) {
@@ -268,7 +395,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// A GHashTable of attributes, freed with this value.
-    private final class Attributes {
+    fileprivate final class Attributes {
         let table: UnsafeMutableRawPointer
 
         init(_ values: [String: String]) {

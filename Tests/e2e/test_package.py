@@ -95,7 +95,8 @@ def test_the_debian_package_declares_itself_and_its_dependencies(dist, release):
     libc = next(entry for entry in depends if entry.startswith("libc6 "))
     assert tuple(map(int, re.search(r">= ([0-9.]+)", libc).group(1).split("."))) <= (2, 34), libc
     assert "libcurl4 | libcurl3-gnutls" in depends
-    assert "libsecret-1-0" in fields["Recommends"] and "ca-certificates" in fields["Recommends"]
+    recommends = [name.strip() for name in fields["Recommends"].split(",")]
+    assert {"libsecret-1-0", "ca-certificates", "libyaml-0-2"} <= set(recommends), recommends
     assert re.fullmatch(r".+ <[^@\s]+@[^@\s]+>", fields["Maintainer"])
 
 

@@ -155,6 +155,8 @@ public struct TokenService: Sendable {
                                          client: client.retryingThrottling(settings.throttlingBudget > 0 ? ThrottlingBackoff(deadline: deadline) : nil)),
                                source: .fetched)
         }
+        // The lock file's time is the file system's, so the read is timed by the system clock.
+        let readStarted = SystemClock().now().timeIntervalSince1970
         let first = cachedToken(lookup, in: store, at: now, hit: "cache hit (\(store.name))")
         if let hit = first.hit { return hit }
         let cached = first.record
@@ -184,13 +186,15 @@ public struct TokenService: Sendable {
             lock = nil
         }
         defer { withExtendedLifetime(lock) {} }
-        if let lock {
-            // Another process may have fetched between the read above and the lock: the one
-            // read under the lock, which single flight needs.
+        // Another process fetched between the read above and the lock when it held the lock
+        // meanwhile: it marks the lock file when it saves. Only then is the cache read again.
+        if let lock, lock.waited > 0 || lock.changed(since: readStarted - 1) {
             if let current = cachedToken(lookup, in: store, at: clock.now().timeIntervalSince1970,
                                          hit: "another process fetched the token").hit {
                 return current
             }
+        }
+        if let lock {
             // A process we waited for, or one a few seconds ago, failed for a passing reason:
             // repeating its calls now would only make every parallel pull wait as long again.
             let since = lock.waited > 0 ? now - 1 : clock.now().timeIntervalSince1970 - RecentFailure.lifetime
@@ -205,6 +209,7 @@ public struct TokenService: Sendable {
         do {
             let record = try fetch(registry, identity: fingerprint, provider: provider, client: client.retryingThrottling(throttling))
             save(record, in: store, superseded: cache.superseded)
+            lock?.markChanged()
             if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
             return IssuedToken(record, source: .fetched)
         } catch {

@@ -188,7 +188,8 @@ public struct TokenService: Sendable {
         defer { withExtendedLifetime(lock) {} }
         // Another process fetched between the read above and the lock when it held the lock
         // meanwhile: it marks the lock file when it saves. Only then is the cache read again.
-        if let lock, lock.waited > 0 || lock.changed(since: readStarted - 1) {
+        // (File times come from the kernel's coarse clock, up to a tick behind: hence the margin.)
+        if let lock, lock.waited > 0 || lock.changed(since: readStarted - 0.05) {
             if let current = cachedToken(lookup, in: store, at: clock.now().timeIntervalSince1970,
                                          hit: "another process fetched the token").hit {
                 return current

@@ -26,10 +26,9 @@ struct DoctorCommand: ParsableCommand {
     var images: [String] = []
 
     func run() throws {
-        let environment = Environment.current()
-        let doctor = NodeDoctor(
-            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
-            timeouts: HTTPTimeouts(connect: 2, total: 5), environment: environment.variables)
+        let composition = Composition()
+        let doctor = NodeDoctor(transport: composition.transport, timeouts: HTTPTimeouts(connect: 2, total: 5),
+                                environment: composition.environment.variables)
         let report = doctor.run(configPath: config, binDirectory: binDir, images: images)
         try StandardStreams.writeOutput(json ? report.json : report.text)
         if !report.ok { throw ExitCode.failure }

@@ -10,14 +10,19 @@ import FoundationEssentials
 /// protocol's side only: stored logins, docker's texts and exit codes.
 public struct CredentialHelper: Sendable {
     /// The settings.
-    public let configuration: HelperConfiguration
-    private let environment: Environment
-    private let transport: any HTTPTransport
-    private let clock: any WallClock
-    private let diagnostics: Diagnostics
+    public var configuration: HelperConfiguration { context.configuration }
+    private let context: HelperContext
     private let awsConfiguration: ConfigurationLoader
-    private let injectedStores: CredentialStores?
-    private let boundaries: CredentialStores.Boundaries
+    private var environment: Environment { context.environment }
+    private var diagnostics: Diagnostics { context.diagnostics }
+    private var clock: any WallClock { context.clock }
+
+    /// Creates a helper on the run's shared parts.
+    /// - Parameter awsConfiguration: the AWS config files; by default those the environment names.
+    public init(_ context: HelperContext, awsConfiguration: ConfigurationLoader? = nil) {
+        self.context = context
+        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: context.environment)
+    }
 
     /// Creates a helper.
     /// - Parameters:
@@ -28,21 +33,14 @@ public struct CredentialHelper: Sendable {
     public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil,
                 boundaries: CredentialStores.Boundaries = CredentialStores.Boundaries(), awsConfiguration: ConfigurationLoader? = nil) {
-        self.configuration = configuration
-        self.environment = environment
-        self.transport = transport
-        self.clock = clock
-        self.diagnostics = diagnostics
-        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: environment)
-        self.injectedStores = stores
-        self.boundaries = boundaries
+        self.init(HelperContext(configuration: configuration, environment: environment, transport: transport, clock: clock,
+                                diagnostics: diagnostics, stores: stores, boundaries: boundaries),
+                  awsConfiguration: awsConfiguration)
     }
 
     /// The stores for one action; `everyBackend` for actions that must reach all of them.
     private func stores(everyBackend: Bool = false, kernelTier: CredentialStores.KernelTier = .configured) -> CredentialStores {
-        injectedStores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics,
-                                                  everyBackend: everyBackend, sessionBus: boundaries.sessionBus,
-                                                  openKeyring: boundaries.openKeyring, keys: boundaries.kernelKeys, kernelTier: kernelTier)
+        context.stores(everyBackend: everyBackend, kernelTier: kernelTier)
     }
 
     // MARK: get
@@ -65,9 +63,9 @@ public struct CredentialHelper: Sendable {
         let key = Self.registryKey(address)
         let now = clock.now().timeIntervalSince1970
         var kernel: KernelKeyringStore?
-        if injectedStores == nil, configuration.cacheBackend == .auto || configuration.cacheBackend == .keyring {
+        if context.stores == nil, configuration.cacheBackend == .auto || configuration.cacheBackend == .keyring {
             kernel = CredentialStores.kernelTier(configuration, environment: environment, diagnostics: diagnostics,
-                                                 sessionBus: boundaries.sessionBus, keys: boundaries.kernelKeys)
+                                                 sessionBus: context.boundaries.sessionBus, keys: context.boundaries.kernelKeys)
         }
         let answered = KernelTierAnswers()
         var kernelLogin = KernelKeyringStore.LoginState.unknown
@@ -86,7 +84,7 @@ public struct CredentialHelper: Sendable {
             throw HelperError.notFound()
         }
         let service = TokenService(settings: configuration.tokens, cache: stores?.tokens ?? .disabled, environment: environment,
-                                   transport: transport, clock: clock, diagnostics: diagnostics,
+                                   transport: context.transport, clock: clock, diagnostics: diagnostics,
                                    awsConfiguration: awsConfiguration)
         do {
             let lookup = try service.lookup(registry)
@@ -229,7 +227,7 @@ public struct CredentialHelper: Sendable {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key): \(error)", underlying: error)
         }
         // A locked or hung keyring may still hold them: saying they are gone would be wrong.
-        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
+        if let problem = stores.unreachableKeyring {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
                                   + "(the other copies are gone; erase again once the keyring is unlocked and answering)", underlying: problem)
         }

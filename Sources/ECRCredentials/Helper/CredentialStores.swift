@@ -16,6 +16,11 @@ public struct CredentialStores: Sendable {
     public var everything: [any CredentialStore]
     /// Why the keyring is not used, when it was wanted.
     public var keyringProblem: (any Error)? { tokens.problem }
+    /// The keyring that was out of reach (locked, hung) and may still hold entries: a removal
+    /// that did not reach it must not say everything is gone.
+    public var unreachableKeyring: KeyringCredentialStore.Unavailable? {
+        (keyringProblem as? KeyringCredentialStore.Unavailable).flatMap { $0.mayHoldEntries ? $0 : nil }
+    }
 
     /// Creates a set of stores.
     public init(tokens: TokenCache, loginTarget: (any CredentialStore)?, loginSources: [any CredentialStore],

@@ -80,22 +80,16 @@ public struct Doctor: Sendable {
         }
     }
 
-    let configuration: HelperConfiguration
-    let environment: Environment
-    let transport: any HTTPTransport
-    let clock: any WallClock
-    let diagnostics: Diagnostics
-    private let stores: CredentialStores?
+    private let parts: HelperContext
+    var configuration: HelperConfiguration { parts.configuration }
+    var environment: Environment { parts.environment }
+    var transport: any HTTPTransport { parts.transport }
+    var clock: any WallClock { parts.clock }
+    var diagnostics: Diagnostics { parts.diagnostics }
 
-    /// Creates a doctor; `stores` defaults to those `get` would use.
-    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
-                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(level: .quiet), stores: CredentialStores? = nil) {
-        self.configuration = configuration
-        self.environment = environment
-        self.transport = transport
-        self.clock = clock
-        self.diagnostics = diagnostics
-        self.stores = stores
+    /// Creates a doctor on the run's shared parts; its stores are those `get` would use, all backends.
+    public init(_ context: HelperContext) {
+        parts = context
     }
 
     /// Runs every check for `registryInput` (a host, URL or image reference), or for the first
@@ -126,7 +120,7 @@ public struct Doctor: Sendable {
         if let provider {
             checks.append(identityCheck(context: context, provider: provider, steps: steps))
         }
-        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
+        let stores = parts.stores(everyBackend: true)
         checks.append(cacheCheck(stores: stores, registry: registry))
         if let registry, provider != nil {
             let (check, token) = tokenCheck(registry: registry, steps: steps, provider: provider)

@@ -39,13 +39,19 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
     public var message: String
     /// The error underneath, when there is one: `AWSServiceError`, `HTTPTransportError`, ...
     public var underlying: (any Error)?
+    /// The profile whose IAM Identity Center login must be renewed (`aws sso login --profile`),
+    /// when that is what it takes.
+    public var ssoLoginRequired: String?
 
     /// Creates an error.
-    /// - Parameter underlying: the error that caused it; decides `isTransient`.
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+    /// - Parameters:
+    ///   - underlying: the error that caused it; decides `isTransient`.
+    ///   - ssoLoginRequired: the profile whose SSO login must be renewed, when that is the fix.
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil, ssoLoginRequired: String? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
+        self.ssoLoginRequired = ssoLoginRequired
     }
 
     /// The explanation.

@@ -340,20 +340,8 @@ public struct Doctor: Sendable {
 
     /// What to do about `error`, decided from the error values it carries.
     static func hint(for error: any Error, steps: [CredentialChain.Step], provider: (any CredentialProvider)?, now: Date) -> String? {
-        var current: (any Error)? = error
-        var service: AWSServiceError?
-        var credential: CredentialError?
-        while let layer = current {
-            if let found = layer as? AWSServiceError { service = found; break }
-            if let found = layer as? CredentialError {
-                if credential == nil { credential = found }
-                current = found.underlying
-            } else if let found = layer as? HelperError {
-                current = found.underlying
-            } else {
-                break
-            }
-        }
+        let service = Failure.first(AWSServiceError.self, in: error)
+        let credential = Failure.first(CredentialError.self, in: error)
         if let service {
             switch service.code {
             case "AccessDenied", "AccessDeniedException":
@@ -380,9 +368,8 @@ public struct Doctor: Sendable {
             }
         }
         if let credential {
-            if let range = credential.message.firstRange(of: "run `aws sso login --profile ") {
-                let rest = credential.message[range.upperBound...]
-                return "run `aws sso login --profile \(rest.prefix { $0 != "`" })`"
+            if let profile = credential.ssoLoginRequired {
+                return "run `aws sso login --profile \(profile)`"
             }
             if credential.code == .notConfigured {
                 return "tried, in order: " + steps.map { "\($0.source) (\($0.outcome))" }.joined(separator: "; ")

@@ -17,7 +17,7 @@ enum ProtocolRun {
         let composition = Composition()
         do {
             // A setting that does not read is the protocol's failure: its text on stdout.
-            let configuration = try composition.configuration.get()
+            let configuration = try composition.configuration()
             let helper = CredentialHelper(HelperContext(configuration: configuration, environment: composition.environment,
                                                         transport: composition.transport, clock: composition.clock,
                                                         diagnostics: composition.diagnostics))

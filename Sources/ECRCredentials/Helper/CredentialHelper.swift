@@ -108,11 +108,9 @@ public struct CredentialHelper: Sendable {
     /// tie the keyring's.
     private func newestLogin(_ key: String, kernelLogin: KernelKeyringStore.LoginState, stores: CredentialStores?,
                              now: Double) -> CredentialRecord? {
-        var sources: [any CredentialStore] = stores?.loginSources ?? []
-        if stores == nil { sources.append(FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)) }
         var newest: (login: CredentialRecord, source: String)?
         if case .stored(let login) = kernelLogin, stores == nil, login.isUsable(at: now) { newest = (login, "kernel keyring") }
-        for source in sources {
+        func consider(_ source: any CredentialStore) {
             let login: CredentialRecord? = timed(key, "login", source.name) {
                 do {
                     return try source.record(kind: .login, registry: key, identity: "")
@@ -124,6 +122,11 @@ public struct CredentialHelper: Sendable {
             if let login, login.isUsable(at: now), login.issuedAt > newest?.login.issuedAt ?? -.infinity {
                 newest = (login, source.name)
             }
+        }
+        if let stores {
+            for source in stores.loginSources { consider(source) }
+        } else {
+            consider(FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics))
         }
         guard let (login, source) = newest else { return nil }
         diagnostics.debug("\(key): using the login stored by `store` (\(source))")

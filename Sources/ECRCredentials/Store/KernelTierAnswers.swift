@@ -16,29 +16,46 @@ public final class KernelTierAnswers: @unchecked Sendable {
         case record(CredentialRecord?)
     }
 
-    private struct Key: Hashable {
-        var kind: CredentialRecord.Kind
-        var registry: String
-        var identity: String
+    // One request concerns one registry: one login answer and one token answer at most. (Plain
+    // enums rather than a dictionary or optional tuples, whose generic metadata would cost every
+    // request run-time lookups.)
+    private enum NotedLogin {
+        case nothing
+        case noted(registry: String, state: KernelKeyringStore.LoginState)
     }
 
-    private var answers: [Key: Answer] = [:]
+    private enum NotedToken {
+        case nothing
+        case noted(registry: String, identity: String, record: CredentialRecord?)
+    }
+
+    private var login = NotedLogin.nothing
+    private var token = NotedToken.nothing
 
     /// No answers yet.
     public init() {}
 
     /// Notes the login state the tier gave for `registry`.
     public func noteLogin(_ state: KernelKeyringStore.LoginState, registry: String) {
-        answers[Key(kind: .login, registry: registry, identity: "")] = .login(state)
+        login = .noted(registry: registry, state: state)
     }
 
     /// Notes the token (nil: none) the tier gave for `registry` and `identity`.
     public func noteToken(_ record: CredentialRecord?, registry: String, identity: String) {
-        answers[Key(kind: .token, registry: registry, identity: identity)] = .record(record)
+        token = .noted(registry: registry, identity: identity, record: record)
     }
 
     /// The answer noted for this entry, removed so that it is used once; nil when none was noted.
     public func take(kind: CredentialRecord.Kind, registry: String, identity: String) -> Answer? {
-        answers.removeValue(forKey: Key(kind: kind, registry: registry, identity: identity))
+        switch kind {
+        case .login:
+            guard case .noted(registry, let state) = login, identity.isEmpty else { return nil }
+            login = .nothing
+            return .login(state)
+        case .token:
+            guard case .noted(registry, identity, let record) = token else { return nil }
+            token = .nothing
+            return .record(record)
+        }
     }
 }

@@ -221,3 +221,30 @@ import Testing
         #expect(messages.text.contains("another process fetched the token"))
     }
 }
+
+/// The kubelet plugin's request makes the same one pass: one identity resolution and one cache
+/// read, cold or hit.
+@Suite struct CredentialProviderPluginLookupTests {
+    @Test func aPluginRequestResolvesTheIdentityOnceAndReadsTheCacheOnce() throws {
+        let scratch = try TemporaryDirectory()
+        let clock = ManualClock(CredentialProviderPluginTests.now)
+        let transport = MockTransport([MockTransport.ecrToken("tok1", expiresAt: CredentialProviderPluginTests.now + 43_200)])
+        let messages = CredentialHelperTests.Messages()
+        let environment = Environment(TokenServiceTests.keys.merging(["HOME": scratch.path, "AWS_EC2_METADATA_DISABLED": "true"]) { $1 })
+        let diagnostics = Diagnostics(level: .debug, sink: { messages.append($0) })
+        let service = TokenService(settings: TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/cache"),
+                                   cache: TokenCache(store: FileCredentialStore(directory: scratch.path + "/cache", diagnostics: diagnostics)),
+                                   environment: environment, transport: transport, clock: clock, diagnostics: diagnostics)
+        let plugin = CredentialProviderPlugin(service: service, environment: environment, clock: clock, diagnostics: diagnostics)
+        let request = try CredentialProviderRequest(json: Array(try CredentialProviderPluginTests.golden("v1-request.json").utf8))
+        for expectedSource in ["fetched", "cache"] {
+            let mark = messages.text.count
+            _ = try plugin.answer(request)
+            let lines = messages.text.dropFirst(mark).split(separator: "\n")
+            #expect(lines.count { $0.contains("credentials from ") } == 1)
+            #expect(lines.count { $0.contains("token lookup (file) took") } == 1)
+            #expect(lines.contains { $0.contains("token from \(expectedSource)") })
+        }
+        #expect(transport.requests.count == 1)
+    }
+}

@@ -78,6 +78,7 @@ static const SecretSchema schema = {
 static struct {
     // GLib / GObject
     void (*error_free)(GError *);
+    const char *(*quark_to_string)(GQuark);
     void *(*hash_table_new_full)(guint (*)(const void *), gboolean (*)(const void *, const void *), void (*)(void *),
                                  void (*)(void *));
     void (*hash_table_replace)(void *, void *, void *);
@@ -141,6 +142,7 @@ static void load(void) {
     // Resolved in libsecret's handle, which also searches its dependencies: GIO, GObject, GLib.
     const cdl_symbol symbols[] = {
         {"g_error_free", (void **)&lib.error_free},
+        {"g_quark_to_string", (void **)&lib.quark_to_string},
         {"g_hash_table_new_full", (void **)&lib.hash_table_new_full},
         {"g_hash_table_replace", (void **)&lib.hash_table_replace},
         {"g_hash_table_lookup", (void **)&lib.hash_table_lookup},
@@ -204,11 +206,22 @@ int clibsecret_load(char *error, size_t error_size) {
     return load_status;
 }
 
-/// Moves a GError's message into a malloc'd string for the caller and frees the GError.
+// The domain and code of the last GError a call returned (the domain is GLib's interned string,
+// never freed); no domain when the last failure was not a GError.
+static const char *last_error_domain;
+static int last_error_code;
+
+const char *clibsecret_last_error_domain(void) { return last_error_domain; }
+int clibsecret_last_error_code(void) { return last_error_code; }
+
+/// Moves a GError's message into a malloc'd string for the caller, keeps its domain and code,
+/// and frees the GError.
 static void take_error(GError *gerror, char **error, const char *fallback) {
     if (error != NULL) {
         *error = strdup(gerror != NULL && gerror->message != NULL ? gerror->message : fallback);
     }
+    last_error_domain = gerror != NULL ? lib.quark_to_string(gerror->domain) : NULL;
+    last_error_code = gerror != NULL ? gerror->code : 0;
     if (gerror != NULL) {
         lib.error_free(gerror);
     }
@@ -287,6 +300,8 @@ int clibsecret_timed_out(void) { return deadline_passed; }
 /// Replaces the "Operation was cancelled" of a call stopped at its deadline by what happened.
 static void take_call_error(GError *gerror, char **error, const char *fallback, int timeout_ms) {
     if (deadline_passed) {
+        last_error_domain = NULL;
+        last_error_code = 0;
         if (gerror != NULL) {
             lib.error_free(gerror);
         }

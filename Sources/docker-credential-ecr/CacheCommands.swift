@@ -2,21 +2,6 @@
 import ArgumentParser
 import ECRCredentials
 
-/// The settings and commands both subcommands start from.
-private func cacheCommands() throws -> TokenCacheCommands {
-    let environment = Environment.current()
-    let configuration: HelperConfiguration
-    do {
-        configuration = try HelperConfiguration(environment: environment)
-    } catch {
-        Diagnostics(level: .warning).warning("\(error)")
-        throw ExitCode.failure
-    }
-    return TokenCacheCommands(configuration: configuration, environment: environment,
-                              transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
-                              diagnostics: Diagnostics(environment: environment))
-}
-
 /// Fetches tokens into the cache and prints their expiry.
 struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +13,11 @@ struct LoginCommand: ParsableCommand {
     var registries: [String]
 
     func run() throws {
-        let results = try cacheCommands().login(registries)
+        try run(with: Composition())
+    }
+
+    func run(with composition: Composition) throws {
+        let results = TokenCacheCommands(try composition.context(program: "docker-credential-ecr")).login(registries)
         try StandardStreams.writeOutput(TokenCacheCommands.report(results))
         if results.contains(where: { $0.token == nil }) { throw ExitCode.failure }
     }
@@ -57,7 +46,11 @@ struct LogoutCommand: ParsableCommand {
     }
 
     func run() throws {
-        let commands = try cacheCommands()
+        try run(with: Composition())
+    }
+
+    func run(with composition: Composition) throws {
+        let commands = TokenCacheCommands(try composition.context(program: "docker-credential-ecr"))
         do {
             let removed = try commands.logout(registries, logins: logins)
             try StandardStreams.writeOutput("removed \(removed) cached \(removed == 1 ? "entry" : "entries")\n")

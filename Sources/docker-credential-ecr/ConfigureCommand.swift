@@ -63,11 +63,8 @@ struct ConfigureCommand: ParsableCommand {
         options.podman = podman
         options.dryRun = dryRun
         options.remove = remove
-        let environment = Environment.current()
-        let diagnostics = Diagnostics(environment: environment)
-        let setup = ClientSetup(environment: environment,
-                                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
-                                diagnostics: diagnostics)
+        let composition = Composition()
+        let setup = ClientSetup(environment: composition.environment, transport: composition.transport, diagnostics: composition.diagnostics)
         do {
             try StandardStreams.writeOutput(try setup.run(options))
         } catch {

@@ -23,16 +23,12 @@ struct DoctorCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let environment = Environment.current()
-        let configuration: HelperConfiguration
-        do {
-            configuration = try HelperConfiguration(environment: environment)
-        } catch {
-            Diagnostics(level: .warning, program: "docker-credential-ecr doctor").warning("\(error)")
-            throw ExitCode.failure
-        }
-        let doctor = Doctor(configuration: configuration, environment: environment,
-                            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"))
+        try run(with: Composition())
+    }
+
+    func run(with composition: Composition) throws {
+        // The report is the output: no debug lines between its lines.
+        let doctor = Doctor(try composition.context(program: "docker-credential-ecr doctor").with(diagnostics: Diagnostics(level: .quiet)))
         let report = doctor.run(registry: registry, image: image)
         try StandardStreams.writeOutput(json ? report.json : report.text)
         if !report.ok { throw ExitCode.failure }

@@ -14,17 +14,16 @@ enum ProtocolRun {
     /// releases its locks, and tearing it down first would cost a tenth of a cache hit (the
     /// run-time lookup of type metadata for values that are otherwise never touched).
     static func run(_ action: HelperAction) -> Never {
-        let environment = Environment.current()
-        let diagnostics = Diagnostics(environment: environment)
+        let composition = Composition()
         do {
-            let configuration = try HelperConfiguration(environment: environment)
-            let helper = CredentialHelper(
-                configuration: configuration, environment: environment,
-                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "docker-credential-ecr/\(ToolVersion.number)"),
-                diagnostics: diagnostics)
+            // A setting that does not read is the protocol's failure: its text on stdout.
+            let configuration = try composition.configuration()
+            let helper = CredentialHelper(HelperContext(configuration: configuration, environment: composition.environment,
+                                                        transport: composition.transport, clock: composition.clock,
+                                                        diagnostics: composition.diagnostics))
             let input = action.readsInput ? try StandardStreams.readInput() : []
             withExtendedLifetime(helper) {
-                finish(helper.run(action, input: input, diagnostics: diagnostics))
+                finish(helper.run(action, input: input, diagnostics: composition.diagnostics))
             }
         } catch {
             finish(HelperOutcome(standardOutput: "\(error)\n", exitCode: 1))

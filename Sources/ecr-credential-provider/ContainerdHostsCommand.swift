@@ -30,7 +30,7 @@ struct ContainerdHostsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let map = try mirrors.map()
+        let map = try mirrors.map(Composition())
         let hosts = ContainerdHosts(directory: directory, force: force)
         let entries = try hosts.plan(map)
         if dryRun {

@@ -28,14 +28,13 @@ struct DoctorCommand: ParsableCommand {
     var images: [String] = []
 
     func run() throws {
-        let environment = Environment.current()
-        let setup = NodeDoctorSetup(config: config, binDirectory: binDir, ownEnvironment: environment.variables,
+        let composition = Composition()
+        let setup = NodeDoctorSetup(config: config, binDirectory: binDir, ownEnvironment: composition.environment.variables,
                                     process: KubeletFlags.runningKubelet())
         let report: Doctor.Report
         if let configPath = setup.configPath, let binDirectory = setup.binDirectory {
-            let doctor = NodeDoctor(
-                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
-                timeouts: HTTPTimeouts(connect: 2, total: 5), environment: setup.environment)
+            let doctor = NodeDoctor(transport: composition.transport, timeouts: HTTPTimeouts(connect: 2, total: 5),
+                                    environment: setup.environment)
             report = doctor.run(configPath: configPath, binDirectory: binDirectory, images: images, preamble: setup.checks)
         } else {
             report = setup.report

@@ -24,15 +24,11 @@ struct MirrorOptions: ParsableArguments {
     }
 
     /// The mirrors given by hand, then those of each registry's rules (an upstream given by hand keeps its mapping).
-    func map() throws -> MirrorMap {
+    func map(_ composition: Composition) throws -> MirrorMap {
         var map = try MirrorMap(arguments: mirror)
         guard !pullThroughCache.isEmpty else { return map }
-        let environment = Environment.current()
-        let diagnostics = Diagnostics(environment: environment, program: "ecr-credential-provider")
-        let service = TokenService(
-            settings: try TokenSettings(environment: environment), cache: .disabled, environment: environment,
-            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
-            diagnostics: diagnostics)
+        let diagnostics = composition.diagnostics
+        let service = composition.tokenService(settings: try TokenSettings(environment: composition.environment), cache: .disabled)
         for host in pullThroughCache {
             guard let registry = ECRRegistry(host: host.lowercased()) else { continue }
             let rules = try service.pullThroughCacheRules(of: registry)

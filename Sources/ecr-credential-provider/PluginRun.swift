@@ -7,18 +7,15 @@ enum PluginRun {
     /// response ever goes to stdout; failures go to stderr (the kubelet logs it), exit status 1.
     /// A bad mirror mapping (in `arguments` or the config file) fails every request, before any is read.
     static func run(_ arguments: PluginArguments) -> Int32 {
-        let environment = Environment.current()
-        let diagnostics = Diagnostics(environment: environment, program: "ecr-credential-provider")
+        let composition = Composition()
+        let diagnostics = composition.diagnostics
         do {
-            let (settings, cache) = try CredentialProviderPlugin.nodeSettings(environment: environment, diagnostics: diagnostics)
+            let (settings, cache) = try CredentialProviderPlugin.nodeSettings(environment: composition.environment, diagnostics: diagnostics)
             let mirrors = try arguments.mirrorMap(config: settings.toolConfig)
             let request = try CredentialProviderRequest(json: try StandardStreams.readInput())
-            let service = TokenService(
-                settings: settings, cache: cache, environment: environment,
-                transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"], userAgent: "ecr-credential-provider/\(ToolVersion.number)"),
-                diagnostics: diagnostics)
-            let plugin = CredentialProviderPlugin(service: service, environment: environment, diagnostics: diagnostics,
-                                                  mirrors: mirrors)
+            let plugin = CredentialProviderPlugin(service: composition.tokenService(settings: settings, cache: cache),
+                                                  environment: composition.environment, clock: composition.clock,
+                                                  diagnostics: diagnostics, mirrors: mirrors)
             try StandardStreams.writeOutput(try plugin.answer(request).json)
             return 0
         } catch {

@@ -69,7 +69,7 @@ struct ProviderCommand: ParsableCommand {
             // The kubelet runs <bin-dir>/<name>: the name is this executable's file name.
             let name = CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "ecr-credential-provider"
             var config = CredentialProviderConfig(name: name, defaultCacheDuration: duration, serviceAccountAudience: serviceAccountAudience)
-            config.mirrors = try mirrors.map()
+            config.mirrors = try mirrors.map(Composition())
             try StandardStreams.writeOutput(config.yaml)
         }
     }

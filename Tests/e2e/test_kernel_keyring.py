@@ -421,3 +421,44 @@ def test_no_token_is_written_to_any_file_in_keyring_mode(helper, keyring, emulat
                     assert secret.encode() not in content, f"{path} holds a token"
     assert scanned > 3  # the keyring daemon's own (encrypted) file, the lock files, ...
     assert not list(helper.cache_dir.glob("*.json"))
+
+
+def lookup_counts(stderr: str) -> dict:
+    """Identity resolutions and lookups of each tier, by kind, in one run's debug log."""
+    lines = stderr.splitlines()
+    count = lambda text: sum(text in line for line in lines)
+    return {"identities": count("credentials from "),
+            "kernel": (count("login lookup (kernel keyring) took"), count("token lookup (kernel keyring) took")),
+            "secret service": (count("login lookup (Secret Service) took"), count("token lookup (Secret Service) took")),
+            "files": count("login lookup (file) took")}
+
+
+def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, keyring, moto, tier):
+    """A cold get, a hit, and a fetch behind the kernel's "no login" note, against moto_server:
+    one identity resolution each, and each tier asked at most once for the login and the token."""
+    key, secret = moto.users["puller"]
+    env = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": moto.proxy.url,
+           "DOCKER_CREDENTIAL_ECR_LOG": "debug"}
+
+    def get():
+        result = helper.run("get", stdin=HOST, **env)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+        return json.loads(result.stdout)["Secret"], lookup_counts(result.stderr.decode())
+
+    cold_secret, cold = get()
+    assert cold == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1}
+    assert kernel_keys.entries(tier)[f"login:-:{HOST}"][1] == f"docker-credential-ecr 1\nnone\n{HOST}\n".encode()
+
+    hit_secret, hit = get()
+    assert hit_secret == cold_secret
+    assert hit == {"identities": 1, "kernel": (1, 1), "secret service": (0, 0), "files": 1}
+
+    # The cached tokens go; the note that the Secret Service holds no login stays.
+    assert helper.run("logout", HOST).returncode == 0
+    assert not tokens(tier) and f"login:-:{HOST}" in kernel_keys.entries(tier)
+    # A fetch right after another process's reads the cache again under the lock (the lock file
+    # shows that fetch); a moment later it does not.
+    time.sleep(0.2)
+    _, behind_note = get()
+    assert behind_note == {"identities": 1, "kernel": (1, 1), "secret service": (0, 1), "files": 1}
+    assert len(tokens(tier)) == 1

@@ -82,6 +82,13 @@ int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error
 int clibsecret_store(void *collection, void *attributes, const char *label, const char *secret, int timeout_ms,
                      char **error);
 
+/// The GError domain (such as "g-dbus-error-quark"; GLib's interned string, never freed) of the
+/// last error a function returned; NULL when that failure was not a GError (a deadline, a
+/// missing library). Read it right after the failed call.
+const char *clibsecret_last_error_domain(void);
+/// The GError code of the last error a function returned; 0 when it was not a GError.
+int clibsecret_last_error_code(void);
+
 /// g_object_unref.
 void clibsecret_object_unref(void *object);
 

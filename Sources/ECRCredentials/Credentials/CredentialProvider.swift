@@ -23,14 +23,25 @@ public protocol CredentialProvider: Sendable {
 /// child process that was stopped) as a value, so that whether the failure is passing is
 /// decided from that value and not from the text.
 public struct CredentialError: Error, Sendable, CustomStringConvertible, TransientFailure {
-    /// The kind of failure.
-    public enum Code: Sendable, Equatable {
+    /// The kind of failure: an open set, so that a new kind breaks no caller;
+    /// compare with `==`, and switch over it with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The kind's name, for example "notConfigured".
+        public let name: String
+
+        private init(_ name: String) {
+            self.name = name
+        }
+
         /// No source of credentials is configured.
-        case notConfigured
+        public static let notConfigured = Code("notConfigured")
         /// A source is configured but its settings are wrong.
-        case invalidConfiguration
+        public static let invalidConfiguration = Code("invalidConfiguration")
         /// A configured source failed to deliver credentials.
-        case providerFailed
+        public static let providerFailed = Code("providerFailed")
+
+        /// The name.
+        public var description: String { name }
     }
 
     /// The kind of failure.
@@ -39,13 +50,19 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
     public var message: String
     /// The error underneath, when there is one: `AWSServiceError`, `HTTPTransportError`, ...
     public var underlying: (any Error)?
+    /// The profile whose IAM Identity Center login must be renewed (`aws sso login --profile`),
+    /// when that is what it takes.
+    public var ssoLoginRequired: String?
 
     /// Creates an error.
-    /// - Parameter underlying: the error that caused it; decides `isTransient`.
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+    /// - Parameters:
+    ///   - underlying: the error that caused it; decides `isTransient`.
+    ///   - ssoLoginRequired: the profile whose SSO login must be renewed, when that is the fix.
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil, ssoLoginRequired: String? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
+        self.ssoLoginRequired = ssoLoginRequired
     }
 
     /// The explanation.

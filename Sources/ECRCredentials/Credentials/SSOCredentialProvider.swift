@@ -62,7 +62,8 @@ public struct SSOCredentialProvider: CredentialProvider {
         do {
             response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO", operation: "GetRoleCredentials")
         } catch let error as AWSServiceError where error.code == "UnauthorizedException" {
-            throw CredentialError(.providerFailed, "\(name): the SSO session is no longer valid; \(loginHint)", underlying: error)
+            throw CredentialError(.providerFailed, "\(name): the SSO session is no longer valid; \(loginHint)", underlying: error,
+                                  ssoLoginRequired: profileName)
         } catch let error as AWSServiceError where error.code == "ForbiddenException" {
             throw CredentialError(.providerFailed, "\(name): your SSO user may not use role \(roleName) in account \(accountID) (\(error.message))",
                                   underlying: error)
@@ -93,7 +94,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         let bytes: [UInt8]
         do {
             guard let read = try PrivateFile.read(path) else {
-                throw CredentialError(.providerFailed, "\(name): no SSO login found (\(path)); \(loginHint)")
+                throw CredentialError(.providerFailed, "\(name): no SSO login found (\(path)); \(loginHint)", ssoLoginRequired: profileName)
             }
             bytes = read
         } catch let error where error is SystemError || error is PrivateFile.Refusal {
@@ -102,7 +103,8 @@ public struct SSOCredentialProvider: CredentialProvider {
         guard var cached = try? JSONInput.decode(SSOToken.self, from: bytes), let accessToken = cached.accessToken,
               let expiresText = cached.expiresAt, let expiresAt = Timestamp.parseISO8601(expiresText)
         else {
-            throw CredentialError(.providerFailed, "\(name): the SSO token cache \(path) is not readable JSON with accessToken and expiresAt; \(loginHint)")
+            throw CredentialError(.providerFailed, "\(name): the SSO token cache \(path) is not readable JSON with accessToken and expiresAt; \(loginHint)",
+                                  ssoLoginRequired: profileName)
         }
         let now = context.clock.now()
         if expiresAt.timeIntervalSince(now) > Self.refreshWindow { return accessToken }
@@ -135,7 +137,7 @@ public struct SSOCredentialProvider: CredentialProvider {
                                   + "and refreshing it failed: \(refreshFailure)", underlying: refreshFailure)
         }
         throw CredentialError(.providerFailed, "\(name): the SSO session expired at \(Timestamp.iso8601(expiresAt)); \(loginHint)",
-                              underlying: refreshFailure)
+                              underlying: refreshFailure, ssoLoginRequired: profileName)
     }
 
     /// OIDC CreateToken with the refresh token; updates `token` and returns the new access token,

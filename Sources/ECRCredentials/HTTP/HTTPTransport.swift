@@ -23,20 +23,31 @@ public struct HTTPTimeouts: Sendable, Equatable {
 
 /// Why a request got no response.
 public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    public enum Code: Sendable, Equatable {
+    /// The kind of failure: an open set, so that a new kind breaks no caller;
+    /// compare with `==`, and switch over it with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The kind's name, for example "libraryUnavailable".
+        public let name: String
+
+        private init(_ name: String) {
+            self.name = name
+        }
+
         /// The HTTP library could not be loaded.
-        case libraryUnavailable
+        public static let libraryUnavailable = Code("libraryUnavailable")
         /// The host name did not resolve.
-        case hostNotFound
+        public static let hostNotFound = Code("hostNotFound")
         /// The connection was refused or could not be made.
-        case connectionFailed
+        public static let connectionFailed = Code("connectionFailed")
         /// A timeout expired.
-        case timedOut
+        public static let timedOut = Code("timedOut")
         /// TLS failed (certificate, handshake).
-        case tls
+        public static let tls = Code("tls")
         /// Anything else.
-        case other
+        public static let other = Code("other")
+
+        /// The name.
+        public var description: String { name }
     }
 
     /// The kind of failure.

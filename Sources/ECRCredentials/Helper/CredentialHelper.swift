@@ -10,40 +10,47 @@ import FoundationEssentials
 /// protocol's side only: stored logins, docker's texts and exit codes.
 public struct CredentialHelper: Sendable {
     /// The settings.
-    public let configuration: HelperConfiguration
-    private let environment: Environment
-    private let transport: any HTTPTransport
-    private let clock: any WallClock
-    private let diagnostics: Diagnostics
+    public var configuration: HelperConfiguration { context.configuration }
+    private let context: HelperContext
     private let awsConfiguration: ConfigurationLoader
-    private let injectedStores: CredentialStores?
+    private var environment: Environment { context.environment }
+    private var diagnostics: Diagnostics { context.diagnostics }
+    private var clock: any WallClock { context.clock }
+
+    /// Creates a helper on the run's shared parts.
+    /// - Parameter awsConfiguration: the AWS config files; by default those the environment names.
+    public init(_ context: HelperContext, awsConfiguration: ConfigurationLoader? = nil) {
+        self.context = context
+        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: context.environment)
+    }
 
     /// Creates a helper.
     /// - Parameters:
     ///   - transport: the network; only used when a token must be fetched.
     ///   - stores: the stores to use; by default chosen per `configuration.cacheBackend` for each action.
+    ///   - boundaries: what the default stores reach (session bus, Secret Service, kernel key calls).
     ///   - awsConfiguration: the AWS config files; by default those the environment names.
     public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil,
-                awsConfiguration: ConfigurationLoader? = nil) {
-        self.configuration = configuration
-        self.environment = environment
-        self.transport = transport
-        self.clock = clock
-        self.diagnostics = diagnostics
-        self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: environment)
-        self.injectedStores = stores
+                boundaries: CredentialStores.Boundaries = CredentialStores.Boundaries(), awsConfiguration: ConfigurationLoader? = nil) {
+        self.init(HelperContext(configuration: configuration, environment: environment, transport: transport, clock: clock,
+                                diagnostics: diagnostics, stores: stores, boundaries: boundaries),
+                  awsConfiguration: awsConfiguration)
     }
 
     /// The stores for one action; `everyBackend` for actions that must reach all of them.
-    private func stores(everyBackend: Bool = false, kernelTier: KernelKeyringStore?? = .none) -> CredentialStores {
-        injectedStores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics,
-                                                  everyBackend: everyBackend, kernelTier: kernelTier)
+    private func stores(everyBackend: Bool = false, kernelTier: CredentialStores.KernelTier = .configured) -> CredentialStores {
+        context.stores(everyBackend: everyBackend, kernelTier: kernelTier)
     }
 
     // MARK: get
 
     /// The credentials for `serverURL`.
+    ///
+    /// One pass: the kernel keyring tier (when keyring mode has one) is asked first, on its own;
+    /// the Secret Service is opened only when the tier does not know the answer, and what the
+    /// tier answered is carried to it rather than asked again. The login files are read once, the
+    /// registry's identity is resolved once, and one `TokenService` serves the request.
     /// - Throws: `HelperError`: `.missingServerURL` for empty input, `.notFound` (with the cause
     ///   for ECR hosts, as text for stderr and as the underlying error) when there are none.
     public func get(_ serverURL: String) throws -> HelperCredential {
@@ -55,86 +62,82 @@ public struct CredentialHelper: Sendable {
         }
         let key = Self.registryKey(address)
         let now = clock.now().timeIntervalSince1970
-        var kernelTier: KernelKeyringStore?
-        if injectedStores == nil, configuration.cacheBackend == .auto || configuration.cacheBackend == .keyring {
-            kernelTier = CredentialStores.kernelTier(configuration, environment: environment, diagnostics: diagnostics)
+        var kernel: KernelKeyringStore?
+        if context.stores == nil, configuration.cacheBackend == .auto || configuration.cacheBackend == .keyring {
+            kernel = CredentialStores.kernelTier(configuration, environment: environment, diagnostics: diagnostics,
+                                                 sessionBus: context.boundaries.sessionBus, keys: context.boundaries.kernelKeys)
         }
-        if let kernelTier, let answer = try kernelAnswer(kernelTier, input: input, address: address, key: key, now: now) {
-            return answer
+        let answered = KernelTierAnswers()
+        var kernelLogin = KernelKeyringStore.LoginState.unknown
+        if let kernel {
+            kernelLogin = timed(key, "login", kernel.name) { kernel.loginState(registry: key) }
+            answered.noteLogin(kernelLogin, registry: key)
         }
-        let stores = stores(kernelTier: .some(kernelTier))
-        // The newest login wins: one stored in a file while the keyring was locked is newer than
-        // the keyring's, once it is unlocked again.
-        var newest: (login: CredentialRecord, source: String)?
-        for source in stores.loginSources {
-            let started = MonotonicTime.seconds()
-            let login: CredentialRecord?
-            do {
-                login = try source.record(kind: .login, registry: key, identity: "")
-            } catch {
-                diagnostics.warning("\(key): cannot read the logins kept in the \(source.name) store: \(error)")
-                login = nil
-            }
-            diagnostics.debug("\(key): login lookup (\(source.name)) took \(TokenService.milliseconds(since: started)) ms")
-            if let login, login.isUsable(at: now), login.issuedAt > newest?.login.issuedAt ?? -.infinity {
-                newest = (login, source.name)
-            }
-        }
-        if let (login, source) = newest {
-            diagnostics.debug("\(key): using the login stored by `store` (\(source))")
+        // The Secret Service, only when the kernel tier does not know whether it holds a login.
+        var stores: CredentialStores?
+        if kernel == nil || kernelLogin == .unknown { stores = self.stores(kernelTier: kernel.map { .given($0, answered: answered) } ?? .off) }
+        if let login = newestLogin(key, kernelLogin: kernelLogin, stores: stores, now: now) {
             return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
         }
         guard let registry = ECRRegistry(address: address) else {
             diagnostics.debug("\(key) is not an ECR registry")
             throw HelperError.notFound()
         }
-        let service = TokenService(settings: configuration.tokens, cache: stores.tokens, environment: environment,
-                                   transport: transport, clock: clock, diagnostics: diagnostics,
+        let service = TokenService(settings: configuration.tokens, cache: stores?.tokens ?? .disabled, environment: environment,
+                                   transport: context.transport, clock: clock, diagnostics: diagnostics,
                                    awsConfiguration: awsConfiguration)
         do {
-            let token = try service.token(for: registry)
+            let lookup = try service.lookup(registry)
+            if stores == nil, let kernel {
+                // The kernel tier knows the login: a fresh token there answers without the Secret Service.
+                let read = service.cachedToken(lookup, in: kernel)
+                if let hit = read.hit { return HelperCredential(serverURL: input, username: hit.username, secret: hit.password) }
+                answered.noteToken(read.record, registry: registry.host, identity: lookup.fingerprint)
+            }
+            let cache = (stores ?? self.stores(kernelTier: kernel.map { .given($0, answered: answered) } ?? .off)).tokens
+            let token = try service.token(lookup, cache: cache)
             return HelperCredential(serverURL: input, username: token.username, secret: token.password)
         } catch {
             throw HelperError.notFound(cause: "\(registry.host): \(error)", underlying: error)
         }
     }
 
-    /// The answer of the kernel keyring tier alone, without the Secret Service: the login it
-    /// holds, or, when it knows the Secret Service holds none, a login file or a fresh cached
-    /// token. Nil when it does not know enough (then every store is asked).
-    /// - Throws: `HelperError.notFound` for a host that is not ECR and has no login.
-    private func kernelAnswer(_ tier: KernelKeyringStore, input: String, address: RegistryAddress, key: String,
-                              now: Double) throws -> HelperCredential? {
-        let started = MonotonicTime.seconds()
-        defer { diagnostics.debug("\(key): kernel keyring lookup took \(TokenService.milliseconds(since: started)) ms") }
-        let state = tier.loginState(registry: key)
-        if case .unknown = state { return nil }
-        // Logins kept in files (by earlier versions, or while the keyring was locked) count too:
-        // the newest wins, as below.
-        let files = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
-        let fileLogin = (try? files.record(kind: .login, registry: key, identity: "")).flatMap { $0 }.flatMap { $0.isUsable(at: now) ? $0 : nil }
-        switch state {
-        case .stored(let login) where login.isUsable(at: now) && login.issuedAt >= fileLogin?.issuedAt ?? -.infinity:
-            diagnostics.debug("\(key): using the login stored by `store` (kernel keyring)")
-            return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
-        case .stored, .none:
-            if let login = fileLogin {
-                diagnostics.debug("\(key): using the login stored by `store` (file)")
-                return HelperCredential(serverURL: input, username: login.username, secret: login.secret)
+    /// The newest usable login for `key`, each source read once: the kernel tier's (when it knows
+    /// it) or the Secret Service's, and the login files. The newest wins: one stored in a file
+    /// while the keyring was locked is newer than the keyring's, once it is unlocked again; on a
+    /// tie the keyring's.
+    private func newestLogin(_ key: String, kernelLogin: KernelKeyringStore.LoginState, stores: CredentialStores?,
+                             now: Double) -> CredentialRecord? {
+        var newest: (login: CredentialRecord, source: String)?
+        if case .stored(let login) = kernelLogin, stores == nil, login.isUsable(at: now) { newest = (login, "kernel keyring") }
+        func consider(_ source: any CredentialStore) {
+            let login: CredentialRecord? = timed(key, "login", source.name) {
+                do {
+                    return try source.record(kind: .login, registry: key, identity: "")
+                } catch {
+                    diagnostics.warning("\(key): cannot read the logins kept in the \(source.name) store: \(error)")
+                    return nil
+                }
             }
-            guard case .none = state else { return nil }
-            guard let registry = ECRRegistry(address: address) else {
-                diagnostics.debug("\(key) is not an ECR registry")
-                throw HelperError.notFound()
+            if let login, login.isUsable(at: now), login.issuedAt > newest?.login.issuedAt ?? -.infinity {
+                newest = (login, source.name)
             }
-            let service = TokenService(settings: configuration.tokens, cache: TokenCache(store: tier), environment: environment,
-                                       transport: transport, clock: clock, diagnostics: diagnostics,
-                                       awsConfiguration: awsConfiguration)
-            guard let token = try? service.cachedToken(for: registry) else { return nil }
-            return HelperCredential(serverURL: input, username: token.username, secret: token.password)
-        case .unknown:
-            return nil
         }
+        if let stores {
+            for source in stores.loginSources { consider(source) }
+        } else {
+            consider(FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics))
+        }
+        guard let (login, source) = newest else { return nil }
+        diagnostics.debug("\(key): using the login stored by `store` (\(source))")
+        return login
+    }
+
+    /// Runs one lookup of one tier, with its debug line: "KEY: KIND lookup (TIER) took N ms".
+    private func timed<T>(_ key: String, _ kind: String, _ tier: String, _ lookup: () -> T) -> T {
+        let started = MonotonicTime.seconds()
+        defer { diagnostics.debug("\(key): \(kind) lookup (\(tier)) took \(TokenService.milliseconds(since: started)) ms") }
+        return lookup()
     }
 
     // MARK: store, erase, list
@@ -241,7 +244,7 @@ public struct CredentialHelper: Sendable {
         // A locked or hung keyring may still hold them: saying they are gone would be wrong.
         // Its items' attributes can be searched while it is locked: when they show none for this
         // host, there was nothing to erase there (docker's "not found" is success for erase).
-        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHold(registry: key) {
+        if let problem = stores.unreachableKeyring(holding: [key]) {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
                                   + "(the other copies are gone; erase again once the keyring is unlocked and answering)", underlying: problem)
         }

@@ -16,6 +16,14 @@ public struct CredentialStores: Sendable {
     public var everything: [any CredentialStore]
     /// Why the keyring is not used, when it was wanted.
     public var keyringProblem: (any Error)? { tokens.problem }
+    /// The keyring that was out of reach (locked, hung) and may still hold entries of one of
+    /// `registries` (nil: of any registry): a removal that did not reach it must not say everything
+    /// is gone. A locked keyring's item attributes tell which registries it holds.
+    public func unreachableKeyring(holding registries: [String]? = nil) -> KeyringCredentialStore.Unavailable? {
+        guard let problem = keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries else { return nil }
+        guard let registries else { return problem }
+        return registries.contains(where: problem.mayHold(registry:)) ? problem : nil
+    }
 
     /// Creates a set of stores.
     public init(tokens: TokenCache, loginTarget: (any CredentialStore)?, loginSources: [any CredentialStore],
@@ -28,6 +36,36 @@ public struct CredentialStores: Sendable {
 
     /// Opens the keyring: the real one, or a substitute in tests.
     public typealias KeyringOpener = @Sendable (Environment) throws -> any CredentialStore
+
+    /// Which kernel keyring tier a selection puts in front of the Secret Service.
+    public enum KernelTier: Sendable {
+        /// The one `kernelTier(_:environment:diagnostics:)` gives for the configuration.
+        case configured
+        /// None.
+        case off
+        /// This one, with what it already answered in this request (not asked again).
+        case given(KernelKeyringStore, answered: KernelTierAnswers?)
+    }
+
+    /// The system boundaries a selection reaches, which tests replace: whether a session bus is
+    /// configured, the Secret Service, and the kernel's key calls.
+    public struct Boundaries: Sendable {
+        /// Whether a session bus is configured (so the keyring may exist at all).
+        public var sessionBus: @Sendable (Environment) -> Bool
+        /// Opens the Secret Service or throws why it cannot be used.
+        public var openKeyring: KeyringOpener
+        /// The kernel's key retention service, for the kernel keyring tier.
+        public var kernelKeys: any KernelKeyCalls
+
+        /// The real ones by default.
+        public init(sessionBus: @escaping @Sendable (Environment) -> Bool = { KeyringCredentialStore.sessionBusConfigured($0) },
+                    openKeyring: @escaping KeyringOpener = { try KeyringCredentialStore.open(environment: $0) },
+                    kernelKeys: any KernelKeyCalls = SystemKernelKeys()) {
+            self.sessionBus = sessionBus
+            self.openKeyring = openKeyring
+            self.kernelKeys = kernelKeys
+        }
+    }
 
     /// The kernel keyring tier for this configuration: nil when it is turned off
     /// (`TokenSettings.kernelKeyring`) or no session bus is configured (no Secret Service for it
@@ -54,23 +92,31 @@ public struct CredentialStores: Sendable {
     /// - Parameters:
     ///   - sessionBus: whether a session bus is configured (so the keyring may exist at all).
     ///   - openKeyring: opens the keyring or throws why it cannot be used.
-    ///   - kernelTier: the kernel keyring tier, nil for none; by default `kernelTier(...)`.
+    ///   - keys: the kernel's key calls, for the kernel keyring tier.
+    ///   - kernelTier: the kernel keyring tier; by default `kernelTier(...)`.
     public static func select(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
                               everyBackend: Bool = false,
                               sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
                               openKeyring: KeyringOpener = { try KeyringCredentialStore.open(environment: $0) },
-                              kernelTier: KernelKeyringStore?? = .none) -> CredentialStores {
+                              keys: any KernelKeyCalls = SystemKernelKeys(),
+                              kernelTier: KernelTier = .configured) -> CredentialStores {
         let tokenFiles = FileCredentialStore(directory: configuration.tokens.tokenDirectory, diagnostics: diagnostics)
         let loginFiles = FileCredentialStore(directory: configuration.loginDirectory, diagnostics: diagnostics)
         let backend = configuration.cacheBackend
         var keyring: (any CredentialStore)?
         var problem: (any Error)?
-        let fast = kernelTier ?? Self.kernelTier(configuration, environment: environment, diagnostics: diagnostics, sessionBus: sessionBus)
+        let fast: KernelKeyringStore?
+        var answered: KernelTierAnswers?
+        switch kernelTier {
+        case .configured: fast = Self.kernelTier(configuration, environment: environment, diagnostics: diagnostics, sessionBus: sessionBus, keys: keys)
+        case .off: fast = nil
+        case .given(let given, let answers): (fast, answered) = (given, answers)
+        }
         if backend != .file || (everyBackend && sessionBus(environment)) {
             let started = MonotonicTime.seconds()
             do {
                 let secretService = try openKeyring(environment)
-                keyring = fast.map { TieredKeyringStore(fast: $0, durable: secretService, diagnostics: diagnostics) } ?? secretService
+                keyring = fast.map { TieredKeyringStore(fast: $0, durable: secretService, diagnostics: diagnostics, answered: answered) } ?? secretService
             } catch {
                 problem = error
             }
@@ -85,7 +131,7 @@ public struct CredentialStores: Sendable {
                 kernelOnly = fast
             } else if !configuration.tokens.kernelKeyring, sessionBus(environment) {
                 kernelOnly = KernelKeyringStore(scope: KernelKeyringStore.scope(environment: environment),
-                                                generationFile: generationFile(configuration), diagnostics: diagnostics)
+                                                generationFile: generationFile(configuration), keys: keys, diagnostics: diagnostics)
             }
         }
         let all: [any CredentialStore] = (keyring.map { [$0] } ?? []) + (kernelOnly.map { [$0] } ?? []) + [tokenFiles, loginFiles]

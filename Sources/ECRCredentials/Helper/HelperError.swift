@@ -3,18 +3,29 @@
 /// A failed helper action: the text for stdout (what clients read) and, for ECR hosts, the real
 /// cause for stderr (what the user sees).
 public struct HelperError: Error, Sendable, CustomStringConvertible, TransientFailure {
-    /// The kind of failure.
-    public enum Code: Sendable, Equatable {
+    /// The kind of failure: an open set, so that a new kind breaks no caller;
+    /// compare with `==`, and switch over it with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The kind's name, for example "notFound".
+        public let name: String
+
+        private init(_ name: String) {
+            self.name = name
+        }
+
         /// No credentials for this server; clients fall back to anonymous access.
-        case notFound
+        public static let notFound = Code("notFound")
         /// Empty input where a server URL was expected.
-        case missingServerURL
+        public static let missingServerURL = Code("missingServerURL")
         /// `store` without a user name.
-        case missingUsername
+        public static let missingUsername = Code("missingUsername")
         /// Input that is not what the action takes.
-        case invalidInput
+        public static let invalidInput = Code("invalidInput")
         /// The action could not be carried out.
-        case failed
+        public static let failed = Code("failed")
+
+        /// The name.
+        public var description: String { name }
     }
 
     /// The not-found text docker, podman and the Python `docker` package compare against.

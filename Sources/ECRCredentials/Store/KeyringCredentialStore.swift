@@ -82,6 +82,8 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         public var operation: String
         /// libsecret's message.
         public var message: String
+        /// The GError's domain (such as `g-dbus-error-quark`) and code, when libsecret gave one.
+        public var gError: (domain: String, code: Int32)? = nil
         /// For example "keyring search failed: ...".
         public var description: String { "keyring \(operation) failed: \(message)" }
     }
@@ -306,7 +308,8 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         if let refusedBefore, clibsecret_prompts_refused() != refusedBefore {
             return NeedsConfirmation(operation: described ?? operation)
         }
-        return Failure(operation: operation, message: message)
+        let domain = clibsecret_last_error_domain().map { String(cString: $0) }
+        return Failure(operation: operation, message: message, gError: domain.map { ($0, clibsecret_last_error_code()) })
     }
 
     // MARK: items

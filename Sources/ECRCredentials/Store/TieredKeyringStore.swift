@@ -19,28 +19,32 @@ public struct TieredKeyringStore: CredentialStore {
     /// The durable tier.
     public let durable: any CredentialStore
     private let diagnostics: Diagnostics
+    private let answered: KernelTierAnswers?
 
     /// Creates the pair.
-    public init(fast: KernelKeyringStore, durable: any CredentialStore, diagnostics: Diagnostics = Diagnostics()) {
+    /// - Parameter answered: what the kernel tier already answered in this request; those
+    ///   entries are not asked of it again.
+    public init(fast: KernelKeyringStore, durable: any CredentialStore, diagnostics: Diagnostics = Diagnostics(),
+                answered: KernelTierAnswers? = nil) {
         self.fast = fast
         self.durable = durable
         self.diagnostics = diagnostics
+        self.answered = answered
     }
 
     public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
-        if kind == .login, identity.isEmpty {
-            switch fast.loginState(registry: registry) {
-            case .stored(let login): return login
-            case .none: return nil
-            case .unknown: break
-            }
-        } else if let hit = try? fast.record(kind: kind, registry: registry, identity: identity) {
-            return hit
+        switch answered?.take(kind: kind, registry: registry, identity: identity) ?? fastAnswer(kind: kind, registry: registry, identity: identity) {
+        case .login(.stored(let login)): return login
+        case .login(.none): return nil
+        case .record(let hit?): return hit
+        case .login(.unknown), .record(nil): break
         }
         // A `store` or a removal in another process between the Secret Service's answer and the
         // copy would leave an outdated copy: the generation shows it, and the copy is taken back.
         let generation = fast.generationBeforeWrite()
+        let started = MonotonicTime.seconds()
         let found = try durable.record(kind: kind, registry: registry, identity: identity)
+        diagnostics.debug("\(registry): \(kind.rawValue) lookup (Secret Service) took \(TokenService.milliseconds(since: started)) ms")
         copyToFastTier(found, kind: kind, registry: registry, identity: identity, generation: generation)
         if let generation, fast.currentGeneration() != generation {
             diagnostics.debug("\(registry): the keyring changed while it was read; not keeping the copy in the kernel keyring")
@@ -99,6 +103,14 @@ public struct TieredKeyringStore: CredentialStore {
         let known = Set(records.map { "\($0.kind.rawValue) \($0.identity) \($0.registry)" })
         let onlyFast = ((try? fast.allRecords()) ?? []).filter { !known.contains("\($0.kind.rawValue) \($0.identity) \($0.registry)") }
         return records + onlyFast
+    }
+
+    /// What the kernel tier holds for the entry (a login's state; a token, nil for a miss).
+    private func fastAnswer(kind: CredentialRecord.Kind, registry: String, identity: String) -> KernelTierAnswers.Answer {
+        let started = MonotonicTime.seconds()
+        defer { diagnostics.debug("\(registry): \(kind.rawValue) lookup (kernel keyring) took \(TokenService.milliseconds(since: started)) ms") }
+        if kind == .login, identity.isEmpty { return .login(fast.loginState(registry: registry)) }
+        return .record((try? fast.record(kind: kind, registry: registry, identity: identity)) ?? nil)
     }
 
     /// Copies what the Secret Service answered into the kernel, under the generation read before

@@ -26,14 +26,23 @@ public final class FileLock {
     public let path: String
     /// The seconds spent waiting for another holder; 0 when the lock was free.
     public let waited: Double
+    /// The lock file's time when this instance created it; nil when it existed.
+    private let createdAt: Double?
 
     /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
     /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
     /// - Throws: `SystemError` if the file cannot be opened, `FileLock.Failure` on timeout.
     public init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
         self.path = path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var created = descriptor >= 0
+        if descriptor < 0, errno == EEXIST {
+            descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            created = false
+        }
         guard descriptor >= 0 else { throw SystemError.current("open lock", path: path) }
+        self.descriptor = descriptor
+        createdAt = created ? Self.modified(descriptor) : nil
         var waited = 0.0
         var pause = 0.001
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
@@ -52,6 +61,28 @@ public final class FileLock {
             pause = min(pause * 2, 0.02)
         }
         self.waited = waited
+    }
+
+    /// Marks the lock file changed (its modification time set to now, `futimens`): the holder
+    /// changed what the lock guards, so a process that takes the lock next reads it again.
+    public func markChanged() {
+        _ = futimens(descriptor, nil)
+    }
+
+    /// Whether the lock file was marked changed (or created) at or after `seconds` since 1970,
+    /// by the system clock (the file system's); true when that cannot be told.
+    /// A lock file this instance created counts only once marked after its creation.
+    public func changed(since seconds: Double) -> Bool {
+        guard let modified = Self.modified(descriptor) else { return true }
+        if let createdAt { return modified > createdAt }
+        return modified >= seconds
+    }
+
+    /// A file's modification time (seconds since 1970); nil when `fstat` fails.
+    private static func modified(_ descriptor: Int32) -> Double? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
     deinit {

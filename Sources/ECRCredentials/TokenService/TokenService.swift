@@ -62,27 +62,104 @@ public struct TokenService: Sendable {
         self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: environment)
     }
 
-    /// The token for `registry`.
+    /// One request's identity, resolved once from configuration alone (no network): who fetches
+    /// the token, the ECR client of its endpoint, and the fingerprint its tokens are cached under.
+    /// Every lookup and fetch of the request reuses it.
+    public struct Lookup: Sendable {
+        /// The registry.
+        public let registry: ECRRegistry
+        /// The cache key: a digest of the identity and the token endpoint.
+        public let fingerprint: String
+        let provider: any CredentialProvider
+        let client: ECRClient
+    }
+
+    /// What one read of a token store found: the record kept there, and the token to serve when
+    /// that record is fresh (before its refresh point).
+    public struct CacheRead: Sendable {
+        /// The record kept for the lookup's registry and identity, fresh or not.
+        public var record: CredentialRecord?
+        /// The token, when the record is fresh: a cache hit.
+        public var hit: IssuedToken?
+    }
+
+    /// The token for `registry`: the identity is resolved once, then `token(_:cache:)`.
     /// - Throws: what resolving the identity or fetching threw, with its type intact:
     ///   `CredentialError`, `AWSServiceError`, `HTTPTransportError`, `ToolConfigFile` errors, ...
     public func token(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken {
-        let now = clock.now().timeIntervalSince1970
-        let deadline = Date(timeIntervalSince1970: now + settings.throttlingBudget)
+        warnWhenUncached(cache)
+        return try token(lookup(registry, identity: identity), cache: cache, warned: true)
+    }
+
+    /// Resolves who fetches the token for `registry` (from configuration only, no network), once
+    /// per request.
+    /// - Throws: the tool's config file's error, a profile's, an endpoint override's.
+    public func lookup(_ registry: ECRRegistry, identity: Identity = .configured) throws -> Lookup {
+        let context = credentialContext(for: registry)
+        let provider: any CredentialProvider
+        let profile: String?
+        switch identity {
+        case .configured:
+            if let problem = settings.toolConfigError { throw problem }
+            let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
+            (provider, profile) = (resolution.provider, resolution.profile)
+        case .provider(let given, let givenProfile):
+            (provider, profile) = (given, givenProfile)
+        }
+        let client = ECRClient(sender: context.sender, endpoints: context.endpoints(profile: profile))
+        let endpoint = try client.endpoint(for: registry)
+        let fingerprint = Self.fingerprint(provider.identity, endpoint: endpoint)
+        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
+        return Lookup(registry: registry, fingerprint: fingerprint, provider: provider, client: client)
+    }
+
+    /// The one cache-hit routine: reads `store` once for the lookup's token, and serves it when it
+    /// is fresh. Front ends use it to answer from a fast tier before opening the others; no lock,
+    /// fetch or network.
+    public func cachedToken(_ lookup: Lookup, in store: any CredentialStore) -> CacheRead {
+        cachedToken(lookup, in: store, at: clock.now().timeIntervalSince1970, hit: "cache hit (\(store.name))")
+    }
+
+    private func cachedToken(_ lookup: Lookup, in store: any CredentialStore, at now: Double, hit note: String) -> CacheRead {
+        let host = lookup.registry.host
+        guard let record = read(store, registry: host, identity: lookup.fingerprint) else { return CacheRead() }
+        guard schedule.isFresh(record, at: now) else { return CacheRead(record: record) }
+        diagnostics.debug("\(host): \(note), expires \(Self.time(record.expiresAt))")
+        return CacheRead(record: record, hit: IssuedToken(record, source: .cache))
+    }
+
+    /// Warns that the keyring the settings ask for cannot be used, so tokens are not cached.
+    private func warnWhenUncached(_ cache: TokenCache) {
         if cache.store == nil, settings.cacheBackend == .keyring, let problem = cache.problem {
             diagnostics.warning("\(problem); the token is not cached")
         }
-        let (provider, client, fingerprint) = try resolve(registry, identity: identity)
+    }
+
+    /// The token for a resolved `lookup`: a fresh cached one from `cache` (this service's own by
+    /// default), else one fetched by a single process while the others wait for it, else a
+    /// still-valid cached one when the refresh failed for a passing reason.
+    /// - Throws: what fetching threw, with its type intact.
+    public func token(_ lookup: Lookup, cache: TokenCache? = nil) throws -> IssuedToken {
+        try token(lookup, cache: cache ?? self.cache, warned: false)
+    }
+
+    private func token(_ lookup: Lookup, cache: TokenCache, warned: Bool) throws -> IssuedToken {
+        let registry = lookup.registry
+        let (provider, client, fingerprint) = (lookup.provider, lookup.client, lookup.fingerprint)
+        let now = clock.now().timeIntervalSince1970
+        let deadline = Date(timeIntervalSince1970: now + settings.throttlingBudget)
+        if !warned { warnWhenUncached(cache) }
 
         guard let store = cache.store else {
             return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider,
                                          client: client.retryingThrottling(settings.throttlingBudget > 0 ? ThrottlingBackoff(deadline: deadline) : nil)),
                                source: .fetched)
         }
-        let cached = read(store, registry: registry.host, identity: fingerprint)
-        if let cached, schedule.isFresh(cached, at: now) {
-            diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
-            return IssuedToken(cached, source: .cache)
-        }
+        // The lock file's time is the file system's, so the read is timed by the system clock.
+        let readStarted = SystemClock().now().timeIntervalSince1970
+        let first = cachedToken(lookup, in: store, at: now, hit: "cache hit (\(store.name))")
+        if let hit = first.hit { return hit }
+        let cached = first.record
 
         // With a still-valid token to fall back on, a throttled refresh gives up as quickly as
         // any other passing failure; without one, it keeps trying until the deadline.
@@ -109,11 +186,16 @@ public struct TokenService: Sendable {
             lock = nil
         }
         defer { withExtendedLifetime(lock) {} }
-        if let lock {
-            if let current = read(store, registry: registry.host, identity: fingerprint), schedule.isFresh(current, at: clock.now().timeIntervalSince1970) {
-                diagnostics.debug("\(registry.host): another process fetched the token")
-                return IssuedToken(current, source: .cache)
+        // Another process fetched between the read above and the lock when it held the lock
+        // meanwhile: it marks the lock file when it saves. Only then is the cache read again.
+        // (File times come from the kernel's coarse clock, up to a tick behind: hence the margin.)
+        if let lock, lock.waited > 0 || lock.changed(since: readStarted - 0.05) {
+            if let current = cachedToken(lookup, in: store, at: clock.now().timeIntervalSince1970,
+                                         hit: "another process fetched the token").hit {
+                return current
             }
+        }
+        if let lock {
             // A process we waited for, or one a few seconds ago, failed for a passing reason:
             // repeating its calls now would only make every parallel pull wait as long again.
             let since = lock.waited > 0 ? now - 1 : clock.now().timeIntervalSince1970 - RecentFailure.lifetime
@@ -127,7 +209,8 @@ public struct TokenService: Sendable {
         }
         do {
             let record = try fetch(registry, identity: fingerprint, provider: provider, client: client.retryingThrottling(throttling))
-            save(record, in: store)
+            save(record, in: store, superseded: cache.superseded)
+            lock?.markChanged()
             if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
             return IssuedToken(record, source: .fetched)
         } catch {
@@ -141,42 +224,6 @@ public struct TokenService: Sendable {
             diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Self.time(cached.expiresAt))")
             return IssuedToken(cached, source: .staleFallback)
         }
-    }
-
-    /// The cached token for `registry` while it is fresh, without locking, fetching or any
-    /// network; nil when there is none. Front ends use it to answer from a fast tier first.
-    /// - Throws: what resolving the identity threw (the tool's config file, a profile).
-    public func cachedToken(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken? {
-        guard let store = cache.store else { return nil }
-        let fingerprint = try resolve(registry, identity: identity).fingerprint
-        guard let cached = read(store, registry: registry.host, identity: fingerprint),
-              schedule.isFresh(cached, at: clock.now().timeIntervalSince1970)
-        else { return nil }
-        diagnostics.debug("\(registry.host): cache hit (\(store.name)), expires \(Self.time(cached.expiresAt))")
-        return IssuedToken(cached, source: .cache)
-    }
-
-    /// Who fetches the token for `registry` (from configuration only), the ECR client of its
-    /// endpoint, and the fingerprint its tokens are cached under.
-    private func resolve(_ registry: ECRRegistry, identity: Identity) throws
-        -> (provider: any CredentialProvider, client: ECRClient, fingerprint: String) {
-        let context = credentialContext(for: registry)
-        let sender = context.sender
-        let provider: any CredentialProvider
-        let profile: String?
-        switch identity {
-        case .configured:
-            if let problem = settings.toolConfigError { throw problem }
-            let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
-            (provider, profile) = (resolution.provider, resolution.profile)
-        case .provider(let given, let givenProfile):
-            (provider, profile) = (given, givenProfile)
-        }
-        let client = ECRClient(sender: sender, endpoints: context.endpoints(profile: profile))
-        let endpoint = try client.endpoint(for: registry)
-        let fingerprint = Self.fingerprint(provider.identity, endpoint: endpoint)
-        diagnostics.debug("\(registry.host): credentials from \(provider.name), token endpoint \(endpoint)")
-        return (provider, client, fingerprint)
     }
 
     /// A passing failure another process met a moment ago while fetching the same token, left
@@ -225,7 +272,7 @@ public struct TokenService: Sendable {
 
     /// Keeps a fetched token, unless it is already past its refresh point (a skewed clock): then
     /// it is served but not cached, so the next request fetches again.
-    private func save(_ record: CredentialRecord, in store: any CredentialStore) {
+    private func save(_ record: CredentialRecord, in store: any CredentialStore, superseded: [any CredentialStore]) {
         guard schedule.isFresh(record, at: clock.now().timeIntervalSince1970) else {
             diagnostics.debug("\(record.registry): ECR issued a token that is already past its refresh point (clock skew?); not caching it")
             return
@@ -236,7 +283,7 @@ public struct TokenService: Sendable {
             diagnostics.warning("\(record.registry): could not cache the token: \(error)")
             return
         }
-        for older in cache.superseded {
+        for older in superseded {
             do {
                 try older.removeAll(registry: record.registry)
             } catch {

@@ -80,22 +80,16 @@ public struct Doctor: Sendable {
         }
     }
 
-    let configuration: HelperConfiguration
-    let environment: Environment
-    let transport: any HTTPTransport
-    let clock: any WallClock
-    let diagnostics: Diagnostics
-    private let stores: CredentialStores?
+    private let parts: HelperContext
+    var configuration: HelperConfiguration { parts.configuration }
+    var environment: Environment { parts.environment }
+    var transport: any HTTPTransport { parts.transport }
+    var clock: any WallClock { parts.clock }
+    var diagnostics: Diagnostics { parts.diagnostics }
 
-    /// Creates a doctor; `stores` defaults to those `get` would use.
-    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
-                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(level: .quiet), stores: CredentialStores? = nil) {
-        self.configuration = configuration
-        self.environment = environment
-        self.transport = transport
-        self.clock = clock
-        self.diagnostics = diagnostics
-        self.stores = stores
+    /// Creates a doctor on the run's shared parts; its stores are those `get` would use, all backends.
+    public init(_ context: HelperContext) {
+        parts = context
     }
 
     /// Runs every check for `registryInput` (a host, URL or image reference), or for the first
@@ -126,7 +120,7 @@ public struct Doctor: Sendable {
         if let provider, let credentials {
             checks.append(identityCheck(context: context, provider: provider, steps: steps, credentials: credentials))
         }
-        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
+        let stores = parts.stores(everyBackend: true)
         checks.append(cacheCheck(stores: stores, registry: registry))
         if let registry, provider != nil {
             let (check, token) = tokenCheck(registry: registry, steps: steps, provider: provider)
@@ -369,20 +363,8 @@ public struct Doctor: Sendable {
 
     /// What to do about `error`, decided from the error values it carries.
     static func hint(for error: any Error, steps: [CredentialChain.Step], provider: (any CredentialProvider)?, now: Date) -> String? {
-        var current: (any Error)? = error
-        var service: AWSServiceError?
-        var credential: CredentialError?
-        while let layer = current {
-            if let found = layer as? AWSServiceError { service = found; break }
-            if let found = layer as? CredentialError {
-                if credential == nil { credential = found }
-                current = found.underlying
-            } else if let found = layer as? HelperError {
-                current = found.underlying
-            } else {
-                break
-            }
-        }
+        let service = Failure.first(AWSServiceError.self, in: error)
+        let credential = Failure.first(CredentialError.self, in: error)
         if let service {
             switch service.code {
             case "AccessDenied", "AccessDeniedException":
@@ -409,9 +391,8 @@ public struct Doctor: Sendable {
             }
         }
         if let credential {
-            if let range = credential.message.firstRange(of: "run `aws sso login --profile ") {
-                let rest = credential.message[range.upperBound...]
-                return "run `aws sso login --profile \(rest.prefix { $0 != "`" })`"
+            if let profile = credential.ssoLoginRequired {
+                return "run `aws sso login --profile \(profile)`"
             }
             if credential.code == .notConfigured {
                 return "tried, in order: " + steps.map { "\($0.source) (\($0.outcome))" }.joined(separator: "; ")

@@ -14,31 +14,20 @@ public struct TokenCacheCommands: Sendable {
         public var failure: (any Error)?
     }
 
-    private let configuration: HelperConfiguration
-    private let environment: Environment
-    private let transport: any HTTPTransport
-    private let clock: any WallClock
-    private let diagnostics: Diagnostics
-    private let stores: CredentialStores?
+    private let context: HelperContext
 
-    /// Creates the commands; `stores` defaults to those `get` would use.
-    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
-                clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil) {
-        self.configuration = configuration
-        self.environment = environment
-        self.transport = transport
-        self.clock = clock
-        self.diagnostics = diagnostics
-        self.stores = stores
+    /// Creates the commands on the run's shared parts; its stores are those `get` would use.
+    public init(_ context: HelperContext) {
+        self.context = context
     }
 
     /// A token for each of `registries` (hosts, URLs or image references), cached as `get`
     /// caches; an input that is not an ECR registry gets its own failed result, and the others
     /// are still fetched.
     public func login(_ registries: [String]) -> [LoginResult] {
-        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics)
-        let service = TokenService(settings: configuration.tokens, cache: stores.tokens, environment: environment,
-                                   transport: transport, clock: clock, diagnostics: diagnostics)
+        let stores = context.stores()
+        let service = TokenService(settings: context.configuration.tokens, cache: stores.tokens, environment: context.environment,
+                                   transport: context.transport, clock: context.clock, diagnostics: context.diagnostics)
         return registries.map { input in
             do {
                 let host = try RegistryList.host(input)
@@ -82,7 +71,7 @@ public struct TokenCacheCommands: Sendable {
             }
             return CredentialHelper.registryKey(address)
         }
-        let stores = stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: true)
+        let stores = context.stores(everyBackend: true)
         var removed = 0
         for store in stores.everything {
             for record in try store.allRecords() where (keys.isEmpty || keys.contains(record.registry)) && (logins || record.kind == .token) {
@@ -95,7 +84,7 @@ public struct TokenCacheCommands: Sendable {
             }
         }
         // A locked or hung keyring may still hold entries: saying all is gone would be wrong.
-        if let problem = stores.keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries {
+        if let problem = stores.unreachableKeyring(holding: keys.isEmpty ? nil : keys) {
             throw Incomplete(removed: removed, problem: problem)
         }
         return removed

@@ -20,8 +20,8 @@ final class FakeKernelKeys: KernelKeyCalls {
         var dead = false
     }
 
-    /// The user keyring's serial (what `SystemKernelKeys.userKeyring` stands for here).
-    static let userKeyring: Int32 = 100
+    /// The user keyring, by the serial the kernel tier asks for (`SystemKernelKeys.userKeyring`).
+    static let userKeyring: Int32 = SystemKernelKeys.userKeyring
     private let state: Mutex<(keys: [Int32: Key], next: Int32, calls: Int)>
     private let now: @Sendable () -> Double
     /// Bytes the user may keep.

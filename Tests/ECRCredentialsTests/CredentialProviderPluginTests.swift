@@ -67,7 +67,7 @@ import Testing
     @Test(arguments: [0.0, -3_600.0])
     func aTokenWithNoLifeLeftIsNeverHandedOver(left: Double) throws {
         let fixture = try Fixture(replies: [MockTransport.ecrToken("p", expiresAt: Self.now + left)])
-        let failure = try #require(throws: CredentialProviderPlugin.Failure.self) { try fixture.answer(try Self.golden("v1-request.json")) }
+        let failure = try #require(throws: CredentialProviderPlugin.NoCredentials.self) { try fixture.answer(try Self.golden("v1-request.json")) }
         #expect(failure.underlying is TokenService.ExpiredOnArrival)
     }
 
@@ -113,7 +113,7 @@ import Testing
     @Test(arguments: ["docker.io/library/nginx", "nginx", "ghcr.io/o/r", "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000/app",
                       "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/app", "ftp://x/y", "[::1/app"])
     func otherImagesAreRefusedWithAClearReason(image: String) throws {
-        let failure = try #require(throws: CredentialProviderPlugin.Failure.self) { try CredentialProviderPlugin.registry(of: image) }
+        let failure = try #require(throws: CredentialProviderPlugin.NoCredentials.self) { try CredentialProviderPlugin.registry(of: image) }
         #expect(failure.description.hasPrefix(image))
     }
 
@@ -212,7 +212,7 @@ import Testing
 
     @Test func aRoleThatIsNotAnARNIsRefused() throws {
         let fixture = try Fixture(replies: [])
-        #expect(throws: CredentialProviderPlugin.Failure.self) {
+        #expect(throws: CredentialProviderPlugin.NoCredentials.self) {
             try fixture.answer(Self.request(token: "t", role: "frontend-pull"))
         }
         #expect(fixture.transport.requests.isEmpty)

@@ -172,7 +172,7 @@ import Testing
 
     @Test func anUnmirroredUpstreamIsRefusedAsBefore() throws {
         let fixture = try Fixture(mirrors: ["docker.io=\(Self.r)/docker-hub"], replies: [])
-        let error = #expect(throws: CredentialProviderPlugin.Failure.self) { try fixture.answer(image: "quay.io/org/app") }
+        let error = #expect(throws: CredentialProviderPlugin.NoCredentials.self) { try fixture.answer(image: "quay.io/org/app") }
         #expect("\(error.map { "\($0)" } ?? "")".contains("quay.io is not an Amazon ECR registry"))
         #expect(fixture.transport.requests.isEmpty)
     }

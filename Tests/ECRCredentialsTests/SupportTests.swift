@@ -61,7 +61,7 @@ import Testing
         #expect {
             _ = try FileLock(path: path, timeout: 0.2)
         } throws: { error in
-            (error as? FileLock.Failure)?.path == path
+            (error as? FileLock.TimedOut)?.path == path
         }
         let waited = Date().timeIntervalSince(started)
         #expect(waited >= 0.2 && waited < 1)
@@ -76,7 +76,7 @@ import Testing
         let path = scratch.path + "/registry.lock"
         let holder = try FileLock(path: path, timeout: 1)
         let clock = ManualClock()
-        let failure = try #require(throws: FileLock.Failure.self) { _ = try FileLock(path: path, timeout: 30, clock: clock) }
+        let failure = try #require(throws: FileLock.TimedOut.self) { _ = try FileLock(path: path, timeout: 30, clock: clock) }
         #expect(abs(failure.waited - 30) < 1e-9)
         // Backoff from 1 ms doubling to 20 ms: about 1 500 tries in 30 simulated seconds, none longer than 20 ms.
         #expect(abs(clock.slept.reduce(0, +) - 30) < 1e-9)

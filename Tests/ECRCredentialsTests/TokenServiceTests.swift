@@ -232,6 +232,6 @@ import Testing
         (CocoaError(.fileReadUnknown), false),
     ])
     func passingOrFinalIsDecidedFromTheValue(error: any Error, transient: Bool) {
-        #expect(Failure.isTransient(error) == transient)
+        #expect(ErrorChain.isTransient(error) == transient)
     }
 }

@@ -130,8 +130,8 @@ extension MirrorMap {
             do {
                 try add(try rule.mirror(in: registry))
             } catch {
-                notes.append("left out the rule \(CredentialProviderRequest.printable(rule.ecrRepositoryPrefix)) -> "
-                             + "\(CredentialProviderRequest.printable(rule.upstreamRegistryURL)): \(error)")
+                notes.append("left out the rule \(TerminalText.printable(rule.ecrRepositoryPrefix, limit: 100)) -> "
+                             + "\(TerminalText.printable(rule.upstreamRegistryURL, limit: 100)): \(error)")
             }
         }
         return notes

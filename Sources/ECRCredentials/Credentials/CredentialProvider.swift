@@ -71,7 +71,7 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
     /// Passing when what caused it is passing (STS throttled, metadata service timing out);
     /// never for configuration errors.
     public var isTransient: Bool {
-        code != .invalidConfiguration && Failure.isTransient(underlying)
+        code != .invalidConfiguration && ErrorChain.isTransient(underlying)
     }
 
     /// The trimmed content of a token file that rotates (web identity, container authorization),

@@ -130,7 +130,7 @@ public struct SSOCredentialProvider: CredentialProvider {
             }
         }
         if expiresAt > now { return accessToken }
-        if let refreshFailure, Failure.isTransient(refreshFailure) {
+        if let refreshFailure, ErrorChain.isTransient(refreshFailure) {
             // The login may well still be good: the refresh could not get through. Say so, and
             // let a still-valid registry token be served meanwhile.
             throw CredentialError(.providerFailed, "\(name): the SSO access token expired at \(Timestamp.iso8601(expiresAt)) "

@@ -54,7 +54,7 @@ public struct HelperError: Error, Sendable, CustomStringConvertible, TransientFa
     }
 
     /// Whether the error underneath is passing (throttling, timeouts, 5xx).
-    public var isTransient: Bool { Failure.isTransient(underlying) }
+    public var isTransient: Bool { ErrorChain.isTransient(underlying) }
 
     /// The protocol's text for an empty server URL.
     public static let missingServerURL = HelperError(.missingServerURL, message: "no credentials server URL")

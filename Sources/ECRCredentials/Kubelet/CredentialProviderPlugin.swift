@@ -23,7 +23,7 @@ public struct CredentialProviderPlugin: Sendable {
     public static let roleAnnotation = "eks.amazonaws.com/ecr-role-arn"
 
     /// Why no credentials were given for an image.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct NoCredentials: Error, Sendable, CustomStringConvertible {
         /// The image, as requested.
         public var image: String
         /// What went wrong.
@@ -34,7 +34,7 @@ public struct CredentialProviderPlugin: Sendable {
         /// For example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app: ECR GetAuthorizationToken failed: ...":
         /// one line, whatever the image or the reason held.
         public var description: String {
-            "\(CredentialProviderRequest.printable(image)): \(CredentialProviderRequest.printable(reason, limit: 4000))"
+            "\(TerminalText.printable(image, limit: 100)): \(TerminalText.printable(reason, limit: 4000))"
         }
     }
 
@@ -56,7 +56,7 @@ public struct CredentialProviderPlugin: Sendable {
     }
 
     /// The response to `request`.
-    /// - Throws: `Failure` for an image that is not in ECR, or when no token could be had.
+    /// - Throws: `NoCredentials` for an image that is not in ECR, or when no token could be had.
     public func answer(_ request: CredentialProviderRequest) throws -> CredentialProviderResponse {
         let (registry, authKey) = try self.registry(of: request.image)
         let identity = try self.identity(for: request, registry: registry)
@@ -64,7 +64,7 @@ public struct CredentialProviderPlugin: Sendable {
         do {
             token = try service.token(for: registry, identity: identity)
         } catch {
-            throw Failure(image: request.image, reason: "\(error)", underlying: error)
+            throw NoCredentials(image: request.image, reason: "\(error)", underlying: error)
         }
         let now = clock.now().timeIntervalSince1970
         let remaining = token.remainingLifetime(at: now) ?? 0
@@ -84,8 +84,8 @@ public struct CredentialProviderPlugin: Sendable {
             return .configured
         }
         guard Self.isRoleARN(roleARN) else {
-            throw Failure(image: request.image, reason: "\(annotated != nil ? Self.roleAnnotation : "AWS_ECR_ROLE_ARN") is "
-                          + "\"\(CredentialProviderRequest.printable(roleARN))\", which is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+            throw NoCredentials(image: request.image, reason: "\(annotated != nil ? Self.roleAnnotation : "AWS_ECR_ROLE_ARN") is "
+                          + "\"\(TerminalText.printable(roleARN, limit: 100))\", which is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         }
         let context = service.credentialContext(for: registry)
         let options = STSClient.SessionOptions(sessionName: token.sessionName ?? context.defaultSessionName())
@@ -108,7 +108,7 @@ public struct CredentialProviderPlugin: Sendable {
 
     /// The ECR registry whose token answers `image`: its mirror's, when its registry is a mirrored
     /// upstream, else its own; and the auth key, the image's `host[:port]` either way.
-    /// - Throws: `Failure` when the image is neither mirrored nor in an ECR registry.
+    /// - Throws: `NoCredentials` when the image is neither mirrored nor in an ECR registry.
     public func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
         if let address = try? RegistryAddress(parsing: image), let mirror = mirrors.mirror(for: address) {
             diagnostics.debug("\(address): mirrored by \(mirror.target) (\(mirror.origin))")
@@ -116,25 +116,25 @@ public struct CredentialProviderPlugin: Sendable {
         }
         do {
             return try Self.registry(of: image)
-        } catch let failure as Failure {
+        } catch let failure as NoCredentials {
             // A config file that did not read may be where this upstream's mirror is.
-            if let problem = service.settings.toolConfigError { throw Failure(image: image, reason: "\(problem)", underlying: problem) }
+            if let problem = service.settings.toolConfigError { throw NoCredentials(image: image, reason: "\(problem)", underlying: problem) }
             throw failure
         }
     }
 
     /// The ECR registry of `image` and the auth key the kubelet matches it with: the host, and
     /// the port when the image names one (the kubelet requires ports to match).
-    /// - Throws: `Failure` when the image is not in an ECR registry.
+    /// - Throws: `NoCredentials` when the image is not in an ECR registry.
     public static func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
         let address: RegistryAddress
         do {
             address = try RegistryAddress(parsing: image)
         } catch {
-            throw Failure(image: image, reason: "not an image reference (\(error))", underlying: error)
+            throw NoCredentials(image: image, reason: "not an image reference (\(error))", underlying: error)
         }
         guard let registry = ECRRegistry(address: address) else {
-            throw Failure(image: image, reason: "\(CredentialProviderRequest.printable(address.description)) is not an Amazon ECR "
+            throw NoCredentials(image: image, reason: "\(TerminalText.printable(address.description, limit: 100)) is not an Amazon ECR "
                           + "registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws, ...) nor a mirrored upstream (--mirror); no credentials given")
         }
         return (registry, address.description)

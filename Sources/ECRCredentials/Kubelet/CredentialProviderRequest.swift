@@ -60,11 +60,11 @@ public struct CredentialProviderRequest: Sendable, Equatable {
             throw InvalidRequest(reason: "standard input is not a JSON object with string fields kind, apiVersion and image (each once)")
         }
         guard wire.kind == "CredentialProviderRequest" else {
-            throw InvalidRequest(reason: "kind is \(wire.kind.map { "\"\(Self.printable($0))\"" } ?? "missing"), not \"CredentialProviderRequest\"")
+            throw InvalidRequest(reason: "kind is \(wire.kind.map { "\"\(TerminalText.printable($0, limit: 100))\"" } ?? "missing"), not \"CredentialProviderRequest\"")
         }
         guard let versionText = wire.apiVersion, let version = APIVersion(rawValue: versionText) else {
             let supported = APIVersion.allCases.map(\.rawValue).joined(separator: ", ")
-            throw InvalidRequest(reason: "apiVersion is \(wire.apiVersion.map { "\"\(Self.printable($0))\"" } ?? "missing"); supported: \(supported)")
+            throw InvalidRequest(reason: "apiVersion is \(wire.apiVersion.map { "\"\(TerminalText.printable($0, limit: 100))\"" } ?? "missing"); supported: \(supported)")
         }
         guard let image = wire.image?.trimmingASCIIWhitespace(), !image.isEmpty else {
             throw InvalidRequest(reason: "image is missing or empty")
@@ -72,10 +72,5 @@ public struct CredentialProviderRequest: Sendable, Equatable {
         let token = wire.serviceAccountToken.flatMap { $0.isEmpty ? nil : $0 }
         self.init(apiVersion: version, image: image, serviceAccountToken: token,
                   serviceAccountAnnotations: wire.serviceAccountAnnotations ?? [:])
-    }
-
-    /// `text` made safe for a terminal (`TerminalText`), at most `limit` characters, for messages.
-    static func printable(_ text: String, limit: Int = 100) -> String {
-        TerminalText.printable(text, limit: limit)
     }
 }

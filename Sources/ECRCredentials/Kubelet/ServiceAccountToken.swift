@@ -26,7 +26,7 @@ public struct ServiceAccountToken: Sendable, Equatable {
               let claims = try? JSONInput.decode(Claims.self, from: Array(payload))
         else { return }
         // Claims with control characters are not a service account's: treat the token as claimless.
-        guard let iss = claims.iss, let sub = claims.sub, !(iss + sub).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        guard let iss = claims.iss, let sub = claims.sub, !(iss + sub).unicodeScalars.contains(where: TerminalText.isUnprintable)
         else { return }
         issuer = iss
         subject = sub

@@ -37,11 +37,8 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The ECR Public hosts.
-    public static let publicHosts = Set(publicHostList)
-
-    /// The same as a list, which a `get` searches: the first use of a `Set<String>` in a process
-    /// looks up String's Hashable conformance at run time, a tenth of a cache hit.
+    /// The ECR Public hosts, as a list, which a `get` searches: the first use of a `Set<String>`
+    /// in a process looks up String's Hashable conformance at run time, a tenth of a cache hit.
     private static let publicHostList = ["public.ecr.aws", "ecr-public.aws.com"]
 
     /// Recognises an ECR registry from a client-supplied address; nil when it is not ECR.

@@ -30,7 +30,7 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
         public var reason: String
         /// For example "--mirror docker.io=example.com/hub: example.com is not an Amazon ECR private registry ...".
         public var description: String {
-            "\(origin) \(CredentialProviderRequest.printable(mapping, limit: 300)): \(reason)"
+            "\(origin) \(TerminalText.printable(mapping, limit: 300)): \(reason)"
         }
     }
 
@@ -58,7 +58,7 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
         var prefix = slash < target.endIndex ? String(target[target.index(after: slash)...]) : ""
         if prefix.hasSuffix("/") { prefix.removeLast() }
         guard let registry = ECRRegistry(host: host), registry.accountID != nil else {
-            throw fail("\(CredentialProviderRequest.printable(host)) is not an Amazon ECR private registry "
+            throw fail("\(TerminalText.printable(host, limit: 100)) is not an Amazon ECR private registry "
                        + "(ACCOUNT.dkr.ecr.REGION.amazonaws.com); only those have pull-through caches")
         }
         if prefix == "ROOT" { prefix = "" }
@@ -107,7 +107,7 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
     /// digits joined by `.`, `_` or `-`, separated by `/`, at most 30 characters); nil when it is.
     static func prefixProblem(_ prefix: String) -> String? {
         if prefix.isEmpty { return nil }
-        let shown = CredentialProviderRequest.printable(prefix)
+        let shown = TerminalText.printable(prefix, limit: 100)
         if prefix.contains("..") { return "the prefix \"\(shown)\" contains \"..\"" }
         guard prefix.utf8.count <= 30 else { return "the prefix \"\(shown)\" is longer than ECR's 30 characters" }
         for component in prefix.split(separator: "/", omittingEmptySubsequences: false) {

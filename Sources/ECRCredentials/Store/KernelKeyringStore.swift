@@ -57,30 +57,17 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         case unknown
     }
 
-    /// The user's key quota, from `/proc/key-users`.
-    public struct Quota: Sendable, Equatable {
-        /// Keys kept, and the most allowed.
-        public var keys: Int, maximumKeys: Int
-        /// Bytes kept (descriptions and payloads), and the most allowed.
-        public var bytes: Int, maximumBytes: Int
-
-        /// Creates a quota reading.
-        public init(keys: Int, maximumKeys: Int, bytes: Int, maximumBytes: Int) {
-            (self.keys, self.maximumKeys, self.bytes, self.maximumBytes) = (keys, maximumKeys, bytes, maximumBytes)
-        }
-    }
-
     /// "kernel keyring".
     public let name = "kernel keyring"
     /// The digest that separates the entries copied from one Secret Service from another's.
     public let scope: String
     /// Longest life of a login or "no login" entry, in seconds. Default 3600.
     public let loginLifetime: UInt32
-    private let keys: any KernelKeyCalls
+    let keys: any KernelKeyCalls
     private let clock: any WallClock
-    private let diagnostics: Diagnostics
+    let diagnostics: Diagnostics
     private let parentKeyring: Int32
-    private let quota: @Sendable () -> Quota?
+    let quota: @Sendable () -> Quota?
     private let user = "\(getuid())"
     private var ourKeyring: Int32?
     private var refused: KernelKeyFailure?
@@ -96,7 +83,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     public static let keyringName = "docker-credential-ecr"
     /// The largest payload kept (ECR tokens are about 2,500 bytes; a `user` key could hold 32,767).
     static let payloadLimit = 8192
-    private static let payloadHeader = "docker-credential-ecr 2"
+    static let payloadHeader = "docker-credential-ecr 2"
     /// The per-registry generation keys of earlier versions: never taken for entries.
     private static let generationPrefix = "\(keyringName):1:generation:"
     /// The owning user's rights only: view, read, write, search, link, set-attribute.
@@ -122,68 +109,8 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         self.loginLifetime = loginLifetime
     }
 
-    /// The scope of the session bus the environment names (see `busIdentity(_:)`).
-    public static func scope(environment: Environment) -> String {
-        let digest = SHA256.hash(data: Array("docker-credential-ecr/kernel/2\0\(busIdentity(environment))".utf8))
-        return Hex.encode(digest.prefix(8))
-    }
-
-    /// The session bus as one name, however it is spelled: the first address of
-    /// `DBUS_SESSION_BUS_ADDRESS` without its `guid`, a socket path resolved (`realpath`), else
-    /// `$XDG_RUNTIME_DIR/bus` resolved the same way.
-    public static func busIdentity(_ environment: Environment) -> String {
-        func socket(_ path: String) -> String {
-            guard let resolved = realpath(path, nil) else { return "unix:path=\(path)" }
-            defer { free(resolved) }
-            return "unix:path=\(String(cString: resolved))"
-        }
-        if let address = environment["DBUS_SESSION_BUS_ADDRESS"] {
-            let first = address.split(separator: ";").first.map(String.init) ?? address
-            guard let colon = first.firstIndex(of: ":") else { return first }
-            let transport = first[..<colon]
-            let pairs = first[first.index(after: colon)...].split(separator: ",").map(String.init).filter { !$0.hasPrefix("guid=") }
-            if transport == "unix", let path = pairs.first(where: { $0.hasPrefix("path=") }) {
-                return socket(unescape(String(path.dropFirst(5))))
-            }
-            return "\(transport):\(pairs.sorted().joined(separator: ","))"
-        }
-        if let runtime = environment["XDG_RUNTIME_DIR"] { return socket(runtime + "/bus") }
-        return ""
-    }
-
-    /// A D-Bus address value with its `%XX` escapes decoded.
-    private static func unescape(_ value: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(value.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2, let decoded = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(decoded)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Whether a call was refused (so the tier is off for this process), and why.
     public var refusal: KernelKeyFailure? { refused }
-
-    /// The user's key quota, when `/proc/key-users` can be read.
-    public static func quota() -> Quota? {
-        guard let bytes = try? PrivateFile.read("/proc/key-users", policy: .external), bytes.count < 1 << 20 else { return nil }
-        let user = "\(getuid())"
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            // "  1000:     5 5/5 5/200 312/20000": uid, usage, nkeys/nikeys, keys/maxkeys, bytes/maxbytes
-            let fields = line.split(separator: " ")
-            guard fields.count == 5, fields[0] == "\(user):" else { continue }
-            let counted = fields[3].split(separator: "/").compactMap { Int($0) }
-            let sized = fields[4].split(separator: "/").compactMap { Int($0) }
-            guard counted.count == 2, sized.count == 2 else { return nil }
-            return Quota(keys: counted[0], maximumKeys: counted[1], bytes: sized[0], maximumBytes: sized[1])
-        }
-        return nil
-    }
 
     // MARK: CredentialStore
 
@@ -414,7 +341,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// A key of this tool, from its description.
-    private struct Listed {
+    struct Listed {
         var serial: Int32
         var scope: String
         var kind: CredentialRecord.Kind
@@ -515,7 +442,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// The user's keys of this tool, in this scope or in every scope.
-    private func entries(allScopes: Bool) throws -> [Listed] {
+    func entries(allScopes: Bool) throws -> [Listed] {
         guard let keyring = try keyring(create: false),
               let list = try guarded({ () throws(KernelKeyFailure) in try keys.read(keyring, limit: 4 * 65_536) })
         else { return [] }
@@ -580,34 +507,9 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
         }
     }
 
-    /// This tool's entries (every scope, but not the registry being written), registry by
-    /// registry: the registries whose tokens expire soonest first, each registry's token and
-    /// login note together (a token is a fast hit only with its note). None when
-    /// `/proc/key-users` shows that dropping all of them would not make room.
-    private func evictionOrder(except description: String, needed: Int) throws -> [(serials: [Int32], expiresAt: Double)] {
-        let writing = Self.parseName(Substring(description)).map { "\($0.scope):\($0.registry)" }
-        var groups: [String: (expiresAt: Double, serials: [Int32])] = [:]
-        var ourBytes = 0
-        for listed in try entries(allScopes: true) where "\(listed.scope):\(listed.registry)" != writing {
-            guard let bytes = try? keys.read(listed.serial, limit: Self.payloadLimit), let kept = Self.kept(from: bytes) else { continue }
-            ourBytes += listed.description.utf8.count + 1 + bytes.count
-            var expiresAt = 0.0
-            if case .record(let record) = kept.entry { expiresAt = record.expiresAt ?? EpochSeconds.range.upperBound }
-            let group = "\(listed.scope):\(listed.registry)"
-            let serial = listed.serial
-            groups[group, default: (0, [])].expiresAt = max(groups[group]?.expiresAt ?? 0, expiresAt)
-            groups[group, default: (0, [])].serials.append(serial)
-        }
-        if let quota = quota(), quota.maximumBytes - (quota.bytes - ourBytes) < needed {
-            diagnostics.debug("the kernel keyring quota (\(quota.bytes) of \(quota.maximumBytes) bytes used) has no room for \(needed) bytes, even without this tool's entries")
-            return []
-        }
-        return groups.values.sorted { $0.expiresAt < $1.expiresAt }.map { ($0.serials, $0.expiresAt) }
-    }
-
     /// The parts of one of this tool's key names (not a generation key):
     /// `docker-credential-ecr:1:<scope>:<kind>:<identity>:<registry>`.
-    private static func parseName(_ name: Substring) -> (scope: Substring, kind: CredentialRecord.Kind, identity: String, registry: String)? {
+    static func parseName(_ name: Substring) -> (scope: Substring, kind: CredentialRecord.Kind, identity: String, registry: String)? {
         let prefix = "\(keyringName):1:"
         guard name.hasPrefix(prefix), !name.hasPrefix(generationPrefix) else { return nil }
         let parts = name.dropFirst(prefix.count).split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
@@ -665,41 +567,5 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
             refused = error
             return nil
         }
-    }
-
-    // MARK: payload
-
-    /// The payload of a record written under `generation`; nil when a field other than the
-    /// secret has a line break or it is longer than `payloadLimit`.
-    static func payload(_ record: CredentialRecord, generation: Generation) -> [UInt8]? {
-        let fields = [record.kind.rawValue, record.registry, record.identity, record.serverURL, record.username]
-        guard !fields.contains(where: { $0.contains("\n") || $0.contains("\r") }) else { return nil }
-        let lines = [payloadHeader, generation.text] + fields
-            + [EpochSeconds.text(record.issuedAt), record.expiresAt.map(EpochSeconds.text) ?? "never"]
-        let bytes = Array((lines.joined(separator: "\n") + "\n" + record.secret).utf8)
-        return bytes.count <= payloadLimit ? bytes : nil
-    }
-
-    /// The entry a payload holds and its generation; nil for anything else (the payloads of
-    /// earlier versions, which carry no generation, included).
-    static func kept(from bytes: [UInt8]) -> Kept? {
-        var lines: [String] = []
-        var start = 0
-        for index in bytes.indices where bytes[index] == 0x0A && lines.count < 9 {
-            lines.append(String(decoding: bytes[start..<index], as: UTF8.self))
-            start = index + 1
-        }
-        guard lines.first == payloadHeader, lines.count >= 4, let generation = Generation(text: lines[1]) else { return nil }
-        if lines[2] == "none" {
-            return lines.count == 4 && start == bytes.count ? Kept(generation: generation, entry: .noLogin(registry: lines[3])) : nil
-        }
-        guard lines.count == 9, let kind = CredentialRecord.Kind(rawValue: lines[2]),
-              let issuedAt = EpochSeconds.parse(lines[7]),
-              lines[8] == "never" || EpochSeconds.parse(lines[8]) != nil
-        else { return nil }
-        let secret = String(decoding: bytes[start...], as: UTF8.self)
-        let record = CredentialRecord(kind: kind, registry: lines[3], serverURL: lines[5], identity: lines[4], username: lines[6],
-                                      secret: secret, issuedAt: issuedAt, expiresAt: lines[8] == "never" ? nil : EpochSeconds.parse(lines[8]))
-        return Kept(generation: generation, entry: .record(record))
     }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// Not thread-safe; each instance belongs to one caller.
 public final class FileLock {
     /// Why a lock could not be taken.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct TimedOut: Error, Sendable, CustomStringConvertible {
         /// The lock file.
         public var path: String
         /// The seconds waited.
@@ -31,7 +31,7 @@ public final class FileLock {
 
     /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
     /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
-    /// - Throws: `SystemError` if the file cannot be opened, `FileLock.Failure` on timeout.
+    /// - Throws: `SystemError` if the file cannot be opened, `FileLock.TimedOut` on timeout.
     public init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
         self.path = path
         var descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -53,7 +53,7 @@ public final class FileLock {
             }
             guard waited < timeout else {
                 close(descriptor)
-                throw Failure(path: path, waited: waited)
+                throw TimedOut(path: path, waited: waited)
             }
             let step = min(pause, timeout - waited)
             clock.sleep(seconds: step)

@@ -23,7 +23,7 @@ struct FileSystemUser: Sendable, Equatable {
     var gid: gid_t
 
     /// Why the process could not take on a user's rights.
-    struct Failure: Error, Sendable, CustomStringConvertible {
+    struct CannotActAsUser: Error, Sendable, CustomStringConvertible {
         /// The user.
         var uid: uid_t
         /// The call that failed and its errno.
@@ -122,13 +122,13 @@ struct FileSystemUser: Sendable, Equatable {
 
     /// Runs `body` with this user's rights for every file operation on this thread, and the
     /// process's own rights again afterwards, whatever `body` does.
-    /// - Throws: `Failure` when the rights cannot be taken on; what `body` throws.
+    /// - Throws: `CannotActAsUser` when the rights cannot be taken on; what `body` throws.
     func run<T>(_ body: () throws -> T) throws -> T {
         let count = getgroups(0, nil)
         var saved = [gid_t](repeating: 0, count: Int(max(count, 0)))
-        guard count >= 0, getgroups(count, &saved) == count else { throw Failure(uid: uid, cause: .current("read", path: "the supplementary groups")) }
+        guard count >= 0, getgroups(count, &saved) == count else { throw CannotActAsUser(uid: uid, cause: .current("read", path: "the supplementary groups")) }
         var own = [gid]
-        guard setgroups(1, &own) == 0 else { throw Failure(uid: uid, cause: .current("set", path: "the supplementary groups")) }
+        guard setgroups(1, &own) == 0 else { throw CannotActAsUser(uid: uid, cause: .current("set", path: "the supplementary groups")) }
         defer { _ = setgroups(saved.count, &saved) }
         let previousGroup = gid_t(truncatingIfNeeded: cfilesystem_setfsgid(gid))
         defer { _ = cfilesystem_setfsgid(previousGroup) }
@@ -138,7 +138,7 @@ struct FileSystemUser: Sendable, Equatable {
         // nothing) tells whether the change took.
         guard uid_t(truncatingIfNeeded: cfilesystem_setfsuid(uid_t.max)) == uid,
               gid_t(truncatingIfNeeded: cfilesystem_setfsgid(gid_t.max)) == gid else {
-            throw Failure(uid: uid, cause: SystemError("set", path: "the file-system user", code: EPERM))
+            throw CannotActAsUser(uid: uid, cause: SystemError("set", path: "the file-system user", code: EPERM))
         }
         return try body()
     }

@@ -114,11 +114,6 @@ public enum EpochSeconds {
         range.contains(value) ? value : nil
     }
 
-    /// `value` when it is a duration from 0 to `maximumDuration` seconds; nil otherwise.
-    public static func validatedDuration(_ value: Double) -> Double? {
-        (0...maximumDuration).contains(value) ? value : nil
-    }
-
     /// Whole seconds as decimal text, never trapping: `value` is clamped to `range` first.
     public static func text(_ value: Double) -> String {
         let bounded = value.isNaN ? 0 : min(max(value, range.lowerBound), range.upperBound)

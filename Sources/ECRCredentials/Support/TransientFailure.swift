@@ -11,14 +11,6 @@ public protocol TransientFailure: Error {
     var isTransient: Bool { get }
 }
 
-/// Classifies any error: `Failure.isTransient(error)`.
-public enum Failure {
-    /// Whether `error` is a passing failure; an error that does not classify itself is final.
-    public static func isTransient(_ error: (any Error)?) -> Bool {
-        guard let error else { return false }
-        return (error as? any TransientFailure)?.isTransient ?? false
-    }
-}
 
 extension HTTPTransportError: TransientFailure {}
 

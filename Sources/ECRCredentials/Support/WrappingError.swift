@@ -7,27 +7,6 @@ public protocol WrappingError: Error {
     var underlyingError: (any Error)? { get }
 }
 
-extension Failure {
-    /// `error` and every error it wraps, outermost first (`WrappingError.underlyingError`); at
-    /// most 32 layers, so a cycle cannot hang it.
-    public static func chain(_ error: any Error) -> [any Error] {
-        var chain: [any Error] = [error]
-        var current: (any Error)? = (error as? any WrappingError)?.underlyingError
-        while let layer = current, chain.count < 32 {
-            chain.append(layer)
-            current = (layer as? any WrappingError)?.underlyingError
-        }
-        return chain
-    }
-
-    /// The outermost error of type `T` in `error`'s chain.
-    public static func first<T: Error>(_ type: T.Type, in error: any Error) -> T? {
-        for layer in chain(error) {
-            if let found = layer as? T { return found }
-        }
-        return nil
-    }
-}
 
 extension CredentialError: WrappingError {
     /// `underlying`.
@@ -39,12 +18,12 @@ extension HelperError: WrappingError {
     public var underlyingError: (any Error)? { underlying }
 }
 
-extension CredentialProviderPlugin.Failure: WrappingError {
+extension CredentialProviderPlugin.NoCredentials: WrappingError {
     /// `underlying`.
     public var underlyingError: (any Error)? { underlying }
 }
 
-extension ClientSetup.Failure: WrappingError {
+extension ClientSetup.PlanningFailed: WrappingError {
     /// `underlying`.
     public var underlyingError: (any Error)? { underlying }
 }

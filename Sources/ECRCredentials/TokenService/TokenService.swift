@@ -173,7 +173,7 @@ public struct TokenService: Sendable {
             try PrivateFile.makeDirectory(settings.lockDirectory)
             let timeout = canFallBack ? settings.lockTimeout : max(settings.lockTimeout, settings.throttlingBudget)
             lock = try FileLock(path: lockPath, timeout: timeout, clock: clock)
-        } catch let failure as FileLock.Failure {
+        } catch let failure as FileLock.TimedOut {
             // The holder is still at it (a hanging endpoint): do not queue behind it for nothing.
             if let cached, cached.isUsable(at: clock.now().timeIntervalSince1970, margin: settings.staleTokenMargin) {
                 diagnostics.warning("\(registry.host): another process has been refreshing the token for \(Int(failure.waited)) s; using the cached one, valid until \(Self.time(cached.expiresAt))")
@@ -214,11 +214,11 @@ public struct TokenService: Sendable {
             if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
             return IssuedToken(record, source: .fetched)
         } catch {
-            if lock != nil, Failure.isTransient(error) {
+            if lock != nil, ErrorChain.isTransient(error) {
                 RecentFailure(description: "\(error)", at: clock.now().timeIntervalSince1970).write(to: lockPath + ".failed")
             }
             let stamp = clock.now().timeIntervalSince1970
-            guard let cached, cached.isUsable(at: stamp, margin: settings.staleTokenMargin), Failure.isTransient(error) else {
+            guard let cached, cached.isUsable(at: stamp, margin: settings.staleTokenMargin), ErrorChain.isTransient(error) else {
                 throw error
             }
             diagnostics.warning("\(registry.host): refreshing the token failed (\(error)); using the cached one, valid until \(Self.time(cached.expiresAt))")

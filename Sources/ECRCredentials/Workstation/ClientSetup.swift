@@ -30,7 +30,7 @@ public struct ClientSetup: Sendable {
     }
 
     /// Why nothing was set up.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct PlanningFailed: Error, Sendable, CustomStringConvertible {
         /// What went wrong and what to do.
         public var reason: String
         /// The error underneath, when there is one.
@@ -51,7 +51,7 @@ public struct ClientSetup: Sendable {
     }
 
     /// Carries `options` out and returns the report for the user (lines ending in newlines).
-    /// - Throws: `Failure`, `RegistryList.Invalid`, `ClientConfigFile.Problem`, `ClientConfigurator.Conflict`.
+    /// - Throws: `PlanningFailed`, `RegistryList.Invalid`, `ClientConfigFile.Problem`, `ClientConfigurator.Conflict`.
     public func run(_ options: Options) throws -> String {
         // --remove takes any registry (an entry may name this helper for a non-ECR host).
         var registries = try options.hosts.map { options.remove ? try Self.anyHost($0) : try RegistryList.host($0) }
@@ -66,7 +66,7 @@ public struct ClientSetup: Sendable {
         var unique: [String] = []
         for host in registries where !unique.contains(host) { unique.append(host) }
         guard !unique.isEmpty || options.credsStore || options.remove else {
-            throw Failure(reason: "name the registries to set up (HOST..., --account with --region, --public or --discover), or use --creds-store")
+            throw PlanningFailed(reason: "name the registries to set up (HOST..., --account with --region, --public or --discover), or use --creds-store")
         }
         let kind: ClientConfigFile.Kind = options.podman ? .podman : .docker
         let path = ClientConfigFile.path(of: kind, environment: environment)
@@ -145,7 +145,7 @@ public struct ClientSetup: Sendable {
         let configuration = try? loader.configuration()
         let regions = given.isEmpty ? RegistryList.configuredRegions(environment: environment, configuration: configuration) : given
         guard !regions.isEmpty else {
-            throw Failure(reason: "--discover found no region in AWS_REGION, AWS_DEFAULT_REGION or the AWS config files; add --region REGION")
+            throw PlanningFailed(reason: "--discover found no region in AWS_REGION, AWS_DEFAULT_REGION or the AWS config files; add --region REGION")
         }
         let context = CredentialContext(environment: environment, configuration: loader,
                                         sender: AWSRequestSender(transport: transport, diagnostics: diagnostics),
@@ -155,7 +155,7 @@ public struct ClientSetup: Sendable {
             let provider = try CredentialChain(context: context).provider()
             identity = try context.sts(profile: nil).callerIdentity(credentials: try provider.credentials())
         } catch {
-            throw Failure(reason: "--discover could not tell who you are: \(error)", underlying: error)
+            throw PlanningFailed(reason: "--discover could not tell who you are: \(error)", underlying: error)
         }
         return (identity, try RegistryList.hosts(accounts: [identity.account], regions: regions))
     }

@@ -10,7 +10,7 @@ public enum RegistryList {
         /// Why it is refused, with the nearest valid form where one can be guessed.
         public var reason: String
         /// For example "\"123456789012.dkr.ecr.us-east-1\" is not an ECR registry host; did you mean ...?".
-        public var description: String { "\"\(CredentialProviderRequest.printable(input))\" \(reason)" }
+        public var description: String { "\"\(TerminalText.printable(input, limit: 100))\" \(reason)" }
     }
 
     /// The registry host of `input` (`host`, `https://host/path`, an image reference).

@@ -38,7 +38,7 @@ public struct TokenCacheCommands: Sendable {
                     return LoginResult(registry: host, failure: error)
                 }
             } catch {
-                return LoginResult(registry: CredentialProviderRequest.printable(input), failure: error)
+                return LoginResult(registry: TerminalText.printable(input, limit: 100), failure: error)
             }
         }
     }

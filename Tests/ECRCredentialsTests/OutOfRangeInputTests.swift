@@ -1,9 +1,10 @@
-// Inputs the fuzz targets (Fuzz/, `scripts/fuzz`) found crashing or misbehaving, kept as tests.
+// Inputs at and past the limits the parsers accept: times outside the calendar, expiries of 1e20
+// seconds, line breaks in tokens, glob patterns of many stars (several found by the fuzz targets).
 import ECRCredentials
 import Foundation
 import Testing
 
-@Suite struct FuzzFindingsTests {
+@Suite struct OutOfRangeInputTests {
     static let host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 
     /// cache-record, ecr-json: an expiry of 1e20 seconds (or not finite) trapped when formatted.

@@ -1,9 +1,9 @@
-// What valgrind (scripts/sanitize) found in the release binary, kept as tests.
+// Listing a private directory: every name comes back whole, whatever its length.
 import ECRCredentials
 import Foundation
 import Testing
 
-@Suite struct SanitizerFindingsTests {
+@Suite struct DirectoryListingTests {
     /// valgrind: listing a directory copied each entry's whole d_name array, reading past the
     /// entry (uninitialised bytes). Names are now read in place; they must still come back whole.
     @Test func directoryNamesOfEveryLengthComeBackWhole() throws {

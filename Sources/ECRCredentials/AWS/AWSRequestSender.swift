@@ -3,22 +3,21 @@ import FoundationEssentials
 
 /// Sends requests to AWS APIs: signs each attempt afresh, retries what is retryable, and turns
 /// error answers into `AWSServiceError`.
-public struct AWSRequestSender: Sendable {
+package struct AWSRequestSender: Sendable {
     /// The network.
-    public var transport: any HTTPTransport
+    package var transport: any HTTPTransport
     /// The clock that dates signatures and times pauses.
-    public var clock: any WallClock
+    package var clock: any WallClock
     /// When to try again.
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
     /// Time limits of each attempt.
-    public var timeouts: HTTPTimeouts
+    package var timeouts: HTTPTimeouts
     /// Where debug lines go.
-    public var diagnostics: Diagnostics
+    package var diagnostics: Diagnostics
     /// The jitter of the pauses between attempts.
-    public var random: any RandomSource
+    package var random: any RandomSource
 
-    /// Creates a sender.
-    public init(transport: any HTTPTransport, clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
+    package init(transport: any HTTPTransport, clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
                 timeouts: HTTPTimeouts = HTTPTimeouts(), diagnostics: Diagnostics = Diagnostics(),
                 random: any RandomSource = SystemRandomSource()) {
         self.transport = transport
@@ -34,7 +33,7 @@ public struct AWSRequestSender: Sendable {
     ///   - service: the service's name for messages ("ECR").
     ///   - operation: the operation's name for messages ("GetAuthorizationToken").
     /// - Throws: `AWSServiceError` for an error answer, `HTTPTransportError` when none came.
-    public func send(_ request: HTTPRequest, signer: SigV4Signer?, credentials: AWSCredentials?,
+    package func send(_ request: HTTPRequest, signer: SigV4Signer?, credentials: AWSCredentials?,
                      service: String, operation: String) throws -> HTTPResponse {
         var attempt = 1
         // Throttled attempts are counted apart: under `retry.throttling` they have a budget of their own.

@@ -16,12 +16,11 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     /// What the user can do about it, when known.
     public var advice: String?
     /// The answer's `Date` header, as sent: the service's clock, which tells how far off ours is.
-    public var responseDate: String?
+    package var responseDate: String?
     /// The seconds the answer's `Retry-After` header asked to wait (0 to 3600), when it had one.
-    public var retryAfter: Double?
+    package var retryAfter: Double?
 
-    /// Creates an error.
-    public init(service: String, operation: String, status: Int, code: String, message: String, advice: String? = nil) {
+    package init(service: String, operation: String, status: Int, code: String, message: String, advice: String? = nil) {
         self.service = service
         self.operation = operation
         self.status = status
@@ -32,7 +31,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
 
     /// The error with every occurrence of `secrets` (a secret key, a session token) in its
     /// message replaced by `<redacted>`, so no server can make one appear in a message.
-    public func redacting(_ secrets: [String]) -> AWSServiceError {
+    package func redacting(_ secrets: [String]) -> AWSServiceError {
         var copy = self
         copy.message = SecretRedaction.secrets(secrets, in: copy.message)
         copy.code = SecretRedaction.secrets(secrets, in: copy.code)
@@ -40,7 +39,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Codes that mean "try again later".
-    public static let retryableCodes: Set<String> = [
+    package static let retryableCodes: Set<String> = [
         "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
         "ServerException", "InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable",
@@ -55,7 +54,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Codes that mean the caller asks too often (the account's token bucket is empty).
-    public static let throttlingCodes: Set<String> = [
+    package static let throttlingCodes: Set<String> = [
         "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
         "SlowDown", "EC2ThrottledException",
@@ -101,7 +100,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     /// an XML `<Error><Code>` document, or the `x-amzn-ErrorType` header.
     /// `secrets` (what the request carried: keys, tokens) are redacted from the code and message
     /// before the message is cut to its length, so that no part of one is left at the cut.
-    public static func parse(_ response: HTTPResponse, service: String, operation: String, redacting secrets: [String] = []) -> AWSServiceError {
+    package static func parse(_ response: HTTPResponse, service: String, operation: String, redacting secrets: [String] = []) -> AWSServiceError {
         var code: String?
         var message: String?
         if let json = try? JSONInput.decode(JSONError.self, from: response.body) {
@@ -157,9 +156,9 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Just enough XML for AWS Query APIs: the text of the first element with a given name.
-public enum XMLText {
+package enum XMLText {
     /// The unescaped text of the first `<name>...</name>` in `document`, or nil.
-    public static func firstElement(_ name: String, in document: String) -> String? {
+    package static func firstElement(_ name: String, in document: String) -> String? {
         guard let open = document.firstRange(of: "<\(name)>") else { return nil }
         let rest = document[open.upperBound...]
         guard let close = rest.firstRange(of: "</\(name)>") else { return nil }
@@ -167,7 +166,7 @@ public enum XMLText {
     }
 
     /// The text of the first `<name>` element inside the first `<parent>` element.
-    public static func firstElement(_ name: String, inside parent: String, in document: String) -> String? {
+    package static func firstElement(_ name: String, inside parent: String, in document: String) -> String? {
         guard let open = document.firstRange(of: "<\(parent)>"), let close = document.firstRange(of: "</\(parent)>"),
               open.upperBound <= close.lowerBound
         else { return nil }
@@ -175,7 +174,7 @@ public enum XMLText {
     }
 
     /// Replaces the five predefined entities and numeric character references.
-    public static func unescape(_ text: String) -> String {
+    package static func unescape(_ text: String) -> String {
         guard text.contains("&") else { return text }
         var output = ""
         var rest = Substring(text)

@@ -2,14 +2,13 @@
 import FoundationEssentials
 
 /// One pull-through cache rule: images of `upstreamRegistryURL` are cached under `ecrRepositoryPrefix`.
-public struct PullThroughCacheRule: Sendable, Equatable {
+package struct PullThroughCacheRule: Sendable, Equatable {
     /// The repository prefix in the ECR registry (`docker-hub`; `ROOT` for none).
-    public var ecrRepositoryPrefix: String
+    package var ecrRepositoryPrefix: String
     /// The upstream registry (`registry-1.docker.io`, `quay.io`, `myregistry.azurecr.io`, an ECR host).
-    public var upstreamRegistryURL: String
+    package var upstreamRegistryURL: String
 
-    /// Creates a rule.
-    public init(ecrRepositoryPrefix: String, upstreamRegistryURL: String) {
+    package init(ecrRepositoryPrefix: String, upstreamRegistryURL: String) {
         self.ecrRepositoryPrefix = ecrRepositoryPrefix
         self.upstreamRegistryURL = upstreamRegistryURL
     }
@@ -17,7 +16,7 @@ public struct PullThroughCacheRule: Sendable, Equatable {
     /// The host images of the upstream name: `docker.io` for Docker Hub's `registry-1.docker.io`,
     /// the URL's host for the others (`public.ecr.aws`, `quay.io`, `registry.k8s.io`, `ghcr.io`,
     /// `registry.gitlab.com`, `NAME.azurecr.io`, ECR hosts of ECR-to-ECR rules).
-    public var upstreamHost: String {
+    package var upstreamHost: String {
         var host = Substring(upstreamRegistryURL)
         if let scheme = host.firstRange(of: "://") { host = host[scheme.upperBound...] }
         host = host.prefix { $0 != "/" }
@@ -26,7 +25,7 @@ public struct PullThroughCacheRule: Sendable, Equatable {
 
     /// The mirror this rule makes of `registry`.
     /// - Throws: `Mirror.InvalidMapping` for a rule that is not a usable mapping.
-    public func mirror(in registry: ECRRegistry) throws -> Mirror {
+    package func mirror(in registry: ECRRegistry) throws -> Mirror {
         let origin = "pull-through cache rule of \(registry.host)"
         guard Self.isSupportedUpstream(upstreamHost) else {
             throw Mirror.InvalidMapping(mapping: "\(ecrRepositoryPrefix) -> \(upstreamRegistryURL)", origin: origin,
@@ -56,7 +55,7 @@ extension ECRClient {
     /// Calls DescribePullThroughCacheRules for the registry's account, following `nextToken`.
     /// - Throws: `AWSServiceError` (naming `ecr:DescribePullThroughCacheRules` when denied),
     ///   `HTTPTransportError`, `MalformedReply`.
-    public func pullThroughCacheRules(for registry: ECRRegistry, credentials: AWSCredentials) throws -> [PullThroughCacheRule] {
+    package func pullThroughCacheRules(for registry: ECRRegistry, credentials: AWSCredentials) throws -> [PullThroughCacheRule] {
         struct Reply: Decodable {
             struct Rule: Decodable {
                 var ecrRepositoryPrefix: String
@@ -112,7 +111,7 @@ extension TokenService {
     /// The pull-through cache rules of `registry`'s account, read with the identity its tokens are
     /// fetched with (the tool config file's rules, else the default chain).
     /// - Throws: what resolving the identity or `ECRClient.pullThroughCacheRules` throws.
-    public func pullThroughCacheRules(of registry: ECRRegistry) throws -> [PullThroughCacheRule] {
+    package func pullThroughCacheRules(of registry: ECRRegistry) throws -> [PullThroughCacheRule] {
         if let problem = settings.toolConfigError { throw problem }
         let context = credentialContext(for: registry)
         let resolution = try RegistryCredentialResolver(context: context, settings: settings.toolConfig).resolve(for: registry)
@@ -124,7 +123,7 @@ extension TokenService {
 extension MirrorMap {
     /// Adds a mirror for each of `registry`'s pull-through cache rules whose upstream has none
     /// yet; returns why the others were left out, one line each.
-    public mutating func add(rules: [PullThroughCacheRule], of registry: ECRRegistry) -> [String] {
+    package mutating func add(rules: [PullThroughCacheRule], of registry: ECRRegistry) -> [String] {
         var notes: [String] = []
         for rule in rules {
             do {

@@ -2,16 +2,15 @@
 import FoundationEssentials
 
 /// A registry password issued by ECR, with its expiry.
-public struct AuthorizationToken: Sendable, Equatable {
+package struct AuthorizationToken: Sendable, Equatable {
     /// The user name, always `AWS` for ECR.
-    public var username: String
+    package var username: String
     /// The password docker sends to the registry.
-    public var password: String
+    package var password: String
     /// When ECR stops accepting it (12 hours after issue).
-    public var expiresAt: Date
+    package var expiresAt: Date
 
-    /// Creates a token.
-    public init(username: String, password: String, expiresAt: Date) {
+    package init(username: String, password: String, expiresAt: Date) {
         self.username = username
         self.password = password
         self.expiresAt = expiresAt
@@ -19,35 +18,34 @@ public struct AuthorizationToken: Sendable, Equatable {
 }
 
 /// Fetches authorization tokens from ECR (private registries) and ECR Public.
-public struct ECRClient: Sendable {
+package struct ECRClient: Sendable {
     /// Why a token could not be read out of a successful answer.
-    public struct MalformedReply: Error, Sendable, CustomStringConvertible {
+    package struct MalformedReply: Error, Sendable, CustomStringConvertible {
         /// The service that answered.
-        public var service: String
+        package var service: String
         /// What was wrong with the answer.
-        public var reason: String
+        package var reason: String
         /// For example "ECR returned an unusable GetAuthorizationToken reply: no authorizationData".
-        public var description: String { "\(service) returned an unusable GetAuthorizationToken reply: \(reason)" }
+        package var description: String { "\(service) returned an unusable GetAuthorizationToken reply: \(reason)" }
     }
 
     let sender: AWSRequestSender
     let endpoints: EndpointResolver
 
-    /// Creates a client.
-    public init(sender: AWSRequestSender, endpoints: EndpointResolver) {
+    package init(sender: AWSRequestSender, endpoints: EndpointResolver) {
         self.sender = sender
         self.endpoints = endpoints
     }
 
     /// The same client, retrying throttled calls with `backoff` (nil: like any passing fault).
-    public func retryingThrottling(_ backoff: ThrottlingBackoff?) -> ECRClient {
+    package func retryingThrottling(_ backoff: ThrottlingBackoff?) -> ECRClient {
         var sender = self.sender
         sender.retry.throttling = backoff
         return ECRClient(sender: sender, endpoints: endpoints)
     }
 
     /// The endpoint that issues tokens for `registry`.
-    public func endpoint(for registry: ECRRegistry) throws -> Endpoint {
+    package func endpoint(for registry: ECRRegistry) throws -> Endpoint {
         switch registry.kind {
         case .privateRegistry:
             let host = registry.partition.ecrAPIHost(region: registry.region, fips: registry.fips, dualStack: registry.dualStack)
@@ -60,7 +58,7 @@ public struct ECRClient: Sendable {
     /// Calls GetAuthorizationToken for the registry's region (signing name `ecr`), or ECR Public's
     /// (us-east-1, signing name `ecr-public`).
     /// - Throws: `AWSServiceError` (with advice for denied access), `HTTPTransportError`, `MalformedReply`.
-    public func authorizationToken(for registry: ECRRegistry, credentials: AWSCredentials) throws -> AuthorizationToken {
+    package func authorizationToken(for registry: ECRRegistry, credentials: AWSCredentials) throws -> AuthorizationToken {
         let isPublic = registry.kind == .publicRegistry
         let service = isPublic ? "ECR Public" : "ECR"
         let target = isPublic ? "SpencerFrontendService.GetAuthorizationToken"

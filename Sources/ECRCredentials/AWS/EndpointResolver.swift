@@ -5,35 +5,34 @@
 /// none of them when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's
 /// `ignore_configured_endpoint_urls`) is true. An override changes where a request goes, never
 /// the region or service name it is signed for.
-public struct EndpointResolver: Sendable {
+package struct EndpointResolver: Sendable {
     /// An AWS service this tool calls.
-    public struct Service: Hashable, Sendable {
+    package struct Service: Hashable, Sendable {
         /// The suffix of `AWS_ENDPOINT_URL_<suffix>`, such as `ECR_PUBLIC`.
-        public var variableSuffix: String
+        package var variableSuffix: String
         /// The key in a `[services]` section, such as `ecr_public`.
-        public var configKey: String
+        package var configKey: String
 
         /// Amazon ECR.
-        public static let ecr = Service(variableSuffix: "ECR", configKey: "ecr")
+        package static let ecr = Service(variableSuffix: "ECR", configKey: "ecr")
         /// Amazon ECR Public.
-        public static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", configKey: "ecr_public")
+        package static let ecrPublic = Service(variableSuffix: "ECR_PUBLIC", configKey: "ecr_public")
         /// AWS STS.
-        public static let sts = Service(variableSuffix: "STS", configKey: "sts")
+        package static let sts = Service(variableSuffix: "STS", configKey: "sts")
         /// IAM Identity Center (SSO) portal.
-        public static let sso = Service(variableSuffix: "SSO", configKey: "sso")
+        package static let sso = Service(variableSuffix: "SSO", configKey: "sso")
         /// IAM Identity Center OIDC.
-        public static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", configKey: "sso_oidc")
+        package static let ssoOIDC = Service(variableSuffix: "SSO_OIDC", configKey: "sso_oidc")
     }
 
     private let environment: Environment
     private let configuration: ConfigurationLoader?
     private let profileName: String?
 
-    /// Creates a resolver.
     /// - Parameters:
     ///   - configuration: the AWS config files; nil to consult the environment only.
     ///   - profileName: the profile whose `services` and `endpoint_url` apply.
-    public init(environment: Environment, configuration: ConfigurationLoader? = nil, profileName: String? = nil) {
+    package init(environment: Environment, configuration: ConfigurationLoader? = nil, profileName: String? = nil) {
         self.environment = environment
         self.configuration = configuration
         self.profileName = profileName
@@ -41,7 +40,7 @@ public struct EndpointResolver: Sendable {
 
     /// The override for `service`, if one is configured.
     /// - Throws: `Endpoint.ParseError` for a URL that is not http(s); config file errors.
-    public func override(for service: Service) throws -> Endpoint? {
+    package func override(for service: Service) throws -> Endpoint? {
         guard !environment.isTrue("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") else { return nil }
         if let url = environment["AWS_ENDPOINT_URL_\(service.variableSuffix)"] ?? environment["AWS_ENDPOINT_URL"] {
             return try Endpoint(parsing: url)
@@ -61,7 +60,7 @@ public struct EndpointResolver: Sendable {
     }
 
     /// The endpoint for `service`: the override if any, else `https://<standardHost>`.
-    public func endpoint(for service: Service, standardHost: String) throws -> Endpoint {
+    package func endpoint(for service: Service, standardHost: String) throws -> Endpoint {
         try override(for: service) ?? Endpoint(host: standardHost)
     }
 }

@@ -2,19 +2,19 @@
 import FoundationEssentials
 
 /// Retries with capped exponential backoff and full jitter.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Attempts in all, the first included. Default 3.
-    public var maximumAttempts: Int
+    package var maximumAttempts: Int
     /// The backoff before the second attempt is drawn from 0..<`baseDelay` seconds. Default 0.2.
-    public var baseDelay: Double
+    package var baseDelay: Double
     /// No single pause is longer than this. Default 2 s.
-    public var maximumDelay: Double
+    package var maximumDelay: Double
     /// How throttling answers ("Rate exceeded", HTTP 429) are retried; nil (the default): like
     /// any other passing fault, within `maximumAttempts`.
-    public var throttling: ThrottlingBackoff?
+    package var throttling: ThrottlingBackoff?
 
     /// Creates a policy; the defaults follow the AWS SDKs' standard mode, a little quicker.
-    public init(maximumAttempts: Int = 3, baseDelay: Double = 0.2, maximumDelay: Double = 2, throttling: ThrottlingBackoff? = nil) {
+    package init(maximumAttempts: Int = 3, baseDelay: Double = 0.2, maximumDelay: Double = 2, throttling: ThrottlingBackoff? = nil) {
         self.maximumAttempts = maximumAttempts
         self.baseDelay = baseDelay
         self.maximumDelay = maximumDelay
@@ -22,7 +22,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The pause before attempt `attempt + 1`, after `attempt` failures (1-based).
-    public func delay(afterAttempt attempt: Int, random: any RandomSource) -> Double {
+    package func delay(afterAttempt attempt: Int, random: any RandomSource) -> Double {
         let ceiling = min(maximumDelay, baseDelay * Double(1 << min(attempt - 1, 16)))
         return random.unitInterval() * ceiling
     }
@@ -37,20 +37,20 @@ public struct RetryPolicy: Sendable {
 /// callers spread over the whole window, at about the rate the bucket refills. Retrying stops
 /// when the window left is shorter than `minimumWindow`, or after `maximumAttempts` attempts.
 /// A `Retry-After` from the service is honoured: the pause is never shorter.
-public struct ThrottlingBackoff: Sendable, Equatable {
+package struct ThrottlingBackoff: Sendable, Equatable {
     /// No throttled retry starts after this time.
-    public var deadline: Date
+    package var deadline: Date
     /// The window of the first pause, in seconds. Default 40.
-    public var firstWindow: Double
+    package var firstWindow: Double
     /// A window shorter than this (seconds) is not worth a retry. Default 2.
-    public var minimumWindow: Double
+    package var minimumWindow: Double
     /// Seconds kept free before the deadline for the last attempt. Default 1.
-    public var reserve: Double
+    package var reserve: Double
     /// Attempts in all while throttled, the first included. Default 6.
-    public var maximumAttempts: Int
+    package var maximumAttempts: Int
 
     /// Creates a backoff that ends at `deadline`.
-    public init(deadline: Date, firstWindow: Double = 40, minimumWindow: Double = 2, reserve: Double = 1, maximumAttempts: Int = 6) {
+    package init(deadline: Date, firstWindow: Double = 40, minimumWindow: Double = 2, reserve: Double = 1, maximumAttempts: Int = 6) {
         self.deadline = deadline
         self.firstWindow = firstWindow
         self.minimumWindow = minimumWindow
@@ -61,7 +61,7 @@ public struct ThrottlingBackoff: Sendable, Equatable {
     /// The pause before the next attempt, after `attempt` throttled attempts (1-based), at `now`;
     /// nil when no retry fits before the deadline.
     /// - Parameter retryAfter: the seconds the service asked to wait, when it said.
-    public func delay(afterAttempt attempt: Int, now: Date, retryAfter: Double? = nil, random: any RandomSource) -> Double? {
+    package func delay(afterAttempt attempt: Int, now: Date, retryAfter: Double? = nil, random: any RandomSource) -> Double? {
         guard attempt < maximumAttempts else { return nil }
         let left = deadline.timeIntervalSince(now) - reserve
         let window = min(firstWindow * Double(1 << min(max(attempt - 1, 0), 16)), left)

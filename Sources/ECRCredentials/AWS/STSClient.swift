@@ -2,28 +2,28 @@
 import FoundationEssentials
 
 /// Calls the STS Query API and reads the credentials out of its XML replies.
-public struct STSClient: Sendable {
+package struct STSClient: Sendable {
     /// A reply that carried no usable credentials.
-    public struct MalformedReply: Error, Sendable, CustomStringConvertible {
+    package struct MalformedReply: Error, Sendable, CustomStringConvertible {
         /// The operation.
-        public var operation: String
+        package var operation: String
         /// What was missing.
-        public var reason: String
+        package var reason: String
         /// For example "STS AssumeRole returned an unusable reply: no AccessKeyId".
-        public var description: String { "STS \(operation) returned an unusable reply: \(reason)" }
+        package var description: String { "STS \(operation) returned an unusable reply: \(reason)" }
     }
 
     /// Options of a role session.
-    public struct SessionOptions: Sendable, Equatable {
+    package struct SessionOptions: Sendable, Equatable {
         /// `RoleSessionName`.
-        public var sessionName: String
+        package var sessionName: String
         /// `ExternalId`, for roles that require one.
-        public var externalID: String?
+        package var externalID: String?
         /// `DurationSeconds` (900 to 43200); nil for the role's default (one hour).
-        public var durationSeconds: Int?
+        package var durationSeconds: Int?
 
         /// Creates options.
-        public init(sessionName: String, externalID: String? = nil, durationSeconds: Int? = nil) {
+        package init(sessionName: String, externalID: String? = nil, durationSeconds: Int? = nil) {
             self.sessionName = sessionName
             self.externalID = externalID
             self.durationSeconds = durationSeconds
@@ -33,24 +33,24 @@ public struct STSClient: Sendable {
     private let sender: AWSRequestSender
     private let endpoints: EndpointResolver
     /// The signing region; nil means the global endpoint, signed for us-east-1.
-    public let region: String?
+    package let region: String?
 
     /// Creates a client for a region (nil: `sts.amazonaws.com`).
-    public init(sender: AWSRequestSender, endpoints: EndpointResolver, region: String?) {
+    package init(sender: AWSRequestSender, endpoints: EndpointResolver, region: String?) {
         self.sender = sender
         self.endpoints = endpoints
         self.region = region
     }
 
     /// The endpoint calls go to.
-    public func endpoint() throws -> Endpoint {
+    package func endpoint() throws -> Endpoint {
         let partition = region.map(AWSPartition.of(region:)) ?? .aws
         return try endpoints.endpoint(for: .sts, standardHost: partition.stsHost(region: region))
     }
 
     /// `AssumeRole`, signed with `credentials`.
     /// - Throws: `AWSServiceError`, `HTTPTransportError`, `MalformedReply`.
-    public func assumeRole(_ roleARN: String, options: SessionOptions, credentials: AWSCredentials) throws -> AWSCredentials {
+    package func assumeRole(_ roleARN: String, options: SessionOptions, credentials: AWSCredentials) throws -> AWSCredentials {
         var parameters = [("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
                           ("RoleSessionName", options.sessionName)]
         if let externalID = options.externalID { parameters.append(("ExternalId", externalID)) }
@@ -60,7 +60,7 @@ public struct STSClient: Sendable {
     }
 
     /// `AssumeRoleWithWebIdentity`, unsigned: the web identity token is the proof.
-    public func assumeRoleWithWebIdentity(_ roleARN: String, options: SessionOptions, token: String) throws -> AWSCredentials {
+    package func assumeRoleWithWebIdentity(_ roleARN: String, options: SessionOptions, token: String) throws -> AWSCredentials {
         var parameters = [("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
                           ("RoleSessionName", options.sessionName), ("WebIdentityToken", token)]
         if let duration = options.durationSeconds { parameters.append(("DurationSeconds", String(duration))) }
@@ -68,18 +68,18 @@ public struct STSClient: Sendable {
     }
 
     /// Who a set of credentials belongs to, as `GetCallerIdentity` tells.
-    public struct CallerIdentity: Sendable, Equatable {
+    package struct CallerIdentity: Sendable, Equatable {
         /// The 12-digit account.
-        public var account: String
+        package var account: String
         /// The principal's ARN (`arn:aws:sts::123456789012:assumed-role/Role/session`).
-        public var arn: String
+        package var arn: String
         /// The unique id of the principal.
-        public var userID: String
+        package var userID: String
     }
 
     /// `GetCallerIdentity`, signed with `credentials`: who they belong to. Needs no permission.
     /// - Throws: `AWSServiceError`, `HTTPTransportError`, `MalformedReply`.
-    public func callerIdentity(credentials: AWSCredentials) throws -> CallerIdentity {
+    package func callerIdentity(credentials: AWSCredentials) throws -> CallerIdentity {
         let body = "Action=GetCallerIdentity&Version=2011-06-15"
         let request = HTTPRequest(method: "POST", endpoint: try endpoint(),
                                   headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],

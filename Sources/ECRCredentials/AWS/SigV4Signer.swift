@@ -7,23 +7,23 @@ import FoundationEssentials
 /// Every header of the request is signed, plus `host`, `x-amz-date` and, for temporary
 /// credentials, `x-amz-security-token`, which `sign` adds first. The path is normalised and
 /// percent-encoded once, as the AWS test suite expects for every service but S3.
-public struct SigV4Signer: Sendable {
+package struct SigV4Signer: Sendable {
     /// The signing name of the service, such as `ecr`, `ecr-public` or `sts`.
-    public var service: String
+    package var service: String
     /// The signing region.
-    public var region: String
+    package var region: String
 
     /// The algorithm name in the `Authorization` header.
-    public static let algorithm = "AWS4-HMAC-SHA256"
+    package static let algorithm = "AWS4-HMAC-SHA256"
 
     /// Creates a signer for a service in a region.
-    public init(service: String, region: String) {
+    package init(service: String, region: String) {
         self.service = service
         self.region = region
     }
 
     /// Adds `X-Amz-Date`, `X-Amz-Security-Token` (temporary credentials) and `Authorization`.
-    public func sign(_ request: inout HTTPRequest, credentials: AWSCredentials, at date: Date) {
+    package func sign(_ request: inout HTTPRequest, credentials: AWSCredentials, at date: Date) {
         let amzDate = Timestamp.amzDate(date)
         request.headers.removeAll {
             let name = $0.name.lowercased()
@@ -37,7 +37,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The `Authorization` header value for a request that already carries `X-Amz-Date`.
-    public func authorization(for request: HTTPRequest, credentials: AWSCredentials, amzDate: String) -> String {
+    package func authorization(for request: HTTPRequest, credentials: AWSCredentials, amzDate: String) -> String {
         let canonical = canonicalRequest(for: request)
         let scope = credentialScope(amzDate: amzDate)
         let toSign = stringToSign(canonicalRequest: canonical.text, amzDate: amzDate)
@@ -47,12 +47,12 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `yyyymmdd/region/service/aws4_request`.
-    public func credentialScope(amzDate: String) -> String {
+    package func credentialScope(amzDate: String) -> String {
         "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
     }
 
     /// The canonical request and the `;`-joined names of the signed headers.
-    public func canonicalRequest(for request: HTTPRequest) -> (text: String, signedHeaders: String) {
+    package func canonicalRequest(for request: HTTPRequest) -> (text: String, signedHeaders: String) {
         // Header names lower-cased; values trimmed with inner runs of white space folded to one
         // space; repeated headers joined by "," in their order; sorted by name.
         var values: [String: [String]] = ["host": [request.authority]]
@@ -79,7 +79,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The string to sign for a canonical request.
-    public func stringToSign(canonicalRequest: String, amzDate: String) -> String {
+    package func stringToSign(canonicalRequest: String, amzDate: String) -> String {
         let hash = Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))
         return "\(Self.algorithm)\n\(amzDate)\n\(credentialScope(amzDate: amzDate))\n\(hash)"
     }

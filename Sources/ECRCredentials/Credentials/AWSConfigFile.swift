@@ -6,39 +6,39 @@
 /// case-insensitive; an indented line under a key with an empty value is a sub-property
 /// (`s3 =` then `  addressing_style = path`); other indented lines continue the value above.
 /// Values keep any `#` they contain (secrets and commands may hold one).
-public struct AWSConfigFile: Sendable {
+package struct AWSConfigFile: Sendable {
     /// A line that is none of the above.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var path: String
+        package var path: String
         /// The 1-based line number.
-        public var line: Int
+        package var line: Int
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "/home/u/.aws/config:7: expected `key = value`".
-        public var description: String { "\(path):\(line): \(reason)" }
+        package var description: String { "\(path):\(line): \(reason)" }
     }
 
     /// One `[...]` section.
-    public struct Section: Sendable, Equatable {
+    package struct Section: Sendable, Equatable {
         /// The text between the brackets, trimmed (`profile dev`, `default`, `sso-session corp`).
-        public var header: String
+        package var header: String
         /// The line the header is on.
-        public var line: Int
+        package var line: Int
         /// Properties by lower-case key.
-        public var values: [String: String] = [:]
+        package var values: [String: String] = [:]
         /// Sub-properties by lower-case key, then lower-case sub-key.
-        public var subsections: [String: [String: String]] = [:]
+        package var subsections: [String: [String: String]] = [:]
     }
 
     /// The file the sections came from (for messages).
-    public var path: String
+    package var path: String
     /// The sections in file order; a repeated header merges into the first, as the CLI does.
-    public var sections: [Section]
+    package var sections: [Section]
 
     /// Parses the text of a file.
     /// - Throws: `ParseError` naming the file and line.
-    public init(path: String, text: String) throws {
+    package init(path: String, text: String) throws {
         self.path = path
         var sections: [Section] = []
         var indexByHeader: [String: Int] = [:]
@@ -103,13 +103,13 @@ public struct AWSConfigFile: Sendable {
 
     /// Reads and parses a file; nil when it does not exist.
     /// - Throws: `SystemError` when it cannot be read, `ParseError` when it is malformed.
-    public static func load(path: String) throws -> AWSConfigFile? {
+    package static func load(path: String) throws -> AWSConfigFile? {
         guard let bytes = try PrivateFile.read(path) else { return nil }
         return try AWSConfigFile(path: path, text: String(decoding: bytes, as: UTF8.self))
     }
 
     /// The section with exactly this header.
-    public func section(_ header: String) -> Section? {
+    package func section(_ header: String) -> Section? {
         sections.first { $0.header == header }
     }
 }

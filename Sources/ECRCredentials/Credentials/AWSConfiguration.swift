@@ -2,41 +2,41 @@
 
 /// The shared config file (`AWS_CONFIG_FILE`, default `~/.aws/config`) and credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`), read together.
-public struct AWSConfiguration: Sendable {
+package struct AWSConfiguration: Sendable {
     /// A profile's settings, with the file each came from.
-    public struct Profile: Sendable, Equatable {
+    package struct Profile: Sendable, Equatable {
         /// The profile name.
-        public var name: String
+        package var name: String
         /// Settings by lower-case key; the credentials file's win over the config file's.
-        public var values: [String: String]
+        package var values: [String: String]
         /// For each key, the file it came from (for messages).
-        public var origins: [String: String]
+        package var origins: [String: String]
         /// Sub-settings of the config file (such as `s3`).
-        public var subsections: [String: [String: String]]
+        package var subsections: [String: [String: String]]
 
         /// A non-empty setting.
-        public subscript(_ key: String) -> String? {
+        package subscript(_ key: String) -> String? {
             guard let value = values[key], !value.isEmpty else { return nil }
             return value
         }
 
         /// Where `key` was set, as "file" (for messages).
-        public func origin(of key: String) -> String {
+        package func origin(of key: String) -> String {
             origins[key] ?? "the AWS config"
         }
     }
 
     /// The parsed config file, if it exists.
-    public var configFile: AWSConfigFile?
+    package var configFile: AWSConfigFile?
     /// The parsed credentials file, if it exists.
-    public var credentialsFile: AWSConfigFile?
+    package var credentialsFile: AWSConfigFile?
     /// The config file's path (whether or not it exists).
-    public var configPath: String
+    package var configPath: String
     /// The credentials file's path (whether or not it exists).
-    public var credentialsPath: String
+    package var credentialsPath: String
 
     /// Creates a configuration from already-parsed files.
-    public init(configFile: AWSConfigFile?, credentialsFile: AWSConfigFile?, configPath: String, credentialsPath: String) {
+    package init(configFile: AWSConfigFile?, credentialsFile: AWSConfigFile?, configPath: String, credentialsPath: String) {
         self.configFile = configFile
         self.credentialsFile = credentialsFile
         self.configPath = configPath
@@ -45,7 +45,7 @@ public struct AWSConfiguration: Sendable {
 
     /// Reads both files from the paths the environment names.
     /// - Throws: `SystemError` or `AWSConfigFile.ParseError`, naming the file.
-    public static func load(environment: Environment) throws -> AWSConfiguration {
+    package static func load(environment: Environment) throws -> AWSConfiguration {
         let configPath = environment.expandingTilde(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config")
         let credentialsPath = environment.expandingTilde(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")
         return AWSConfiguration(configFile: try AWSConfigFile.load(path: configPath),
@@ -54,7 +54,7 @@ public struct AWSConfiguration: Sendable {
     }
 
     /// The profile to use: `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default`.
-    public static func profileName(environment: Environment) -> String {
+    package static func profileName(environment: Environment) -> String {
         environment["AWS_PROFILE"] ?? environment["AWS_DEFAULT_PROFILE"] ?? "default"
     }
 
@@ -62,7 +62,7 @@ public struct AWSConfiguration: Sendable {
     ///
     /// In the config file a profile is `[profile NAME]` (`[default]` also for the default); in the
     /// credentials file it is `[NAME]`.
-    public func profile(named name: String) -> Profile? {
+    package func profile(named name: String) -> Profile? {
         var profile = Profile(name: name, values: [:], origins: [:], subsections: [:])
         var found = false
         if let configFile {
@@ -89,12 +89,12 @@ public struct AWSConfiguration: Sendable {
     }
 
     /// The `[sso-session NAME]` section of the config file.
-    public func ssoSession(named name: String) -> AWSConfigFile.Section? {
+    package func ssoSession(named name: String) -> AWSConfigFile.Section? {
         configFile?.section("sso-session \(name)")
     }
 
     /// The `[services NAME]` section of the config file.
-    public func services(named name: String) -> AWSConfigFile.Section? {
+    package func services(named name: String) -> AWSConfigFile.Section? {
         configFile?.section("services \(name)")
     }
 }

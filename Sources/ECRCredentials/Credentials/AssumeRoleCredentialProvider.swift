@@ -2,19 +2,18 @@
 
 /// `sts:AssumeRole` on top of a source provider (a profile's `source_profile` or
 /// `credential_source`, or a per-registry role).
-public struct AssumeRoleCredentialProvider: CredentialProvider {
+package struct AssumeRoleCredentialProvider: CredentialProvider {
     /// The role.
-    public let roleARN: String
+    package let roleARN: String
     /// Session name, external id and duration.
-    public let options: STSClient.SessionOptions
+    package let options: STSClient.SessionOptions
     /// Whose credentials assume the role.
-    public let source: any CredentialProvider
+    package let source: any CredentialProvider
     /// For messages: "role arn:... (profile dev)".
-    public let name: String
+    package let name: String
     private let sts: STSClient
 
-    /// Creates a provider.
-    public init(roleARN: String, options: STSClient.SessionOptions, source: any CredentialProvider, sts: STSClient, origin: String) {
+    package init(roleARN: String, options: STSClient.SessionOptions, source: any CredentialProvider, sts: STSClient, origin: String) {
         self.roleARN = roleARN
         self.options = options
         self.source = source
@@ -23,11 +22,11 @@ public struct AssumeRoleCredentialProvider: CredentialProvider {
     }
 
     /// The role, its external id, and who assumes it. The session name does not matter.
-    public var identity: String {
+    package var identity: String {
         "assume-role\0\(roleARN)\0\(options.externalID ?? "")\0\(source.identity)"
     }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         let base = try source.credentials()
         do {
             return try sts.assumeRole(roleARN, options: options, credentials: base)

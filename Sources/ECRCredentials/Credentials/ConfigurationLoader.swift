@@ -2,23 +2,23 @@
 import Synchronization
 
 /// Loads `AWSConfiguration` on first use and keeps the result (or the error).
-public final class ConfigurationLoader: Sendable {
+package final class ConfigurationLoader: Sendable {
     private let load: @Sendable () throws -> AWSConfiguration
     private let result = Mutex<Result<AWSConfiguration, any Error>?>(nil)
 
     /// Creates a loader around a load function.
-    public init(_ load: @escaping @Sendable () throws -> AWSConfiguration) {
+    package init(_ load: @escaping @Sendable () throws -> AWSConfiguration) {
         self.load = load
     }
 
     /// Loads the files the environment names.
-    public convenience init(environment: Environment) {
+    package convenience init(environment: Environment) {
         self.init { try AWSConfiguration.load(environment: environment) }
     }
 
     /// The configuration.
     /// - Throws: what loading threw, every time it is asked.
-    public func configuration() throws -> AWSConfiguration {
+    package func configuration() throws -> AWSConfiguration {
         try result.withLock { cached in
             if let cached { return try cached.get() }
             let loaded = Result { try load() }

@@ -5,17 +5,17 @@ import FoundationEssentials
 /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity, local agents), with the
 /// `Authorization` header from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (re-read every call) or
 /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
-public struct ContainerCredentialProvider: CredentialProvider {
+package struct ContainerCredentialProvider: CredentialProvider {
     /// The credentials URL.
-    public let endpoint: Endpoint
+    package let endpoint: Endpoint
     /// The path of the URL.
-    public let path: String
+    package let path: String
     /// A file with the authorization token.
-    public let tokenFile: String?
+    package let tokenFile: String?
     /// An authorization token given directly.
-    public let token: String?
+    package let token: String?
     /// "container credentials (http://...)", without the query string (it may carry a secret).
-    public var name: String { "container credentials (\(endpoint)\(Self.withoutQuery(path)))" }
+    package var name: String { "container credentials (\(endpoint)\(Self.withoutQuery(path)))" }
     private let sender: AWSRequestSender
 
     /// Addresses plain HTTP may go to besides loopback: the ECS agent, the EKS Pod Identity agent.
@@ -36,7 +36,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
 
     /// Builds the provider the environment configures; nil when none is.
     /// - Throws: `CredentialError` for a URL that is not allowed.
-    public static func fromEnvironment(_ context: CredentialContext) throws -> ContainerCredentialProvider? {
+    package static func fromEnvironment(_ context: CredentialContext) throws -> ContainerCredentialProvider? {
         let environment = context.environment
         var url: String
         if let relative = environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] {
@@ -75,9 +75,9 @@ public struct ContainerCredentialProvider: CredentialProvider {
     }
 
     /// The endpoint and where its authorization comes from (the token itself rotates).
-    public var identity: String { "container\0\(endpoint)\(path)\0\(tokenFile ?? "")\0\(token ?? "")" }
+    package var identity: String { "container\0\(endpoint)\(path)\0\(tokenFile ?? "")\0\(token ?? "")" }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         var headers: [HTTPHeader] = [HTTPHeader("Accept", "application/json")]
         if let authorization = try authorization() {
             headers.append(HTTPHeader("Authorization", authorization))

@@ -2,18 +2,18 @@
 
 extension CredentialChain {
     /// One source of the chain and what became of it.
-    public struct Step: Sendable, Equatable {
+    package struct Step: Sendable, Equatable {
         /// The source ("environment variables", "profile \"dev\"", ...).
-        public var source: String
+        package var source: String
         /// Why it was used or passed over.
-        public var outcome: String
+        package var outcome: String
         /// Whether this is the source the chain uses.
-        public var chosen: Bool
+        package var chosen: Bool
     }
 
     /// The sources in the order the chain considers them, up to the one it uses (or the one whose
     /// configuration is wrong), each with why. Configuration only: no network call.
-    public func explain() -> [Step] {
+    package func explain() -> [Step] {
         var steps: [Step] = []
         func pass(_ source: String, _ outcome: String) { steps.append(Step(source: source, outcome: outcome, chosen: false)) }
         func stop(_ source: String, _ outcome: String, chosen: Bool) -> [Step] {

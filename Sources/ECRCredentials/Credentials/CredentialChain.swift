@@ -8,11 +8,10 @@ import FoundationEssentials
 /// static keys or `credential_process`; container credentials; EC2 instance metadata. The first
 /// source that is configured wins. A source configured wrongly is an error, not a reason to
 /// try the next.
-public struct CredentialChain: Sendable {
+package struct CredentialChain: Sendable {
     let context: CredentialContext
 
-    /// Creates a chain.
-    public init(context: CredentialContext) {
+    package init(context: CredentialContext) {
         self.context = context
     }
 
@@ -23,7 +22,7 @@ public struct CredentialChain: Sendable {
     ///   (a per-registry identity).
     /// - Throws: `CredentialError` when none is configured or one is configured wrongly;
     ///   `SystemError`/`AWSConfigFile.ParseError` when a config file cannot be read.
-    public func provider(profile profileOverride: String? = nil) throws -> any CredentialProvider {
+    package func provider(profile profileOverride: String? = nil) throws -> any CredentialProvider {
         if profileOverride == nil {
             if let provider = try environmentProvider() { return provider }
             if let provider = try environmentWebIdentityProvider() { return provider }

@@ -6,7 +6,7 @@ import FoundationEssentials
 /// A provider is chosen from configuration alone, without network calls, and knows who it stands
 /// for (`identity`) before it is asked for credentials. That is what lets a cache hit skip the
 /// credential work entirely, and keeps one identity's tokens from another.
-public protocol CredentialProvider: Sendable {
+package protocol CredentialProvider: Sendable {
     /// What the provider is, for messages: "environment variables", "profile dev (static keys)".
     var name: String { get }
     /// Who the credentials belong to, from configuration only: key ids, profile and role names,
@@ -49,16 +49,15 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
     /// The explanation, naming the provider and what to do.
     public var message: String
     /// The error underneath, when there is one: `AWSServiceError`, `HTTPTransportError`, ...
-    public var underlying: (any Error)?
+    package var underlying: (any Error)?
     /// The profile whose IAM Identity Center login must be renewed (`aws sso login --profile`),
     /// when that is what it takes.
     public var ssoLoginRequired: String?
 
-    /// Creates an error.
     /// - Parameters:
     ///   - underlying: the error that caused it; decides `isTransient`.
     ///   - ssoLoginRequired: the profile whose SSO login must be renewed, when that is the fix.
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil, ssoLoginRequired: String? = nil) {
+    package init(_ code: Code, _ message: String, underlying: (any Error)? = nil, ssoLoginRequired: String? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
@@ -105,26 +104,26 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
 }
 
 /// Credentials given directly: environment variables or a profile's static keys.
-public struct StaticCredentialProvider: CredentialProvider {
+package struct StaticCredentialProvider: CredentialProvider {
     /// Where they came from, for messages.
-    public var name: String
+    package var name: String
     private let value: AWSCredentials
     private let now: @Sendable () -> Double
 
     /// Creates a provider of fixed credentials.
-    public init(name: String, credentials: AWSCredentials, clock: any WallClock = SystemClock()) {
+    package init(name: String, credentials: AWSCredentials, clock: any WallClock = SystemClock()) {
         self.name = name
         self.value = credentials
         self.now = { clock.now().timeIntervalSince1970 }
     }
 
     /// The access key id, secret and session token: rotating any of them is a new identity.
-    public var identity: String {
+    package var identity: String {
         "static\0\(value.accessKeyID)\0\(value.secretAccessKey)\0\(value.sessionToken ?? "")"
     }
 
     /// The credentials, unless they carry an expiry that has passed.
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         if let expiration = value.expiration, expiration.timeIntervalSince1970 <= now() {
             throw CredentialError(.providerFailed,
                                   "the credentials from \(name) expired at \(Timestamp.iso8601(expiration)); refresh them")

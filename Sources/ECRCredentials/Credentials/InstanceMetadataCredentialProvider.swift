@@ -8,13 +8,13 @@
 /// cannot come back through a container's extra network hop) is followed by one IMDSv1 try,
 /// unless `AWS_EC2_METADATA_V1_DISABLED` is true. So an endpoint that never answers costs
 /// about 2 s, where the AWS Go helper spends 18.
-public struct InstanceMetadataCredentialProvider: CredentialProvider {
+package struct InstanceMetadataCredentialProvider: CredentialProvider {
     /// Where the metadata service is.
-    public let endpoint: Endpoint
+    package let endpoint: Endpoint
     /// Whether IMDSv1 (no token) may be used when the token request fails.
-    public let allowsV1: Bool
+    package let allowsV1: Bool
     /// "EC2 instance metadata (http://169.254.169.254)".
-    public var name: String { "EC2 instance metadata (\(endpoint))" }
+    package var name: String { "EC2 instance metadata (\(endpoint))" }
     private let transport: any HTTPTransport
     private let timeouts = HTTPTimeouts(connect: 1, total: 1)
 
@@ -22,7 +22,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
     /// Endpoint: `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else by `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`
     /// (`IPv4`: `http://169.254.169.254`, `IPv6`: `http://[fd00:ec2::254]`).
     /// - Throws: `CredentialError` for a bad endpoint or mode.
-    public static func fromEnvironment(_ context: CredentialContext) throws -> InstanceMetadataCredentialProvider? {
+    package static func fromEnvironment(_ context: CredentialContext) throws -> InstanceMetadataCredentialProvider? {
         let environment = context.environment
         guard !environment.isTrue("AWS_EC2_METADATA_DISABLED") else { return nil }
         let endpoint: Endpoint
@@ -51,9 +51,9 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
     }
 
     /// The metadata endpoint: the instance's role is the identity, and it is not known without a call.
-    public var identity: String { "imds\0\(endpoint)" }
+    package var identity: String { "imds\0\(endpoint)" }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         let token = try sessionToken()
         let roles = try get("/latest/meta-data/iam/security-credentials/", token: token, what: "the role name")
         guard let role = roles.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first.map(String.init), !role.isEmpty else {

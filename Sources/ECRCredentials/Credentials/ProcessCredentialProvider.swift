@@ -3,20 +3,19 @@ import FoundationEssentials
 
 /// Runs a profile's `credential_process` (split like a shell would, run without one) and reads
 /// the JSON it prints: `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`.
-public struct ProcessCredentialProvider: CredentialProvider {
+package struct ProcessCredentialProvider: CredentialProvider {
     /// The command line as written in the profile.
-    public let commandLine: String
+    package let commandLine: String
     /// The profile, for messages.
-    public let profileName: String
+    package let profileName: String
     /// Seconds the program may run. Default 30.
-    public let timeout: Double
+    package let timeout: Double
     /// "credential_process of profile "dev"".
-    public var name: String { "credential_process of profile \"\(profileName)\"" }
+    package var name: String { "credential_process of profile \"\(profileName)\"" }
     private let environment: Environment
     private let diagnostics: Diagnostics
 
-    /// Creates a provider.
-    public init(commandLine: String, profileName: String, environment: Environment, diagnostics: Diagnostics, timeout: Double = 30) {
+    package init(commandLine: String, profileName: String, environment: Environment, diagnostics: Diagnostics, timeout: Double = 30) {
         self.commandLine = commandLine
         self.profileName = profileName
         self.environment = environment
@@ -25,9 +24,9 @@ public struct ProcessCredentialProvider: CredentialProvider {
     }
 
     /// The command line: another command is another identity.
-    public var identity: String { "process\0\(commandLine)" }
+    package var identity: String { "process\0\(commandLine)" }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         let arguments: [String]
         do {
             arguments = try CommandLineWords.split(commandLine)
@@ -57,21 +56,21 @@ public struct ProcessCredentialProvider: CredentialProvider {
 
     /// The program was stopped at its time limit. Passing: what it waits for (a vault, an SSO
     /// portal, a network) may answer next time.
-    public struct TimeLimitExceeded: Error, Sendable, CustomStringConvertible, TransientFailure {
+    package struct TimeLimitExceeded: Error, Sendable, CustomStringConvertible, TransientFailure {
         /// The program.
-        public var program: String
+        package var program: String
         /// The limit, in seconds.
-        public var seconds: Double
+        package var seconds: Double
         /// Creates the error.
-        public init(program: String, seconds: Double) {
+        package init(program: String, seconds: Double) {
             self.program = program
             self.seconds = seconds
         }
 
         /// Always true.
-        public var isTransient: Bool { true }
+        package var isTransient: Bool { true }
         /// For example "`aws-vault` did not finish within 30 s and was stopped".
-        public var description: String { "`\(program)` did not finish within \(Int(seconds)) s and was stopped" }
+        package var description: String { "`\(program)` did not finish within \(Int(seconds)) s and was stopped" }
     }
 
     static func decode(_ output: [UInt8], source: String) throws -> AWSCredentials {

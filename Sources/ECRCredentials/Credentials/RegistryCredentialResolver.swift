@@ -3,26 +3,25 @@
 /// Chooses the credential provider for a registry: the rule of `DOCKER_CREDENTIAL_ECR_PROFILE` /
 /// `DOCKER_CREDENTIAL_ECR_ROLE_ARN`, else of the tool's config file, applied on top of the
 /// standard chain; without a rule, the standard chain alone.
-public struct RegistryCredentialResolver: Sendable {
+package struct RegistryCredentialResolver: Sendable {
     /// A chosen provider and the profile it stands on (for endpoint settings).
-    public struct Resolution: Sendable {
+    package struct Resolution: Sendable {
         /// The provider.
-        public var provider: any CredentialProvider
+        package var provider: any CredentialProvider
         /// The profile whose settings apply, when a rule named one.
-        public var profile: String?
+        package var profile: String?
     }
 
     private let context: CredentialContext
     private let settings: ToolConfigFile?
 
-    /// Creates a resolver.
-    public init(context: CredentialContext, settings: ToolConfigFile?) {
+    package init(context: CredentialContext, settings: ToolConfigFile?) {
         self.context = context
         self.settings = settings
     }
 
     /// The rule for `registry`, if any: the environment's first, then the config file's.
-    public func rule(for registry: ECRRegistry) -> ToolConfigFile.RegistryIdentity? {
+    package func rule(for registry: ECRRegistry) -> ToolConfigFile.RegistryIdentity? {
         let environment = context.environment
         if environment["DOCKER_CREDENTIAL_ECR_PROFILE"] != nil || environment["DOCKER_CREDENTIAL_ECR_ROLE_ARN"] != nil {
             return ToolConfigFile.RegistryIdentity(profile: environment["DOCKER_CREDENTIAL_ECR_PROFILE"],
@@ -35,7 +34,7 @@ public struct RegistryCredentialResolver: Sendable {
 
     /// The provider for `registry`.
     /// - Throws: what the chain throws.
-    public func resolve(for registry: ECRRegistry) throws -> Resolution {
+    package func resolve(for registry: ECRRegistry) throws -> Resolution {
         let chain = CredentialChain(context: context)
         guard let rule = rule(for: registry) else { return Resolution(provider: try chain.provider(), profile: nil) }
         context.diagnostics.debug("\(registry.host): identity from \(rule.origin)")

@@ -4,27 +4,26 @@ import FoundationEssentials
 
 /// IAM Identity Center: the access token `aws sso login` cached, refreshed when it nears
 /// expiry (sso-session profiles), exchanged for role credentials with `GetRoleCredentials`.
-public struct SSOCredentialProvider: CredentialProvider {
+package struct SSOCredentialProvider: CredentialProvider {
     /// The sso-session name, or nil for a legacy profile (`sso_start_url` in the profile).
-    public let sessionName: String?
+    package let sessionName: String?
     /// The portal start URL.
-    public let startURL: String
+    package let startURL: String
     /// The Identity Center region.
-    public let ssoRegion: String
+    package let ssoRegion: String
     /// The account.
-    public let accountID: String
+    package let accountID: String
     /// The permission set's role name.
-    public let roleName: String
+    package let roleName: String
     /// The profile, for messages and the `aws sso login` hint.
-    public let profileName: String
+    package let profileName: String
     /// "SSO profile "dev" (account 123456789012, role ECRPull)".
-    public var name: String { "SSO profile \"\(profileName)\" (account \(accountID), role \(roleName))" }
+    package var name: String { "SSO profile \"\(profileName)\" (account \(accountID), role \(roleName))" }
     private let context: CredentialContext
     /// Refresh the token when it has less than this left, in seconds.
     static let refreshWindow = 300.0
 
-    /// Creates a provider.
-    public init(sessionName: String?, startURL: String, ssoRegion: String, accountID: String, roleName: String,
+    package init(sessionName: String?, startURL: String, ssoRegion: String, accountID: String, roleName: String,
                 profileName: String, context: CredentialContext) {
         self.sessionName = sessionName
         self.startURL = startURL
@@ -36,10 +35,10 @@ public struct SSOCredentialProvider: CredentialProvider {
     }
 
     /// Portal, account and role: the same for every login, so tokens survive re-logins.
-    public var identity: String { "sso\0\(startURL)\0\(accountID)\0\(roleName)" }
+    package var identity: String { "sso\0\(startURL)\0\(accountID)\0\(roleName)" }
 
     /// `~/.aws/sso/cache/<sha1 hex>.json`: SHA-1 of the session name, or of the start URL (legacy).
-    public var tokenCachePath: String {
+    package var tokenCachePath: String {
         let key = sessionName ?? startURL
         let digest = Insecure.SHA1.hash(data: Array(key.utf8))
         return context.environment.homeDirectory + "/.aws/sso/cache/" + Hex.encode(digest) + ".json"
@@ -47,7 +46,7 @@ public struct SSOCredentialProvider: CredentialProvider {
 
     private var loginHint: String { "run `aws sso login --profile \(profileName)`" }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         let token = try accessToken()
         let endpoint: Endpoint
         do {
@@ -182,11 +181,11 @@ public struct SSOCredentialProvider: CredentialProvider {
     static let longestTokenLife = 90.0 * 86_400
 
     /// An SSO answer that carried no usable token.
-    public struct MalformedReply: Error, Sendable, CustomStringConvertible {
+    package struct MalformedReply: Error, Sendable, CustomStringConvertible {
         /// What was wrong.
-        public var reason: String
+        package var reason: String
         /// For example "SSO OIDC CreateToken answered without ...".
-        public var description: String { "SSO OIDC \(reason)" }
+        package var description: String { "SSO OIDC \(reason)" }
     }
 
     /// The AWS CLI's SSO token cache file.

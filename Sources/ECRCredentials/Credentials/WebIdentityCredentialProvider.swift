@@ -2,9 +2,9 @@
 
 /// `sts:AssumeRoleWithWebIdentity`, unsigned, with a token read from a file on every call (it
 /// rotates) or handed over directly (the kubelet's service-account token).
-public struct WebIdentityCredentialProvider: CredentialProvider {
+package struct WebIdentityCredentialProvider: CredentialProvider {
     /// Where the token comes from.
-    public enum TokenSource: Sendable, Equatable {
+    package enum TokenSource: Sendable, Equatable {
         /// A file, read afresh on every call.
         case file(String)
         /// The token itself, with who it stands for (issuer and subject): the cache identity,
@@ -13,22 +13,21 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
     }
 
     /// The role.
-    public let roleARN: String
+    package let roleARN: String
     /// Where the token comes from.
-    public let token: TokenSource
+    package let token: TokenSource
     /// Session options.
-    public let options: STSClient.SessionOptions
+    package let options: STSClient.SessionOptions
     /// For messages.
-    public let name: String
+    package let name: String
     private let sts: STSClient
 
     /// Creates a provider reading the token from `tokenFile`.
-    public init(roleARN: String, tokenFile: String, options: STSClient.SessionOptions, sts: STSClient, origin: String) {
+    package init(roleARN: String, tokenFile: String, options: STSClient.SessionOptions, sts: STSClient, origin: String) {
         self.init(roleARN: roleARN, token: .file(tokenFile), options: options, sts: sts, origin: origin)
     }
 
-    /// Creates a provider.
-    public init(roleARN: String, token: TokenSource, options: STSClient.SessionOptions, sts: STSClient, origin: String) {
+    package init(roleARN: String, token: TokenSource, options: STSClient.SessionOptions, sts: STSClient, origin: String) {
         self.roleARN = roleARN
         self.token = token
         self.options = options
@@ -37,20 +36,20 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
     }
 
     /// The file holding the token, when it comes from one.
-    public var tokenFile: String? {
+    package var tokenFile: String? {
         if case .file(let path) = token { return path }
         return nil
     }
 
     /// The role and the token's file or owner (never the token, which rotates).
-    public var identity: String {
+    package var identity: String {
         switch token {
         case .file(let path): return "web-identity\0\(roleARN)\0\(path)"
         case .value(_, let owner): return "web-identity-token\0\(roleARN)\0\(owner)"
         }
     }
 
-    public func credentials() throws -> AWSCredentials {
+    package func credentials() throws -> AWSCredentials {
         let value: String
         switch token {
         case .file(let path): value = try CredentialError.readTokenFile(path, what: "web identity token", provider: name)

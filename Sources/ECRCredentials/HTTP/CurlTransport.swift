@@ -9,20 +9,19 @@ import Glibc
 ///
 /// libcurl is opened with `dlopen` on the first `send`, so processes that answer from the cache
 /// never load it. Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are read by libcurl itself.
-public struct CurlTransport: HTTPTransport {
+package struct CurlTransport: HTTPTransport {
     /// A CA bundle to trust instead of the system's (`AWS_CA_BUNDLE`).
-    public var caBundle: String?
+    package var caBundle: String?
     /// The `User-Agent` header.
-    public var userAgent: String
+    package var userAgent: String
 
-    /// Creates a transport.
-    public init(caBundle: String? = nil, userAgent: String) {
+    package init(caBundle: String? = nil, userAgent: String) {
         self.caBundle = caBundle
         self.userAgent = userAgent
     }
 
     /// Sends a request with one libcurl easy handle.
-    public func send(_ request: HTTPRequest, timeouts: HTTPTimeouts) throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, timeouts: HTTPTimeouts) throws -> HTTPResponse {
         let url = request.url
         let shownURL = String(url.prefix { $0 != "?" })
         var loadError = [CChar](repeating: 0, count: 256)

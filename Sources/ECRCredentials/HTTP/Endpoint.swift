@@ -1,32 +1,32 @@
 // A service endpoint: scheme, authority and an optional base path.
 
 /// Where requests to a service go, such as `https://api.ecr.us-east-1.amazonaws.com`.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// Why an endpoint URL was refused.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The URL, as given.
-        public var url: String
+        package var url: String
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "invalid endpoint URL \"ftp://x\": the scheme must be http or https"; a
         /// password in the URL is shown as `<redacted>`.
-        public var description: String { "invalid endpoint URL \"\(TerminalText.printable(SecretRedaction.url(url)))\": \(reason)" }
+        package var description: String { "invalid endpoint URL \"\(TerminalText.printable(SecretRedaction.url(url)))\": \(reason)" }
     }
 
     /// `https` or `http`.
-    public var scheme: String
+    package var scheme: String
     /// `host` or `host:port` (IPv6 literals in brackets).
-    public var authority: String
+    package var authority: String
     /// A path prefix without a trailing slash, usually empty.
-    public var basePath: String
+    package var basePath: String
 
     /// Creates an HTTPS endpoint for a host.
-    public init(host: String) {
+    package init(host: String) {
         self.init(scheme: "https", authority: host, basePath: "")
     }
 
     /// Creates an endpoint from its parts.
-    public init(scheme: String, authority: String, basePath: String) {
+    package init(scheme: String, authority: String, basePath: String) {
         self.scheme = scheme
         self.authority = authority
         self.basePath = basePath
@@ -34,7 +34,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `http(s)://host[:port][/path]`.
     /// - Throws: `ParseError` for another scheme or a missing host.
-    public init(parsing url: String) throws {
+    package init(parsing url: String) throws {
         let text = url.trimmingASCIIWhitespace()
         guard let schemeEnd = text.firstRange(of: "://") else {
             throw ParseError(url: url, reason: "it must start with http:// or https://")
@@ -56,7 +56,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The host without port or brackets.
-    public var host: String {
+    package var host: String {
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             return String(authority[authority.index(after: authority.startIndex)..<close])
         }
@@ -65,5 +65,5 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The URL, such as `https://api.ecr.us-east-1.amazonaws.com`.
-    public var description: String { "\(scheme)://\(authority)\(basePath)" }
+    package var description: String { "\(scheme)://\(authority)\(basePath)" }
 }

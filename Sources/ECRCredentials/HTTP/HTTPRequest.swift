@@ -1,38 +1,36 @@
 // An HTTP request as this tool sends it: small, complete, with its body in memory.
 
 /// One HTTP header line.
-public struct HTTPHeader: Sendable, Equatable {
+package struct HTTPHeader: Sendable, Equatable {
     /// The header name, as it will be sent.
-    public var name: String
+    package var name: String
     /// The header value.
-    public var value: String
+    package var value: String
 
-    /// Creates a header.
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
 }
 
 /// An HTTP request with the parts SigV4 signs kept apart: authority, path and query.
-public struct HTTPRequest: Sendable, Equatable {
+package struct HTTPRequest: Sendable, Equatable {
     /// `GET`, `POST`, `PUT`, ...
-    public var method: String
+    package var method: String
     /// `https` or `http`.
-    public var scheme: String
+    package var scheme: String
     /// `host` or `host:port`, exactly as sent in the `Host` header.
-    public var authority: String
+    package var authority: String
     /// The path, not yet percent-encoded, starting with `/`.
-    public var path: String
+    package var path: String
     /// Query parameters, not yet percent-encoded, in order.
-    public var query: [(name: String, value: String)]
+    package var query: [(name: String, value: String)]
     /// Header lines, in order.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The body.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
-    /// Creates a request.
-    public init(method: String, scheme: String = "https", authority: String, path: String = "/",
+    package init(method: String, scheme: String = "https", authority: String, path: String = "/",
                 query: [(name: String, value: String)] = [], headers: [HTTPHeader] = [], body: [UInt8] = []) {
         self.method = method
         self.scheme = scheme
@@ -44,19 +42,19 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// Creates a request to an endpoint, joining its base path and `path`.
-    public init(method: String, endpoint: Endpoint, path: String = "/", headers: [HTTPHeader] = [], body: [UInt8] = []) {
+    package init(method: String, endpoint: Endpoint, path: String = "/", headers: [HTTPHeader] = [], body: [UInt8] = []) {
         let joined = endpoint.basePath.isEmpty ? path : endpoint.basePath + (path == "/" ? "/" : path)
         self.init(method: method, scheme: endpoint.scheme, authority: endpoint.authority, path: joined,
                   headers: headers, body: body)
     }
 
     /// The first value of a header, matched without regard to case.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
     /// Splits a raw query string (`a=1&b=%20`) into decoded name/value pairs, in order.
-    public static func queryItems(_ query: Substring) -> [(name: String, value: String)] {
+    package static func queryItems(_ query: Substring) -> [(name: String, value: String)] {
         query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (PercentEncoding.decode(parts[0]), parts.count > 1 ? PercentEncoding.decode(parts[1]) : "")
@@ -64,7 +62,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// The URL to hand to the transport, with path and query percent-encoded.
-    public var url: String {
+    package var url: String {
         var url = "\(scheme)://\(authority)\(PercentEncoding.encode(path, keepingSlashes: true))"
         if !query.isEmpty {
             url += "?" + query.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }
@@ -73,7 +71,7 @@ public struct HTTPRequest: Sendable, Equatable {
         return url
     }
 
-    public static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
+    package static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
         lhs.method == rhs.method && lhs.scheme == rhs.scheme && lhs.authority == rhs.authority && lhs.path == rhs.path
             && lhs.query.elementsEqual(rhs.query, by: { $0.name == $1.name && $0.value == $1.value })
             && lhs.headers == rhs.headers && lhs.body == rhs.body
@@ -81,31 +79,30 @@ public struct HTTPRequest: Sendable, Equatable {
 }
 
 /// An HTTP response.
-public struct HTTPResponse: Sendable, Equatable {
+package struct HTTPResponse: Sendable, Equatable {
     /// The status code.
-    public var status: Int
+    package var status: Int
     /// The header lines.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The body.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
-    /// Creates a response.
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+    package init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// The first value of a header, matched without regard to case.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
 
 /// The RFC 3986 percent-encoding AWS uses: everything but `A-Z a-z 0-9 - _ . ~` is encoded.
-public enum PercentEncoding {
+package enum PercentEncoding {
     /// Encodes the UTF-8 bytes of `text`; `/` is kept when `keepingSlashes` (for paths).
-    public static func encode(_ text: String, keepingSlashes: Bool = false) -> String {
+    package static func encode(_ text: String, keepingSlashes: Bool = false) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -119,7 +116,7 @@ public enum PercentEncoding {
     }
 
     /// Decodes `%XX` sequences; other bytes pass through; `+` is kept as is.
-    public static func decode(_ text: Substring) -> String {
+    package static func decode(_ text: Substring) -> String {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {

@@ -1,21 +1,20 @@
 // An endpoint that is not an AWS API answered with an HTTP error status.
 
 /// A non-2xx answer from an endpoint that speaks plain HTTP (the instance metadata service).
-public struct HTTPStatusError: Error, Sendable, CustomStringConvertible, TransientFailure {
+package struct HTTPStatusError: Error, Sendable, CustomStringConvertible, TransientFailure {
     /// The URL, without query.
-    public var url: String
+    package var url: String
     /// The HTTP status.
-    public var status: Int
+    package var status: Int
 
-    /// Creates an error.
-    public init(url: String, status: Int) {
+    package init(url: String, status: Int) {
         self.url = url
         self.status = status
     }
 
     /// 429 and 5xx: the service is overloaded or failing for now.
-    public var isTransient: Bool { status == 429 || (500...599).contains(status) }
+    package var isTransient: Bool { status == 429 || (500...599).contains(status) }
 
     /// For example "http://169.254.169.254/latest/api/token answered HTTP 503".
-    public var description: String { "\(url) answered HTTP \(status)" }
+    package var description: String { "\(url) answered HTTP \(status)" }
 }

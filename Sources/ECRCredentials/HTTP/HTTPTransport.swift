@@ -1,7 +1,7 @@
 // The boundary between this tool and the network.
 
 /// Sends one HTTP request and returns the response; the only way this library reaches the network.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends `request`, waiting at most the given times.
     /// - Throws: `HTTPTransportError` when no response arrived.
     func send(_ request: HTTPRequest, timeouts: HTTPTimeouts) throws -> HTTPResponse
@@ -57,8 +57,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     /// The transport's own explanation.
     public var detail: String
 
-    /// Creates an error.
-    public init(_ code: Code, url: String, detail: String) {
+    package init(_ code: Code, url: String, detail: String) {
         self.code = code
         self.url = url
         self.detail = detail

@@ -8,9 +8,9 @@ import FoundationEssentials
 /// token from the `TokenService` (cached, fetched, or a still-valid one when a refresh fails for
 /// a passing reason). For any other host it answers only stored logins. This type holds the
 /// protocol's side only: stored logins, docker's texts and exit codes.
-public struct CredentialHelper: Sendable {
+package struct CredentialHelper: Sendable {
     /// The settings.
-    public var configuration: HelperConfiguration { context.configuration }
+    package var configuration: HelperConfiguration { context.configuration }
     private let context: HelperContext
     private let awsConfiguration: ConfigurationLoader
     private var environment: Environment { context.environment }
@@ -19,18 +19,17 @@ public struct CredentialHelper: Sendable {
 
     /// Creates a helper on the run's shared parts.
     /// - Parameter awsConfiguration: the AWS config files; by default those the environment names.
-    public init(_ context: HelperContext, awsConfiguration: ConfigurationLoader? = nil) {
+    package init(_ context: HelperContext, awsConfiguration: ConfigurationLoader? = nil) {
         self.context = context
         self.awsConfiguration = awsConfiguration ?? ConfigurationLoader(environment: context.environment)
     }
 
-    /// Creates a helper.
     /// - Parameters:
     ///   - transport: the network; only used when a token must be fetched.
     ///   - stores: the stores to use; by default chosen per `configuration.cacheBackend` for each action.
     ///   - boundaries: what the default stores reach (session bus, Secret Service, kernel key calls).
     ///   - awsConfiguration: the AWS config files; by default those the environment names.
-    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
+    package init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil,
                 boundaries: CredentialStores.Boundaries = CredentialStores.Boundaries(), awsConfiguration: ConfigurationLoader? = nil) {
         self.init(HelperContext(configuration: configuration, environment: environment, transport: transport, clock: clock,
@@ -53,7 +52,7 @@ public struct CredentialHelper: Sendable {
     /// registry's identity is resolved once, and one `TokenService` serves the request.
     /// - Throws: `HelperError`: `.missingServerURL` for empty input, `.notFound` (with the cause
     ///   for ECR hosts, as text for stderr and as the underlying error) when there are none.
-    public func get(_ serverURL: String) throws -> HelperCredential {
+    package func get(_ serverURL: String) throws -> HelperCredential {
         let input = serverURL.trimmingASCIIWhitespace()
         guard !input.isEmpty else { throw HelperError.missingServerURL }
         guard let address = try? RegistryAddress(parsing: input) else {
@@ -144,7 +143,7 @@ public struct CredentialHelper: Sendable {
 
     /// Keeps the credentials a client hands over (the JSON `store` reads from stdin).
     /// - Throws: `HelperError` for malformed input or when they cannot be kept.
-    public func store(_ input: [UInt8]) throws {
+    package func store(_ input: [UInt8]) throws {
         struct Request: Decodable {
             var ServerURL: String?
             var Username: String?
@@ -223,7 +222,7 @@ public struct CredentialHelper: Sendable {
     /// Forgets everything kept for `serverURL` (logins and cached tokens of every identity).
     /// Succeeds when nothing was kept, as `podman logout --all` requires.
     /// - Throws: `HelperError` for empty input or when a file cannot be removed.
-    public func erase(_ serverURL: String) throws {
+    package func erase(_ serverURL: String) throws {
         let input = serverURL.trimmingASCIIWhitespace()
         guard !input.isEmpty else { throw HelperError.missingServerURL }
         guard !configuration.ignoreStorage, let address = try? RegistryAddress(parsing: input) else { return }
@@ -252,7 +251,7 @@ public struct CredentialHelper: Sendable {
 
     /// The registries with usable credentials, server URL to user name; no network is used.
     /// Expired records are removed on the way.
-    public func list() throws -> [String: String] {
+    package func list() throws -> [String: String] {
         var result: [String: String] = [:]
         let now = clock.now().timeIntervalSince1970
         for store in stores(everyBackend: true).everything {
@@ -297,7 +296,7 @@ public struct CredentialHelper: Sendable {
 
     /// The key records are kept under: the host, with the port unless it is 443, so that every
     /// form nerdctl tries (`host`, `host:443`, `https://host:443`, ...) finds the same entry.
-    public static func registryKey(_ address: RegistryAddress) -> String {
+    package static func registryKey(_ address: RegistryAddress) -> String {
         var normalised = address
         if normalised.port == 443 { normalised.port = nil }
         return normalised.description

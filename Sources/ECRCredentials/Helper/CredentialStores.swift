@@ -5,28 +5,28 @@
 /// With the keyring in use, fetched tokens and new logins go to the keyring only, and token
 /// files are not read, so switching backends never serves a stale token from the other one;
 /// logins kept in files earlier are still found. `erase` and `list` reach every backend.
-public struct CredentialStores: Sendable {
+package struct CredentialStores: Sendable {
     /// Where the token service caches tokens.
-    public var tokens: TokenCache
+    package var tokens: TokenCache
     /// Where `store` keeps logins; nil when it cannot (keyring required but unavailable).
-    public var loginTarget: (any CredentialStore)?
+    package var loginTarget: (any CredentialStore)?
     /// Where logins are looked up, in order.
-    public var loginSources: [any CredentialStore]
+    package var loginSources: [any CredentialStore]
     /// Every store that may hold something, for `erase` and `list`.
-    public var everything: [any CredentialStore]
+    package var everything: [any CredentialStore]
     /// Why the keyring is not used, when it was wanted.
-    public var keyringProblem: (any Error)? { tokens.problem }
+    package var keyringProblem: (any Error)? { tokens.problem }
     /// The keyring that was out of reach (locked, hung) and may still hold entries of one of
     /// `registries` (nil: of any registry): a removal that did not reach it must not say everything
     /// is gone. A locked keyring's item attributes tell which registries it holds.
-    public func unreachableKeyring(holding registries: [String]? = nil) -> KeyringCredentialStore.Unavailable? {
+    package func unreachableKeyring(holding registries: [String]? = nil) -> KeyringCredentialStore.Unavailable? {
         guard let problem = keyringProblem as? KeyringCredentialStore.Unavailable, problem.mayHoldEntries else { return nil }
         guard let registries else { return problem }
         return registries.contains(where: problem.mayHold(registry:)) ? problem : nil
     }
 
     /// Creates a set of stores.
-    public init(tokens: TokenCache, loginTarget: (any CredentialStore)?, loginSources: [any CredentialStore],
+    package init(tokens: TokenCache, loginTarget: (any CredentialStore)?, loginSources: [any CredentialStore],
                 everything: [any CredentialStore]) {
         self.tokens = tokens
         self.loginTarget = loginTarget
@@ -35,10 +35,10 @@ public struct CredentialStores: Sendable {
     }
 
     /// Opens the keyring: the real one, or a substitute in tests.
-    public typealias KeyringOpener = @Sendable (Environment) throws -> any CredentialStore
+    package typealias KeyringOpener = @Sendable (Environment) throws -> any CredentialStore
 
     /// Which kernel keyring tier a selection puts in front of the Secret Service.
-    public enum KernelTier: Sendable {
+    package enum KernelTier: Sendable {
         /// The one `kernelTier(_:environment:diagnostics:)` gives for the configuration.
         case configured
         /// None.
@@ -49,16 +49,16 @@ public struct CredentialStores: Sendable {
 
     /// The system boundaries a selection reaches, which tests replace: whether a session bus is
     /// configured, the Secret Service, and the kernel's key calls.
-    public struct Boundaries: Sendable {
+    package struct Boundaries: Sendable {
         /// Whether a session bus is configured (so the keyring may exist at all).
-        public var sessionBus: @Sendable (Environment) -> Bool
+        package var sessionBus: @Sendable (Environment) -> Bool
         /// Opens the Secret Service or throws why it cannot be used.
-        public var openKeyring: KeyringOpener
+        package var openKeyring: KeyringOpener
         /// The kernel's key retention service, for the kernel keyring tier.
-        public var kernelKeys: any KernelKeyCalls
+        package var kernelKeys: any KernelKeyCalls
 
         /// The real ones by default.
-        public init(sessionBus: @escaping @Sendable (Environment) -> Bool = { KeyringCredentialStore.sessionBusConfigured($0) },
+        package init(sessionBus: @escaping @Sendable (Environment) -> Bool = { KeyringCredentialStore.sessionBusConfigured($0) },
                     openKeyring: @escaping KeyringOpener = { try KeyringCredentialStore.open(environment: $0) },
                     kernelKeys: any KernelKeyCalls = SystemKernelKeys()) {
             self.sessionBus = sessionBus
@@ -71,7 +71,7 @@ public struct CredentialStores: Sendable {
     /// (`TokenSettings.kernelKeyring`) or no session bus is configured (no Secret Service for it
     /// to stand in front of).
     /// - Parameter keys: the kernel, or a substitute in tests.
-    public static func kernelTier(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
+    package static func kernelTier(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
                                   sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
                                   keys: any KernelKeyCalls = SystemKernelKeys()) -> KernelKeyringStore? {
         guard configuration.tokens.kernelKeyring, sessionBus(environment) else { return nil }
@@ -81,7 +81,7 @@ public struct CredentialStores: Sendable {
 
     /// The kernel keyring tier's generation file: in the token cache directory, which every
     /// namespace of the user reaches under the same path.
-    public static func generationFile(_ configuration: HelperConfiguration) -> KernelKeyringStore.GenerationFile {
+    package static func generationFile(_ configuration: HelperConfiguration) -> KernelKeyringStore.GenerationFile {
         KernelKeyringStore.GenerationFile(directory: configuration.tokens.tokenDirectory)
     }
 
@@ -94,7 +94,7 @@ public struct CredentialStores: Sendable {
     ///   - openKeyring: opens the keyring or throws why it cannot be used.
     ///   - keys: the kernel's key calls, for the kernel keyring tier.
     ///   - kernelTier: the kernel keyring tier; by default `kernelTier(...)`.
-    public static func select(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
+    package static func select(_ configuration: HelperConfiguration, environment: Environment, diagnostics: Diagnostics,
                               everyBackend: Bool = false,
                               sessionBus: (Environment) -> Bool = KeyringCredentialStore.sessionBusConfigured,
                               openKeyring: KeyringOpener = { try KeyringCredentialStore.open(environment: $0) },

@@ -1,7 +1,7 @@
 // One run of the helper protocol: an action, its stdin, its stdout and exit status.
 
 /// The actions of the docker credential helper protocol.
-public enum HelperAction: String, Sendable, CaseIterable {
+package enum HelperAction: String, Sendable, CaseIterable {
     /// Print the credentials for the server URL on stdin.
     case get
     /// Keep the credentials JSON on stdin.
@@ -14,18 +14,17 @@ public enum HelperAction: String, Sendable, CaseIterable {
     case version
 
     /// Whether the action reads standard input.
-    public var readsInput: Bool { self == .get || self == .store || self == .erase }
+    package var readsInput: Bool { self == .get || self == .store || self == .erase }
 }
 
 /// What a protocol run prints and how it exits.
-public struct HelperOutcome: Sendable, Equatable {
+package struct HelperOutcome: Sendable, Equatable {
     /// The text for stdout, newline included.
-    public var standardOutput: String
+    package var standardOutput: String
     /// 0 on success, 1 on any error, as the protocol asks.
-    public var exitCode: Int32
+    package var exitCode: Int32
 
-    /// Creates an outcome.
-    public init(standardOutput: String, exitCode: Int32) {
+    package init(standardOutput: String, exitCode: Int32) {
         self.standardOutput = standardOutput
         self.exitCode = exitCode
     }
@@ -34,7 +33,7 @@ public struct HelperOutcome: Sendable, Equatable {
 extension CredentialHelper {
     /// Runs one action: errors go to stdout with exit status 1 (clients read only stdout), and
     /// for ECR hosts the cause goes to stderr through the diagnostics.
-    public func run(_ action: HelperAction, input: [UInt8], diagnostics: Diagnostics) -> HelperOutcome {
+    package func run(_ action: HelperAction, input: [UInt8], diagnostics: Diagnostics) -> HelperOutcome {
         do {
             switch action {
             case .get:

@@ -3,24 +3,24 @@
 /// The configuration and the parts every command of one docker helper run shares: the
 /// environment, the network, the clock, the diagnostics, and how stores are chosen. The
 /// executable builds it once and hands it to `CredentialHelper`, `TokenCacheCommands` and `Doctor`.
-public struct HelperContext: Sendable {
+package struct HelperContext: Sendable {
     /// The settings.
-    public var configuration: HelperConfiguration
+    package var configuration: HelperConfiguration
     /// The process's environment.
-    public var environment: Environment
+    package var environment: Environment
     /// The network; used only when something must be fetched.
-    public var transport: any HTTPTransport
+    package var transport: any HTTPTransport
     /// The clock.
-    public var clock: any WallClock
+    package var clock: any WallClock
     /// Where warnings and debug lines go.
-    public var diagnostics: Diagnostics
+    package var diagnostics: Diagnostics
     /// Fixed stores (tests); nil: chosen per action from the configuration.
-    public var stores: CredentialStores?
+    package var stores: CredentialStores?
     /// What the chosen stores reach: the session bus, the Secret Service, the kernel's key calls.
-    public var boundaries: CredentialStores.Boundaries
+    package var boundaries: CredentialStores.Boundaries
 
     /// Creates a context; by default the system clock and boundaries, and stores chosen per action.
-    public init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
+    package init(configuration: HelperConfiguration, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(), stores: CredentialStores? = nil,
                 boundaries: CredentialStores.Boundaries = CredentialStores.Boundaries()) {
         self.configuration = configuration
@@ -34,14 +34,14 @@ public struct HelperContext: Sendable {
 
     /// The stores of one action: the fixed ones, or those `CredentialStores.select` chooses;
     /// `everyBackend` for actions that must reach all of them (erase, list, logout, doctor).
-    public func stores(everyBackend: Bool = false, kernelTier: CredentialStores.KernelTier = .configured) -> CredentialStores {
+    package func stores(everyBackend: Bool = false, kernelTier: CredentialStores.KernelTier = .configured) -> CredentialStores {
         stores ?? CredentialStores.select(configuration, environment: environment, diagnostics: diagnostics, everyBackend: everyBackend,
                                           sessionBus: boundaries.sessionBus, openKeyring: boundaries.openKeyring,
                                           keys: boundaries.kernelKeys, kernelTier: kernelTier)
     }
 
     /// The same context with other diagnostics.
-    public func with(diagnostics: Diagnostics) -> HelperContext {
+    package func with(diagnostics: Diagnostics) -> HelperContext {
         var copy = self
         copy.diagnostics = diagnostics
         return copy

@@ -2,46 +2,45 @@
 
 /// A failed helper action: the text for stdout (what clients read) and, for ECR hosts, the real
 /// cause for stderr (what the user sees).
-public struct HelperError: Error, Sendable, CustomStringConvertible, TransientFailure {
+package struct HelperError: Error, Sendable, CustomStringConvertible, TransientFailure {
     /// The kind of failure: an open set, so that a new kind breaks no caller;
     /// compare with `==`, and switch over it with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The kind's name, for example "notFound".
-        public let name: String
+        package let name: String
 
         private init(_ name: String) {
             self.name = name
         }
 
         /// No credentials for this server; clients fall back to anonymous access.
-        public static let notFound = Code("notFound")
+        package static let notFound = Code("notFound")
         /// Empty input where a server URL was expected.
-        public static let missingServerURL = Code("missingServerURL")
+        package static let missingServerURL = Code("missingServerURL")
         /// `store` without a user name.
-        public static let missingUsername = Code("missingUsername")
+        package static let missingUsername = Code("missingUsername")
         /// Input that is not what the action takes.
-        public static let invalidInput = Code("invalidInput")
+        package static let invalidInput = Code("invalidInput")
         /// The action could not be carried out.
-        public static let failed = Code("failed")
+        package static let failed = Code("failed")
 
         /// The name.
-        public var description: String { name }
+        package var description: String { name }
     }
 
     /// The not-found text docker, podman and the Python `docker` package compare against.
-    public static let notFoundText = "credentials not found in native keychain"
+    package static let notFoundText = "credentials not found in native keychain"
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// The text for stdout.
-    public var message: String
+    package var message: String
     /// The cause for stderr, if the user should see one.
-    public var cause: String?
+    package var cause: String?
     /// The error underneath, as a value: what the token service or a store threw.
-    public var underlying: (any Error)?
+    package var underlying: (any Error)?
 
-    /// Creates an error.
-    public init(_ code: Code, message: String, cause: String? = nil, underlying: (any Error)? = nil) {
+    package init(_ code: Code, message: String, cause: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
@@ -49,18 +48,18 @@ public struct HelperError: Error, Sendable, CustomStringConvertible, TransientFa
     }
 
     /// "Not found", with an optional explanation for stderr and the error behind it.
-    public static func notFound(cause: String? = nil, underlying: (any Error)? = nil) -> HelperError {
+    package static func notFound(cause: String? = nil, underlying: (any Error)? = nil) -> HelperError {
         HelperError(.notFound, message: notFoundText, cause: cause, underlying: underlying)
     }
 
     /// Whether the error underneath is passing (throttling, timeouts, 5xx).
-    public var isTransient: Bool { ErrorChain.isTransient(underlying) }
+    package var isTransient: Bool { ErrorChain.isTransient(underlying) }
 
     /// The protocol's text for an empty server URL.
-    public static let missingServerURL = HelperError(.missingServerURL, message: "no credentials server URL")
+    package static let missingServerURL = HelperError(.missingServerURL, message: "no credentials server URL")
     /// The protocol's text for a store without a user name.
-    public static let missingUsername = HelperError(.missingUsername, message: "no credentials username")
+    package static let missingUsername = HelperError(.missingUsername, message: "no credentials username")
 
     /// The stdout text.
-    public var description: String { message }
+    package var description: String { message }
 }

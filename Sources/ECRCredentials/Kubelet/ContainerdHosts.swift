@@ -11,47 +11,47 @@ import Glibc
 /// mirror fails, with the kubelet's credentials, which are the ECR token: that sends the token to
 /// Docker Hub, which answers 401 (bad credentials are refused, not treated as an anonymous pull).
 /// So a failing mirror fails the pull with ECR's own error, and the token never leaves ECR.
-public struct ContainerdHosts: Sendable {
+package struct ContainerdHosts: Sendable {
     /// containerd's usual `config_path`, and the one EKS AL2023 nodes use.
-    public static let defaultDirectory = "/etc/containerd/certs.d"
+    package static let defaultDirectory = "/etc/containerd/certs.d"
     /// The first line of every file written here; a `hosts.toml` without it is someone else's.
-    public static let marker = "# Written by ecr-credential-provider containerd-hosts."
+    package static let marker = "# Written by ecr-credential-provider containerd-hosts."
 
     /// A file not written, and why.
-    public struct Refusal: Error, Sendable, CustomStringConvertible {
+    package struct Refusal: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var path: String
+        package var path: String
         /// Why.
-        public var reason: String
+        package var reason: String
         /// For example "refusing to replace /etc/containerd/certs.d/docker.io/hosts.toml: ...".
-        public var description: String { "refusing to replace \(path): \(reason)" }
+        package var description: String { "refusing to replace \(path): \(reason)" }
     }
 
     /// One file to write.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The mirror it serves.
-        public var mirror: Mirror
+        package var mirror: Mirror
         /// `DIR/UPSTREAM/hosts.toml`.
-        public var path: String
+        package var path: String
         /// The file's text.
-        public var text: String
+        package var text: String
         /// Whether the file already holds exactly this text.
-        public var isUnchanged: Bool
+        package var isUnchanged: Bool
     }
 
     /// The directory the files go under.
-    public var directory: String
+    package var directory: String
     /// Whether a `hosts.toml` this tool did not write may be replaced. Default false.
-    public var force: Bool
+    package var force: Bool
 
     /// Creates a writer for `directory` (default `/etc/containerd/certs.d`).
-    public init(directory: String = ContainerdHosts.defaultDirectory, force: Bool = false) {
+    package init(directory: String = ContainerdHosts.defaultDirectory, force: Bool = false) {
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.force = force
     }
 
     /// The `hosts.toml` text for `mirror`.
-    public static func text(for mirror: Mirror) -> String {
+    package static func text(for mirror: Mirror) -> String {
         let url = "https://\(mirror.registry.host)/v2" + (mirror.prefix.isEmpty ? "" : "/\(mirror.prefix)")
         return """
         \(marker)
@@ -73,7 +73,7 @@ public struct ContainerdHosts: Sendable {
     /// The files for `mirrors`, checked against what is there.
     /// - Throws: `Refusal` for a `hosts.toml` this tool did not write (unless `force`), or one
     ///   that is not a regular file; `SystemError` when one cannot be read.
-    public func plan(_ mirrors: MirrorMap) throws -> [Entry] {
+    package func plan(_ mirrors: MirrorMap) throws -> [Entry] {
         // A file for every name of the upstream (Docker Hub has three): containerd looks the
         // file up by the name the image carries, and a name without one would send the ECR token
         // the plugin answers for it to the upstream itself.
@@ -97,7 +97,7 @@ public struct ContainerdHosts: Sendable {
     /// Writes the entries that changed, each atomically (a new file renamed into place), mode
     /// 0644 in directories made 0755; other hosts' files are never touched.
     /// - Throws: `SystemError` when a directory or file cannot be written.
-    public func write(_ entries: [Entry]) throws {
+    package func write(_ entries: [Entry]) throws {
         // Every host's directory first, so that a refusal leaves no file of the set written.
         let changed = entries.filter { !$0.isUnchanged }
         for entry in changed {
@@ -118,7 +118,7 @@ public struct ContainerdHosts: Sendable {
     }
 
     /// What containerd needs so that it reads the files: the `config_path` setting and a restart.
-    public var restartAdvice: String {
+    package var restartAdvice: String {
         """
         containerd reads these files at each pull, once its CRI registry config_path is \(directory):
           containerd 1.x (/etc/containerd/config.toml, version = 2):

@@ -1,20 +1,20 @@
 // The kubelet's CredentialProviderConfig that sets this plugin up, printed by `ecr-credential-provider config`.
 
 /// A complete `kubelet.config.k8s.io/v1` `CredentialProviderConfig` for this plugin, as YAML.
-public struct CredentialProviderConfig: Sendable {
+package struct CredentialProviderConfig: Sendable {
     /// The provider name: the executable's file name in the kubelet's bin directory.
-    public var name: String
+    package var name: String
     /// How long the kubelet keeps credentials when a response gives no duration (ours always do).
-    public var defaultCacheDuration: GoDuration
+    package var defaultCacheDuration: GoDuration
     /// The audience of the service-account tokens the kubelet should send (`tokenAttributes`);
     /// nil for none, so the node's identity pulls every image.
-    public var serviceAccountAudience: String?
+    package var serviceAccountAudience: String?
     /// Upstream registries answered through an ECR mirror: their hosts join `matchImages`, and
     /// the mappings are the provider's `args`.
-    public var mirrors: MirrorMap = .empty
+    package var mirrors: MirrorMap = .empty
 
     /// Every ECR private registry host form, in every partition (`*` spans one DNS label).
-    public static let matchImages = [
+    package static let matchImages = [
         "*.dkr.ecr.*.amazonaws.com", "*.dkr-ecr.*.on.aws", "*.dkr.ecr.*.amazonaws.com.cn",
         "*.dkr-ecr.*.on.amazonwebservices.com.cn", "*.dkr.ecr-fips.*.amazonaws.com", "*.dkr-ecr-fips.*.on.aws",
         "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr.*.sc2s.sgov.gov", "*.dkr.ecr.*.cloud.adc-e.uk",
@@ -22,7 +22,7 @@ public struct CredentialProviderConfig: Sendable {
     ]
 
     /// Creates a configuration; the defaults are the plugin's name, 12 hours, no service accounts.
-    public init(name: String = "ecr-credential-provider", defaultCacheDuration: GoDuration = GoDuration(seconds: 12 * 3600),
+    package init(name: String = "ecr-credential-provider", defaultCacheDuration: GoDuration = GoDuration(seconds: 12 * 3600),
                 serviceAccountAudience: String? = nil) {
         self.name = name
         self.defaultCacheDuration = defaultCacheDuration
@@ -30,7 +30,7 @@ public struct CredentialProviderConfig: Sendable {
     }
 
     /// The YAML document, for `--image-credential-provider-config`.
-    public var yaml: String {
+    package var yaml: String {
         var lines = [
             "# The kubelet's image credential provider configuration for Amazon ECR.",
             "# Pass it with --image-credential-provider-config, and the directory holding",

@@ -18,22 +18,22 @@ import Glibc
 /// An image of a mirrored upstream (`docker.io/library/nginx` with a `docker.io` mirror) is
 /// answered with the token of the mirror's ECR registry, keyed by the upstream host: the kubelet
 /// hands those credentials to containerd, which uses them for the mirror `hosts.toml` names.
-public struct CredentialProviderPlugin: Sendable {
+package struct CredentialProviderPlugin: Sendable {
     /// The service-account annotation that names the role to pull as.
-    public static let roleAnnotation = "eks.amazonaws.com/ecr-role-arn"
+    package static let roleAnnotation = "eks.amazonaws.com/ecr-role-arn"
 
     /// Why no credentials were given for an image.
-    public struct NoCredentials: Error, Sendable, CustomStringConvertible {
+    package struct NoCredentials: Error, Sendable, CustomStringConvertible {
         /// The image, as requested.
-        public var image: String
+        package var image: String
         /// What went wrong.
-        public var reason: String
+        package var reason: String
         /// The error underneath, when there is one.
-        public var underlying: (any Error)?
+        package var underlying: (any Error)?
 
         /// For example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app: ECR GetAuthorizationToken failed: ...":
         /// one line, whatever the image or the reason held.
-        public var description: String {
+        package var description: String {
             "\(TerminalText.printable(image, limit: 100)): \(TerminalText.printable(reason, limit: 4000))"
         }
     }
@@ -43,10 +43,10 @@ public struct CredentialProviderPlugin: Sendable {
     private let clock: any WallClock
     private let diagnostics: Diagnostics
     /// The upstream registries answered with an ECR registry's token.
-    public let mirrors: MirrorMap
+    package let mirrors: MirrorMap
 
     /// Creates a plugin on `service`, answering the upstreams of `mirrors` too (default none).
-    public init(service: TokenService, environment: Environment, clock: any WallClock = SystemClock(),
+    package init(service: TokenService, environment: Environment, clock: any WallClock = SystemClock(),
                 diagnostics: Diagnostics = Diagnostics(program: "ecr-credential-provider"), mirrors: MirrorMap = .empty) {
         self.mirrors = mirrors
         self.service = service
@@ -57,7 +57,7 @@ public struct CredentialProviderPlugin: Sendable {
 
     /// The response to `request`.
     /// - Throws: `NoCredentials` for an image that is not in ECR, or when no token could be had.
-    public func answer(_ request: CredentialProviderRequest) throws -> CredentialProviderResponse {
+    package func answer(_ request: CredentialProviderRequest) throws -> CredentialProviderResponse {
         let (registry, authKey) = try self.registry(of: request.image)
         let identity = try self.identity(for: request, registry: registry)
         let token: IssuedToken
@@ -96,7 +96,7 @@ public struct CredentialProviderPlugin: Sendable {
     }
 
     /// Whether `text` is an IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
-    public static func isRoleARN(_ text: String) -> Bool {
+    package static func isRoleARN(_ text: String) -> Bool {
         let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard text.utf8.count <= 2048, parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty,
               AWSPartition.all.contains(where: { $0.id == parts[1] }),
@@ -109,7 +109,7 @@ public struct CredentialProviderPlugin: Sendable {
     /// The ECR registry whose token answers `image`: its mirror's, when its registry is a mirrored
     /// upstream, else its own; and the auth key, the image's `host[:port]` either way.
     /// - Throws: `NoCredentials` when the image is neither mirrored nor in an ECR registry.
-    public func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
+    package func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
         if let address = try? RegistryAddress(parsing: image), let mirror = mirrors.mirror(for: address) {
             diagnostics.debug("\(address): mirrored by \(mirror.target) (\(mirror.origin))")
             return (mirror.registry, address.description)
@@ -126,7 +126,7 @@ public struct CredentialProviderPlugin: Sendable {
     /// The ECR registry of `image` and the auth key the kubelet matches it with: the host, and
     /// the port when the image names one (the kubelet requires ports to match).
     /// - Throws: `NoCredentials` when the image is not in an ECR registry.
-    public static func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
+    package static func registry(of image: String) throws -> (ECRRegistry, authKey: String) {
         let address: RegistryAddress
         do {
             address = try RegistryAddress(parsing: image)
@@ -145,7 +145,7 @@ public struct CredentialProviderPlugin: Sendable {
     /// `/var/cache/ecr-credential-provider` for root without `HOME`), and time limits that keep
     /// every failure well inside the kubelet's one-minute timeout.
     /// - Returns: the settings, and the cache: disabled when no private directory is writable.
-    public static func nodeSettings(environment: Environment, diagnostics: Diagnostics) throws -> (TokenSettings, TokenCache) {
+    package static func nodeSettings(environment: Environment, diagnostics: Diagnostics) throws -> (TokenSettings, TokenCache) {
         var settings: TokenSettings
         do {
             settings = try TokenSettings(environment: environment)

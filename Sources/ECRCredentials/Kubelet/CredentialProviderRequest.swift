@@ -2,9 +2,9 @@
 import FoundationEssentials
 
 /// A `CredentialProviderRequest` of `credentialprovider.kubelet.k8s.io` v1, v1beta1 or v1alpha1.
-public struct CredentialProviderRequest: Sendable, Equatable {
+package struct CredentialProviderRequest: Sendable, Equatable {
     /// The API versions understood; the response is written in the request's.
-    public enum APIVersion: String, Sendable, CaseIterable {
+    package enum APIVersion: String, Sendable, CaseIterable {
         /// Kubernetes 1.26 and later (service-account tokens from 1.33).
         case v1 = "credentialprovider.kubelet.k8s.io/v1"
         /// Kubernetes 1.24 and 1.25.
@@ -14,24 +14,23 @@ public struct CredentialProviderRequest: Sendable, Equatable {
     }
 
     /// Why a request was refused.
-    public struct InvalidRequest: Error, Sendable, CustomStringConvertible {
+    package struct InvalidRequest: Error, Sendable, CustomStringConvertible {
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "invalid CredentialProviderRequest: kind is \"Pod\"".
-        public var description: String { "invalid CredentialProviderRequest: \(reason)" }
+        package var description: String { "invalid CredentialProviderRequest: \(reason)" }
     }
 
     /// The API version of the request, and of the response.
-    public var apiVersion: APIVersion
+    package var apiVersion: APIVersion
     /// The image being pulled, usually without its tag: `host[:port]/repository[@digest]`.
-    public var image: String
+    package var image: String
     /// The pod's service-account token, when the provider is configured with `tokenAttributes`.
-    public var serviceAccountToken: String?
+    package var serviceAccountToken: String?
     /// The service account's annotations that the provider configuration passes on.
-    public var serviceAccountAnnotations: [String: String]
+    package var serviceAccountAnnotations: [String: String]
 
-    /// Creates a request.
-    public init(apiVersion: APIVersion, image: String, serviceAccountToken: String? = nil,
+    package init(apiVersion: APIVersion, image: String, serviceAccountToken: String? = nil,
                 serviceAccountAnnotations: [String: String] = [:]) {
         self.apiVersion = apiVersion
         self.image = image
@@ -42,7 +41,7 @@ public struct CredentialProviderRequest: Sendable, Equatable {
     /// Reads a request: `kind` must be `CredentialProviderRequest`, `apiVersion` one of
     /// `APIVersion`, `image` non-empty. Fields this version does not know are ignored.
     /// - Throws: `InvalidRequest` saying what is wrong.
-    public init(json input: [UInt8]) throws {
+    package init(json input: [UInt8]) throws {
         struct Wire: Decodable {
             var kind: String?
             var apiVersion: String?

@@ -5,29 +5,28 @@
 /// The kubelet decodes it strictly: an unknown field, or an `apiVersion` other than the one it
 /// sent, fails the whole lookup. So the JSON holds exactly `kind`, `apiVersion`,
 /// `cacheKeyType`, `cacheDuration` and `auth`, in that order, with no null anywhere.
-public struct CredentialProviderResponse: Sendable, Equatable {
+package struct CredentialProviderResponse: Sendable, Equatable {
     /// The request's API version.
-    public var apiVersion: CredentialProviderRequest.APIVersion
+    package var apiVersion: CredentialProviderRequest.APIVersion
     /// How long the kubelet may keep the credentials; `0s` means not at all.
-    public var cacheDuration: GoDuration
+    package var cacheDuration: GoDuration
     /// The auth key (`host[:port]` as in the image) and its credentials.
-    public var auth: [(key: String, username: String, password: String)]
+    package var auth: [(key: String, username: String, password: String)]
 
-    /// Creates a response.
-    public init(apiVersion: CredentialProviderRequest.APIVersion, cacheDuration: GoDuration,
+    package init(apiVersion: CredentialProviderRequest.APIVersion, cacheDuration: GoDuration,
                 auth: [(key: String, username: String, password: String)]) {
         self.apiVersion = apiVersion
         self.cacheDuration = cacheDuration
         self.auth = auth
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
+    package static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.apiVersion == rhs.apiVersion && lhs.cacheDuration == rhs.cacheDuration
             && lhs.auth.map { [$0.key, $0.username, $0.password] } == rhs.auth.map { [$0.key, $0.username, $0.password] }
     }
 
     /// The JSON text, one line, newline included.
-    public var json: String {
+    package var json: String {
         let entries = auth.map { "\(JSONText.quote($0.key)):{\"username\":\(JSONText.quote($0.username)),\"password\":\(JSONText.quote($0.password))}" }
         return "{\"kind\":\"CredentialProviderResponse\",\"apiVersion\":\(JSONText.quote(apiVersion.rawValue)),"
             + "\"cacheKeyType\":\"Registry\",\"cacheDuration\":\(JSONText.quote(cacheDuration.description)),"

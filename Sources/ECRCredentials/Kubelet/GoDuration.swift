@@ -2,28 +2,28 @@
 
 /// A whole number of seconds, written as Go's `time.Duration.String()` writes it ("6h0m0s",
 /// "1m30s", "45s", "0s"), and read from what `time.ParseDuration` accepts.
-public struct GoDuration: Sendable, Equatable, CustomStringConvertible {
+package struct GoDuration: Sendable, Equatable, CustomStringConvertible {
     /// Why a duration did not read.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The text, as given.
-        public var text: String
+        package var text: String
         /// For example "\"12x\" is not a duration such as 12h, 90m or 1h30m".
-        public var description: String { "\"\(text)\" is not a duration such as 12h, 90m or 1h30m" }
+        package var description: String { "\"\(text)\" is not a duration such as 12h, 90m or 1h30m" }
     }
 
     /// The seconds, never negative.
-    public var seconds: Int
+    package var seconds: Int
 
     /// The longest duration kept: 100 years, far below where Go's int64 nanoseconds overflow.
-    public static let maximumSeconds = 100 * 366 * 86_400
+    package static let maximumSeconds = 100 * 366 * 86_400
 
     /// Creates a duration of `seconds`, clamped to 0...`maximumSeconds`.
-    public init(seconds: Int) {
+    package init(seconds: Int) {
         self.seconds = min(max(seconds, 0), Self.maximumSeconds)
     }
 
     /// The whole seconds of `seconds` (rounded down), 0 for negative or non-finite values.
-    public init(rounding seconds: Double) {
+    package init(rounding seconds: Double) {
         guard seconds.isFinite, seconds > 0 else {
             self.init(seconds: 0)
             return
@@ -33,7 +33,7 @@ public struct GoDuration: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads `1h30m`, `90m`, `45s`, `1.5h`: decimal numbers with the units h, m, s; no sign.
     /// - Throws: `ParseError`, also for a duration that is not a whole number of seconds.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let units: [Character: Double] = ["h": 3600, "m": 60, "s": 1]
         var total = 0.0
         var rest = Substring(text)
@@ -57,7 +57,7 @@ public struct GoDuration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Go's form: "12h0m0s", "1m30s", "45s", "0s".
-    public var description: String {
+    package var description: String {
         let hours = seconds / 3600
         let minutes = seconds % 3600 / 60
         let rest = seconds % 60

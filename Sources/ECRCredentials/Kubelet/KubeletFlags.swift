@@ -10,26 +10,26 @@ import Glibc
 /// nodeadm's `/etc/eks/kubelet/environment`, kubeadm's `/var/lib/kubelet/kubeadm-flags.env` with
 /// `/etc/default/kubelet` (or `/etc/sysconfig/kubelet`), k3s's `/etc/rancher/k3s/config.yaml`
 /// and `config.yaml.d/*.yaml`, and MicroK8s's `/var/snap/microk8s/current/args/kubelet`.
-public struct KubeletFlags: Sendable, Equatable {
+package struct KubeletFlags: Sendable, Equatable {
     /// The config file or directory, when a flag names it.
-    public var config: String?
+    package var config: String?
     /// The bin directory, when a flag names it.
-    public var binDirectory: String?
+    package var binDirectory: String?
     /// Where they came from, for the report ("the running kubelet (pid 812: /usr/bin/kubelet)").
-    public var source: String
+    package var source: String
 
     /// The running kubelet (or the process that embeds it).
-    public struct Process: Sendable, Equatable {
+    package struct Process: Sendable, Equatable {
         /// Its process id.
-        public var pid: Int32
+        package var pid: Int32
         /// Its command line.
-        public var arguments: [String]
+        package var arguments: [String]
         /// What it is: `kubelet`, `k3s` or `kubelite`.
-        public var kind: String
+        package var kind: String
     }
 
     /// Creates flags.
-    public init(config: String?, binDirectory: String?, source: String) {
+    package init(config: String?, binDirectory: String?, source: String) {
         self.config = config
         self.binDirectory = binDirectory
         self.source = source
@@ -37,7 +37,7 @@ public struct KubeletFlags: Sendable, Equatable {
 
     /// The flags of the running kubelet when there is one, else of the first known place that
     /// names them; nil when none does. `tried` receives each place looked at, for the report.
-    public static func find(process: Process?, tried: inout [String]) -> KubeletFlags? {
+    package static func find(process: Process?, tried: inout [String]) -> KubeletFlags? {
         if let process {
             tried.append("the running \(process.kind) (pid \(process.pid))")
             if let flags = fromProcess(process) { return flags }
@@ -61,19 +61,19 @@ public struct KubeletFlags: Sendable, Equatable {
     // MARK: the places
 
     /// EKS nodeadm's kubelet environment file (`NODEADM_KUBELET_ARGS="--flag=value ..."`).
-    public static let nodeadmEnvironment = "/etc/eks/kubelet/environment"
+    package static let nodeadmEnvironment = "/etc/eks/kubelet/environment"
     /// The provider config the EKS AMIs ship (nodeadm and the older bootstrap.sh alike).
-    public static let eksConfig = "/etc/eks/image-credential-provider/config.json"
+    package static let eksConfig = "/etc/eks/image-credential-provider/config.json"
     /// kubeadm's flags file (`KUBELET_KUBEADM_ARGS="..."`).
-    public static let kubeadmFlags = "/var/lib/kubelet/kubeadm-flags.env"
+    package static let kubeadmFlags = "/var/lib/kubelet/kubeadm-flags.env"
     /// The packages' `KUBELET_EXTRA_ARGS` files, which the kubeadm drop-in adds after kubeadm's flags.
-    public static let extraArguments = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"]
+    package static let extraArguments = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"]
     /// k3s's config file; `config.yaml.d/*.yaml` beside it are merged over it.
-    public static let k3sConfig = "/etc/rancher/k3s/config.yaml"
+    package static let k3sConfig = "/etc/rancher/k3s/config.yaml"
     /// The provider paths k3s gives the kubelet unless told otherwise.
-    public static let k3sDefaults = (config: "/var/lib/rancher/credentialprovider/config.yaml", binDirectory: "/var/lib/rancher/credentialprovider/bin")
+    package static let k3sDefaults = (config: "/var/lib/rancher/credentialprovider/config.yaml", binDirectory: "/var/lib/rancher/credentialprovider/bin")
     /// MicroK8s's kubelet arguments file (one flag a line).
-    public static let microk8sArguments = "/var/snap/microk8s/current/args/kubelet"
+    package static let microk8sArguments = "/var/snap/microk8s/current/args/kubelet"
     /// The snap variables MicroK8s's args files use, longest name first (SNAP is a prefix of the others).
     static let snapVariables = [("SNAP_COMMON", "/var/snap/microk8s/common"), ("SNAP_DATA", "/var/snap/microk8s/current"),
                                 ("SNAP", "/snap/microk8s/current")]
@@ -82,7 +82,7 @@ public struct KubeletFlags: Sendable, Equatable {
 
     /// The running kubelet in `/proc`: a process whose program is `kubelet`, else `kubelite`
     /// (MicroK8s) or a k3s server or agent. The lowest pid wins among several of a kind.
-    public static func runningKubelet(proc: String = "/proc") -> Process? {
+    package static func runningKubelet(proc: String = "/proc") -> Process? {
         var found: [Process] = []
         for name in (try? PrivateFile.names(in: proc)) ?? [] {
             guard let pid = Int32(name), pid > 0 else { continue }
@@ -106,7 +106,7 @@ public struct KubeletFlags: Sendable, Equatable {
     }
 
     /// The environment of process `pid` (`/proc/PID/environ`); nil when it cannot be read (not root).
-    public static func environment(of pid: Int32, proc: String = "/proc") -> [String: String]? {
+    package static func environment(of pid: Int32, proc: String = "/proc") -> [String: String]? {
         guard let bytes = try? PrivateFile.read("\(proc)/\(pid)/environ") else { return nil }
         var variables: [String: String] = [:]
         for entry in bytes.split(separator: 0) {
@@ -269,7 +269,7 @@ public struct KubeletFlags: Sendable, Equatable {
 
     /// The two flags in `words`, as Go's flag package reads them: `--name=value`, `--name value`,
     /// one dash or two; the last occurrence wins.
-    public static func flags(in words: [String]) -> (config: String?, binDirectory: String?) {
+    package static func flags(in words: [String]) -> (config: String?, binDirectory: String?) {
         (value(of: "image-credential-provider-config", in: words), value(of: "image-credential-provider-bin-dir", in: words))
     }
 

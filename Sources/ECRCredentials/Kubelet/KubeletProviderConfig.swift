@@ -9,44 +9,44 @@ import Glibc
 /// (YAMLReader, through libyaml). A directory holds one config per `.json`, `.yaml` or `.yml`
 /// file, read in lexicographic order with their providers joined and a name at most once, as the
 /// kubelet merges them; other files and subdirectories are ignored.
-public struct KubeletProviderConfig: Sendable {
+package struct KubeletProviderConfig: Sendable {
     /// One provider entry.
-    public struct Provider: Sendable, Equatable {
+    package struct Provider: Sendable, Equatable {
         /// The executable's file name in the bin directory.
-        public var name: String
+        package var name: String
         /// The plugin API version the kubelet speaks to it.
-        public var apiVersion: String
+        package var apiVersion: String
         /// The image patterns it answers.
-        public var matchImages: [String]
+        package var matchImages: [String]
         /// The cache duration when a response names none.
-        public var defaultCacheDuration: String
+        package var defaultCacheDuration: String
         /// Its arguments.
-        public var args: [String]
+        package var args: [String]
         /// Environment variables added to the kubelet's.
-        public var env: [String: String]
+        package var env: [String: String]
         /// Whether it asks for service-account tokens (Kubernetes 1.33+, beta and on by default from 1.34).
-        public var tokenAttributes: Bool
+        package var tokenAttributes: Bool
         /// The file it came from.
-        public var origin: String
+        package var origin: String
     }
 
     /// A config the kubelet would refuse, and where.
-    public struct Invalid: Error, Sendable, CustomStringConvertible {
+    package struct Invalid: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var file: String
+        package var file: String
         /// The field (`providers[0].name`), empty for the whole file.
-        public var field: String
+        package var field: String
         /// Why.
-        public var reason: String
+        package var reason: String
         /// The line of a YAML file the field is on, when known.
-        public var line: Int?
+        package var line: Int?
         /// For example "/etc/kubernetes/ecr.json: providers[0].apiVersion: ..." ("... (line 7)" in YAML).
-        public var description: String {
+        package var description: String {
             TerminalText.printable("\(file): " + (field.isEmpty ? "" : "\(field): ") + reason + (line.map { " (line \($0))" } ?? ""), limit: 600)
         }
 
         /// Creates the error.
-        public init(file: String, field: String, reason: String, line: Int? = nil) {
+        package init(file: String, field: String, reason: String, line: Int? = nil) {
             self.file = file
             self.field = field
             self.reason = reason
@@ -55,16 +55,16 @@ public struct KubeletProviderConfig: Sendable {
     }
 
     /// The config API versions the kubelet reads.
-    public static let configVersions = ["kubelet.config.k8s.io/v1", "kubelet.config.k8s.io/v1beta1", "kubelet.config.k8s.io/v1alpha1"]
+    package static let configVersions = ["kubelet.config.k8s.io/v1", "kubelet.config.k8s.io/v1beta1", "kubelet.config.k8s.io/v1alpha1"]
 
     /// The providers, in file order.
-    public var providers: [Provider]
+    package var providers: [Provider]
     /// The files read.
-    public var files: [String]
+    package var files: [String]
 
     /// Reads a file, or every `.json`, `.yaml` and `.yml` file of a directory.
     /// - Throws: `Invalid`.
-    public init(path: String) throws {
+    package init(path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw Invalid(file: path, field: "", reason: "cannot be read: \(String(cString: strerror(errno)))")
@@ -241,9 +241,9 @@ public struct KubeletProviderConfig: Sendable {
 
 /// A `matchImages` pattern and the kubelet's matching: hosts split on `.` with equal label counts,
 /// each label glob-matched (`*` never spans a dot), ports equal, the path a plain prefix.
-public enum ImagePattern {
+package enum ImagePattern {
     /// Why the kubelet would refuse `pattern`; nil when it is valid.
-    public static func problem(_ pattern: String) -> String? {
+    package static func problem(_ pattern: String) -> String? {
         guard let parts = split(pattern) else { return "not a host[:port][/path] pattern" }
         if parts.host.isEmpty { return "no host" }
         if parts.host.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) { return "an empty DNS label" }
@@ -252,7 +252,7 @@ public enum ImagePattern {
     }
 
     /// Whether `image` (without scheme; a tag or digest is ignored) matches `pattern`.
-    public static func matches(_ pattern: String, image: String) -> Bool {
+    package static func matches(_ pattern: String, image: String) -> Bool {
         guard let want = split(pattern), let have = split(image) else { return false }
         let wanted = want.host.split(separator: ".", omittingEmptySubsequences: false)
         let labels = have.host.split(separator: ".", omittingEmptySubsequences: false)
@@ -262,7 +262,7 @@ public enum ImagePattern {
     }
 
     /// How many labels of `pattern` match `image`'s, for "the closest pattern".
-    public static func closeness(_ pattern: String, image: String) -> Int {
+    package static func closeness(_ pattern: String, image: String) -> Int {
         guard let want = split(pattern), let have = split(image) else { return 0 }
         let wanted = want.host.split(separator: "."), labels = have.host.split(separator: ".")
         return zip(wanted.reversed(), labels.reversed()).prefix { glob(Array($0.utf8), Array($1.utf8)) }.count

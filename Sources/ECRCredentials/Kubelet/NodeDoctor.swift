@@ -9,7 +9,7 @@ import Glibc
 /// provider matches the image, the provider run as the kubelet runs it (its `args`, the
 /// kubelet's environment plus its `env`, a request of its `apiVersion`) with its response decoded strictly,
 /// and the pull check with the password it answered (following `--mirror` mappings to ECR).
-public struct NodeDoctor: Sendable {
+package struct NodeDoctor: Sendable {
     private let transport: any HTTPTransport
     private let timeouts: HTTPTimeouts
     private let environment: [String: String]
@@ -19,7 +19,7 @@ public struct NodeDoctor: Sendable {
     /// - Parameters:
     ///   - environment: the kubelet's environment, which the provider runs with (plus its `env`).
     ///   - providerTimeout: the kubelet's limit for one provider run, one minute.
-    public init(transport: any HTTPTransport, timeouts: HTTPTimeouts, environment: [String: String], providerTimeout: Double = 60) {
+    package init(transport: any HTTPTransport, timeouts: HTTPTimeouts, environment: [String: String], providerTimeout: Double = 60) {
         self.transport = transport
         self.timeouts = timeouts
         self.environment = environment
@@ -28,7 +28,7 @@ public struct NodeDoctor: Sendable {
 
     /// Runs every check for `images` with the config at `configPath` and the bin directory,
     /// after `preamble` (the `flags` and `environment` checks of `NodeDoctorSetup`).
-    public func run(configPath: String, binDirectory: String, images: [String], preamble: [Doctor.Check] = []) -> Doctor.Report {
+    package func run(configPath: String, binDirectory: String, images: [String], preamble: [Doctor.Check] = []) -> Doctor.Report {
         var checks = preamble
         let config: KubeletProviderConfig
         do {

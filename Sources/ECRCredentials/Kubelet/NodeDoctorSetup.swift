@@ -2,21 +2,21 @@
 
 /// What the node doctor runs with: the config and bin directory, the environment, and the
 /// `flags` and `environment` checks that say where each came from.
-public struct NodeDoctorSetup: Sendable {
+package struct NodeDoctorSetup: Sendable {
     /// The kubelet's provider config (a file or directory); nil when none was found.
-    public var configPath: String?
+    package var configPath: String?
     /// The kubelet's provider bin directory; nil when none was found.
-    public var binDirectory: String?
+    package var binDirectory: String?
     /// The environment the kubelet runs providers with.
-    public var environment: [String: String]
+    package var environment: [String: String]
     /// `flags` (when they were looked for) and `environment`.
-    public var checks: [Doctor.Check]
+    package var checks: [Doctor.Check]
 
     /// The report of these checks alone, for when the others cannot run.
-    public var report: Doctor.Report { Doctor.Report(registry: nil, checks: checks) }
+    package var report: Doctor.Report { Doctor.Report(registry: nil, checks: checks) }
 
     /// Whether the checks after these can run.
-    public var canGoOn: Bool { configPath != nil && binDirectory != nil }
+    package var canGoOn: Bool { configPath != nil && binDirectory != nil }
 
     /// Takes the given flags, and looks for the missing ones as the kubelet was started.
     /// - Parameters:
@@ -24,7 +24,7 @@ public struct NodeDoctorSetup: Sendable {
     ///   - ownEnvironment: this process's environment, used when the kubelet's cannot be read.
     ///   - process: the running kubelet (`KubeletFlags.runningKubelet()`), if any.
     ///   - kubeletEnvironment: reads a process's environment (`/proc/PID/environ`).
-    public init(config: String?, binDirectory: String?, ownEnvironment: [String: String], process: KubeletFlags.Process?,
+    package init(config: String?, binDirectory: String?, ownEnvironment: [String: String], process: KubeletFlags.Process?,
                 kubeletEnvironment: (Int32) -> [String: String]? = { KubeletFlags.environment(of: $0) }) {
         var checks: [Doctor.Check] = []
         var configPath = config

@@ -2,18 +2,18 @@
 
 /// What the kubelet passes from the provider's `args`: optionally `get-credentials`, and
 /// `--mirror UPSTREAM=ECR_HOST/PREFIX` (or `--mirror=...`) any number of times.
-public struct PluginArguments: Sendable, Equatable {
+package struct PluginArguments: Sendable, Equatable {
     /// The `--mirror` values, in order.
-    public var mirrors: [String]
+    package var mirrors: [String]
 
     /// Creates arguments with these `--mirror` values.
-    public init(mirrors: [String] = []) {
+    package init(mirrors: [String] = []) {
         self.mirrors = mirrors
     }
 
     /// Reads `arguments` as a kubelet invocation; nil when they are something else (a command
     /// for people, such as `config` or `--help`), which the caller hands to its argument parser.
-    public init?(_ arguments: [String]) {
+    package init?(_ arguments: [String]) {
         var mirrors: [String] = []
         var rest = arguments[...]
         if rest.first == "get-credentials" { rest = rest.dropFirst() }
@@ -31,7 +31,7 @@ public struct PluginArguments: Sendable, Equatable {
 
     /// The mirrors of the arguments and of the tool config file's `[mirror]` sections.
     /// - Throws: `Mirror.InvalidMapping` for a bad mapping, or an upstream given twice.
-    public func mirrorMap(config: ToolConfigFile?) throws -> MirrorMap {
+    package func mirrorMap(config: ToolConfigFile?) throws -> MirrorMap {
         var map = try MirrorMap(arguments: mirrors)
         if let config { try map.merge(config.mirrors) }
         return map

@@ -6,16 +6,16 @@ import FoundationEssentials
 ///
 /// The token is not verified here: STS verifies it on every exchange. It only decides which
 /// cache entry a token may reuse, and the caller (the kubelet, as root) is trusted with that.
-public struct ServiceAccountToken: Sendable, Equatable {
+package struct ServiceAccountToken: Sendable, Equatable {
     /// The token.
-    public var value: String
+    package var value: String
     /// `iss`, when the token reads as a JWT.
-    public var issuer: String?
+    package var issuer: String?
     /// `sub`, such as `system:serviceaccount:NAMESPACE:NAME`, when the token reads as a JWT.
-    public var subject: String?
+    package var subject: String?
 
     /// Reads the claims of `value`; a token that is not a readable JWT keeps nil claims.
-    public init(_ value: String) {
+    package init(_ value: String) {
         self.value = value
         struct Claims: Decodable {
             var iss: String?
@@ -34,7 +34,7 @@ public struct ServiceAccountToken: Sendable, Equatable {
 
     /// Who the token stands for: issuer and subject, or, for a token without readable claims, a
     /// digest of the token itself (so it never shares another token's cache entry).
-    public var owner: String {
+    package var owner: String {
         // Quoted, so no pair of claims can spell another pair.
         if let issuer, let subject { return "jwt:\(JSONText.quote(issuer)),\(JSONText.quote(subject))" }
         return "sha256:" + Hex.encode(SHA256.hash(data: Array(value.utf8)))
@@ -42,7 +42,7 @@ public struct ServiceAccountToken: Sendable, Equatable {
 
     /// `NAMESPACE.NAME` of a `system:serviceaccount:NAMESPACE:NAME` subject, as a role session
     /// name (CloudTrail then shows which service account pulled); nil for other subjects.
-    public var sessionName: String? {
+    package var sessionName: String? {
         guard let subject, subject.hasPrefix("system:serviceaccount:") else { return nil }
         let parts = subject.dropFirst("system:serviceaccount:".count).split(separator: ":")
         guard parts.count == 2 else { return nil }

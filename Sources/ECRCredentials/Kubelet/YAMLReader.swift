@@ -7,27 +7,27 @@ import CYAML
 /// aliases and `<<` merge keys are expanded, a key given twice is refused (strict decoding), and
 /// the line of every key and list item is kept for error messages. Only the first document of a
 /// stream is read, as the kubelet does. libyaml is opened with dlopen here, on the doctor's path only.
-public struct YAMLReader: Sendable {
+package struct YAMLReader: Sendable {
     /// YAML the kubelet would refuse, or libyaml missing.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
         /// The 1-based line, when the failure has one.
-        public var line: Int?
+        package var line: Int?
         /// Why.
-        public var reason: String
+        package var reason: String
         /// The field path (`providers[0].name`) of a key given twice.
-        public var field: String?
+        package var field: String?
         /// For example "line 4: mapping values are not allowed in this context".
-        public var description: String { (line.map { "line \($0): " } ?? "") + (field.map { "\($0): " } ?? "") + reason }
+        package var description: String { (line.map { "line \($0): " } ?? "") + (field.map { "\($0): " } ?? "") + reason }
     }
 
     /// The value tree.
-    public var document: JSONDocument
+    package var document: JSONDocument
     /// The line of each key and list item, by its field path (`providers[0].name`, `providers[1]`).
-    public var lines: [String: Int]
+    package var lines: [String: Int]
 
     /// Parses `bytes`.
     /// - Throws: `Failure`.
-    public init(parsing bytes: [UInt8]) throws {
+    package init(parsing bytes: [UInt8]) throws {
         var message = [CChar](repeating: 0, count: 512)
         if cyaml_load(&message, message.count) != 0 {
             throw Failure(line: nil, reason: Self.text(message) + " to read YAML (or give the config as JSON)")

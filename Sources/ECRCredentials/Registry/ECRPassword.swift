@@ -2,10 +2,10 @@
 import FoundationEssentials
 
 /// ECR registry passwords are base64 of a JSON document that includes an `expiration` time.
-public enum ECRPassword {
+package enum ECRPassword {
     /// The expiry (seconds since 1970) inside an ECR password, or nil for any other password
     /// and for an expiry that is not a plausible time (see `EpochSeconds`).
-    public static func expiration(of password: String) -> Double? {
+    package static func expiration(of password: String) -> Double? {
         struct Envelope: Decodable { var expiration: Double }
         var padded = password
         while padded.utf8.count % 4 != 0 { padded += "=" }

@@ -111,7 +111,7 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether `name` looks like an AWS region: lower-case words joined by `-`, ending in a number
     /// (`us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`, `eusc-de-east-1`).
-    public static func isRegionName(_ name: String) -> Bool {
+    package static func isRegionName(_ name: String) -> Bool {
         let parts = name.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, name.utf8.count <= 32, let last = parts.last else { return false }
         guard !last.isEmpty, last.count <= 3, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }

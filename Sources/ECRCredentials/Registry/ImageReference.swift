@@ -2,28 +2,28 @@
 
 /// An image reference (`HOST[:PORT]/REPOSITORY[:TAG][@DIGEST]`), normalised as docker does:
 /// no registry means `docker.io`, and a one-word Docker Hub name gets `library/`.
-public struct ImageReference: Sendable, Equatable, CustomStringConvertible {
+package struct ImageReference: Sendable, Equatable, CustomStringConvertible {
     /// Why a reference was not understood.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The input, as given (sanitized when printed).
-        public var input: String
+        package var input: String
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "invalid image reference \"Team/App\": the repository must be lower case".
-        public var description: String { "invalid image reference \"\(TerminalText.printable(input, limit: 200))\": \(reason)" }
+        package var description: String { "invalid image reference \"\(TerminalText.printable(input, limit: 200))\": \(reason)" }
     }
 
     /// The registry host and port.
-    public var address: RegistryAddress
+    package var address: RegistryAddress
     /// The repository path (`team/app`, `library/nginx`).
-    public var repository: String
+    package var repository: String
     /// The tag, when no digest is given or both are (`latest` when neither is).
-    public var tag: String?
+    package var tag: String?
     /// The digest (`sha256:...`), when given.
-    public var digest: String?
+    package var digest: String?
 
     /// Creates a reference from its parts.
-    public init(address: RegistryAddress, repository: String, tag: String? = nil, digest: String? = nil) {
+    package init(address: RegistryAddress, repository: String, tag: String? = nil, digest: String? = nil) {
         self.address = address
         self.repository = repository
         self.tag = tag
@@ -32,7 +32,7 @@ public struct ImageReference: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a reference as `docker pull` and the kubelet take it.
     /// - Throws: `ParseError`.
-    public init(parsing input: String) throws {
+    package init(parsing input: String) throws {
         func fail(_ reason: String) -> ParseError { ParseError(input: input, reason: reason) }
         var rest = Substring(input)
         guard !rest.isEmpty, rest.utf8.count <= 4096 else { throw fail("empty or too long") }
@@ -73,16 +73,16 @@ public struct ImageReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The tag or digest the registry is asked for: the digest when there is one.
-    public var reference: String { digest ?? tag ?? "latest" }
+    package var reference: String { digest ?? tag ?? "latest" }
 
     /// `HOST/REPOSITORY[:TAG][@DIGEST]`.
-    public var description: String {
+    package var description: String {
         address.description + "/" + repository + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
     }
 
     /// The reference with its registry replaced by `mirror`'s ECR registry and its repository
     /// under the mirror's prefix, when `mirrors` has one for its registry; else itself.
-    public func following(_ mirrors: MirrorMap) -> (image: ImageReference, mirror: Mirror?) {
+    package func following(_ mirrors: MirrorMap) -> (image: ImageReference, mirror: Mirror?) {
         guard let mirror = mirrors.mirror(for: address) else { return (self, nil) }
         let path = mirror.prefix.isEmpty ? repository : "\(mirror.prefix)/\(repository)"
         return (ImageReference(address: RegistryAddress(host: mirror.registry.host), repository: path, tag: tag, digest: digest), mirror)

@@ -2,18 +2,18 @@
 
 /// One upstream registry served by an ECR registry, usually through a pull-through cache rule:
 /// `docker.io/library/nginx` is `R/docker-hub/library/nginx`.
-public struct Mirror: Sendable, Equatable, CustomStringConvertible {
+package struct Mirror: Sendable, Equatable, CustomStringConvertible {
     /// The registry host images name, canonical (`docker.io` for Docker Hub), with `:port` when it has one.
-    public var upstream: String
+    package var upstream: String
     /// The ECR registry that serves it.
-    public var registry: ECRRegistry
+    package var registry: ECRRegistry
     /// The repository prefix in that registry (`docker-hub`); empty for none (ECR's `ROOT`).
-    public var prefix: String
+    package var prefix: String
     /// Where the mapping was given, for messages ("--mirror", "FILE [mirror docker.io]").
-    public var origin: String
+    package var origin: String
 
     /// Creates a mirror; `init(parsing:origin:)` checks what a user typed.
-    public init(upstream: String, registry: ECRRegistry, prefix: String, origin: String) {
+    package init(upstream: String, registry: ECRRegistry, prefix: String, origin: String) {
         self.upstream = upstream
         self.registry = registry
         self.prefix = prefix
@@ -21,22 +21,22 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A bad mapping, refused before anything runs.
-    public struct InvalidMapping: Error, Sendable, CustomStringConvertible {
+    package struct InvalidMapping: Error, Sendable, CustomStringConvertible {
         /// The mapping, as given.
-        public var mapping: String
+        package var mapping: String
         /// Where it was given.
-        public var origin: String
+        package var origin: String
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "--mirror docker.io=example.com/hub: example.com is not an Amazon ECR private registry ...".
-        public var description: String {
+        package var description: String {
             "\(origin) \(TerminalText.printable(mapping, limit: 300)): \(reason)"
         }
     }
 
     /// Reads `UPSTREAM=ECR_HOST/PREFIX` (the `--mirror` form).
     /// - Throws: `InvalidMapping`.
-    public init(parsing mapping: String, origin: String = "--mirror") throws {
+    package init(parsing mapping: String, origin: String = "--mirror") throws {
         guard let equals = mapping.firstIndex(of: "=") else {
             throw InvalidMapping(mapping: mapping, origin: origin,
                                  reason: "expected UPSTREAM=ECR_HOST/PREFIX, such as docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub")
@@ -47,7 +47,7 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads an upstream host and an `ECR_HOST/PREFIX` target (the config file's form).
     /// - Throws: `InvalidMapping`.
-    public init(upstream: String, target: String, origin: String, mapping: String? = nil) throws {
+    package init(upstream: String, target: String, origin: String, mapping: String? = nil) throws {
         let shown = mapping ?? "\(upstream)=\(target)"
         func fail(_ reason: String) -> InvalidMapping { InvalidMapping(mapping: shown, origin: origin, reason: reason) }
         let upstreamHost = try Self.upstreamHost(upstream, fail)
@@ -68,21 +68,21 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `UPSTREAM=ECR_HOST/PREFIX`, the `--mirror` argument that gives this mirror.
-    public var description: String { "\(upstream)=\(target)" }
+    package var description: String { "\(upstream)=\(target)" }
 
     /// `ECR_HOST/PREFIX`, or the host alone without a prefix.
-    public var target: String { prefix.isEmpty ? registry.host : "\(registry.host)/\(prefix)" }
+    package var target: String { prefix.isEmpty ? registry.host : "\(registry.host)/\(prefix)" }
 
     /// Docker Hub's host names: images say `docker.io`; clients talk to the other two.
-    public static let dockerHubHosts = ["docker.io", "index.docker.io", "registry-1.docker.io"]
+    package static let dockerHubHosts = ["docker.io", "index.docker.io", "registry-1.docker.io"]
 
     /// The name images use for a registry host: Docker Hub's hosts are all `docker.io`.
-    public static func canonicalUpstream(_ host: String) -> String {
+    package static func canonicalUpstream(_ host: String) -> String {
         dockerHubHosts.contains(host) ? "docker.io" : host
     }
 
     /// The host names an image of this mirror's upstream can carry (`docker.io` has three).
-    public var upstreamHosts: [String] { upstream == "docker.io" ? Self.dockerHubHosts : [upstream] }
+    package var upstreamHosts: [String] { upstream == "docker.io" ? Self.dockerHubHosts : [upstream] }
 
     private static func upstreamHost(_ text: String, _ fail: (String) -> InvalidMapping) throws -> String {
         let address: RegistryAddress
@@ -127,32 +127,31 @@ public struct Mirror: Sendable, Equatable, CustomStringConvertible {
 
 /// The mirrors a node serves, each upstream at most once: from `--mirror` arguments and the
 /// tool config file's `[mirror UPSTREAM]` sections.
-public struct MirrorMap: Sendable, Equatable {
+package struct MirrorMap: Sendable, Equatable {
     /// The mirrors, in the order given.
-    public private(set) var mirrors: [Mirror]
+    package private(set) var mirrors: [Mirror]
 
     /// No mirrors.
-    public static let empty = MirrorMap()
+    package static let empty = MirrorMap()
 
     /// Creates a map with no mirrors.
-    public init() { mirrors = [] }
+    package init() { mirrors = [] }
 
-    /// Creates a map.
     /// - Throws: `Mirror.InvalidMapping` when two mirrors have the same upstream.
-    public init(_ mirrors: [Mirror]) throws {
+    package init(_ mirrors: [Mirror]) throws {
         self.init()
         for mirror in mirrors { try add(mirror) }
     }
 
     /// Reads `--mirror` arguments (`UPSTREAM=ECR_HOST/PREFIX`).
     /// - Throws: `Mirror.InvalidMapping` for a bad mapping or a duplicate upstream.
-    public init(arguments: [String]) throws {
+    package init(arguments: [String]) throws {
         try self.init(arguments.map { try Mirror(parsing: $0) })
     }
 
     /// Adds a mirror.
     /// - Throws: `Mirror.InvalidMapping` when its upstream already has one.
-    public mutating func add(_ mirror: Mirror) throws {
+    package mutating func add(_ mirror: Mirror) throws {
         if let existing = mirrors.first(where: { $0.upstream == mirror.upstream }) {
             throw Mirror.InvalidMapping(mapping: mirror.description, origin: mirror.origin,
                                         reason: "\(mirror.upstream) already has a mirror (\(existing.origin) \(existing.description)); give each upstream once")
@@ -162,19 +161,19 @@ public struct MirrorMap: Sendable, Equatable {
 
     /// Adds every mirror of `other`.
     /// - Throws: `Mirror.InvalidMapping` for an upstream both have.
-    public mutating func merge(_ other: MirrorMap) throws {
+    package mutating func merge(_ other: MirrorMap) throws {
         for mirror in other.mirrors { try add(mirror) }
     }
 
     /// The mirror of an image's registry host (any of Docker Hub's names for Docker Hub), if any.
-    public func mirror(for address: RegistryAddress) -> Mirror? {
+    package func mirror(for address: RegistryAddress) -> Mirror? {
         let upstream = RegistryAddress(host: Mirror.canonicalUpstream(address.host), port: address.port).description
         return mirrors.first { $0.upstream == upstream }
     }
 
     /// Whether there are no mirrors.
-    public var isEmpty: Bool { mirrors.isEmpty }
+    package var isEmpty: Bool { mirrors.isEmpty }
 
     /// The `--mirror` arguments that give this map, one value each.
-    public var arguments: [String] { mirrors.map(\.description) }
+    package var arguments: [String] { mirrors.map(\.description) }
 }

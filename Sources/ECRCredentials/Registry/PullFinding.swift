@@ -1,7 +1,7 @@
 // What a registry check found, and the one table that turns each finding into a summary and a fix.
 
 /// The request of a pull that an answer belongs to.
-public enum PullStep: String, Sendable, Equatable {
+package enum PullStep: String, Sendable, Equatable {
     /// `GET /v2/`: does the registry take the token?
     case registry
     /// `HEAD`/`GET` of the manifest (or index) the tag or digest names.
@@ -15,9 +15,9 @@ public enum PullStep: String, Sendable, Equatable {
 }
 
 /// ECR's explanation of a 403 `DENIED`: "User: P is not authorized to perform: A on resource: R because ...".
-public struct ECRDenial: Sendable, Equatable {
+package struct ECRDenial: Sendable, Equatable {
     /// Which policy said no, from the end of the message.
-    public enum Cause: String, Sendable, Equatable {
+    package enum Cause: String, Sendable, Equatable {
         /// "because no identity-based policy allows ..."
         case noIdentityPolicy
         /// "with an explicit deny in an identity-based policy"
@@ -32,20 +32,20 @@ public struct ECRDenial: Sendable, Equatable {
         case unknown
 
         /// Whether the repository (or key) policy is where the fix goes.
-        public var isResourcePolicy: Bool { self == .noResourcePolicy || self == .resourcePolicyDenies }
+        package var isResourcePolicy: Bool { self == .noResourcePolicy || self == .resourcePolicyDenies }
     }
 
     /// The principal's ARN, when the message names it.
-    public var principal: String?
+    package var principal: String?
     /// The IAM action (`ecr:BatchGetImage`, `kms:Decrypt`), when the message names it.
-    public var action: String?
+    package var action: String?
     /// The resource's ARN, when the message names it.
-    public var resource: String?
+    package var resource: String?
     /// Which policy said no.
-    public var cause: Cause
+    package var cause: Cause
 
     /// Reads ECR's message; every part it does not find is nil.
-    public init(message: String) {
+    package init(message: String) {
         func word(after marker: String) -> String? {
             guard let range = message.firstRange(of: marker) else { return nil }
             let value = message[range.upperBound...].prefix { $0 != " " && $0 != "," && $0 != "\"" }
@@ -72,7 +72,7 @@ public struct ECRDenial: Sendable, Equatable {
 }
 
 /// What the pull-through cache rules say about a repository that does not exist.
-public enum PullThroughRuleLookup: Sendable, Equatable {
+package enum PullThroughRuleLookup: Sendable, Equatable {
     /// Not looked up (no rules reader, or the repository has a single component).
     case notChecked
     /// A rule's prefix covers the repository.
@@ -84,9 +84,9 @@ public enum PullThroughRuleLookup: Sendable, Equatable {
 }
 
 /// One finding of a registry check: which request, what came back, and what it means.
-public struct PullFinding: Sendable {
+package struct PullFinding: Sendable {
     /// The rows of the hint table: each kind of answer a pull can meet.
-    public enum Row: String, Sendable, Equatable, CaseIterable {
+    package enum Row: String, Sendable, Equatable, CaseIterable {
         /// Every step answered as a pull needs.
         case pulls
         /// 401: the registry does not take the token.
@@ -118,30 +118,30 @@ public struct PullFinding: Sendable {
     }
 
     /// The row of the hint table.
-    public var row: Row
+    package var row: Row
     /// The request that decided it.
-    public var step: PullStep
+    package var step: PullStep
     /// The image asked for (the ECR image, after any mirror).
-    public var image: ImageReference
+    package var image: ImageReference
     /// The HTTP status of that request, when one came back.
-    public var httpStatus: Int?
+    package var httpStatus: Int?
     /// ECR's error code (`DENIED`, `NAME_UNKNOWN`, ...), when its body had one.
-    public var errorCode: String?
+    package var errorCode: String?
     /// ECR's error message, when its body had one.
-    public var errorMessage: String?
+    package var errorMessage: String?
     /// The parsed denial of a 403.
-    public var denial: ECRDenial?
+    package var denial: ECRDenial?
     /// The transport failure, when no answer came.
-    public var transportError: HTTPTransportError?
+    package var transportError: HTTPTransportError?
     /// What the rules say, for a missing repository.
-    public var rules: PullThroughRuleLookup = .notChecked
+    package var rules: PullThroughRuleLookup = .notChecked
     /// The registry whose token was used, when known (for a 401).
-    public var tokenRegistry: ECRRegistry?
+    package var tokenRegistry: ECRRegistry?
     /// What else was learnt on the way (the platform chosen, the download host), for details.
-    public var notes: [String] = []
+    package var notes: [String] = []
 
     /// Creates a finding.
-    public init(row: Row, step: PullStep, image: ImageReference, httpStatus: Int? = nil, errorCode: String? = nil,
+    package init(row: Row, step: PullStep, image: ImageReference, httpStatus: Int? = nil, errorCode: String? = nil,
                 errorMessage: String? = nil, denial: ECRDenial? = nil, transportError: HTTPTransportError? = nil) {
         self.row = row
         self.step = step
@@ -154,22 +154,22 @@ public struct PullFinding: Sendable {
     }
 
     /// The IAM action a 403 named.
-    public var action: String? { denial?.action }
+    package var action: String? { denial?.action }
 
     /// Whether the image will pull.
-    public var pulls: Bool { row == .pulls }
+    package var pulls: Bool { row == .pulls }
 
     /// The passing-failure hint the token and identity checks give too.
-    public static let transientHint = "a passing failure (throttling, a 5xx answer, a timeout or an unreachable endpoint): try again; "
+    package static let transientHint = "a passing failure (throttling, a 5xx answer, a timeout or an unreachable endpoint): try again; "
         + "check the network and proxies (HTTPS_PROXY)"
 
     /// The managed policy that grants every action of a pull.
-    public static let pullOnlyPolicy = "AmazonEC2ContainerRegistryPullOnly"
+    package static let pullOnlyPolicy = "AmazonEC2ContainerRegistryPullOnly"
 
     // MARK: the table
 
     /// One line: which request got which answer, with ECR's own message.
-    public var summary: String {
+    package var summary: String {
         let what = "\(Self.stepName(step)) of \(image)"
         let answer = httpStatus.map { "HTTP \($0)" + (errorCode.map { " \($0)" } ?? "") } ?? ""
         let quoted = errorMessage.map { ": \"\(Self.shown($0))\"" } ?? ""
@@ -194,7 +194,7 @@ public struct PullFinding: Sendable {
     }
 
     /// What to do; nil when the image pulls.
-    public var hint: String? {
+    package var hint: String? {
         let principal = denial?.principal ?? "the principal"
         let action = denial?.action ?? "the action ECR named"
         let registry = ECRRegistry(address: image.address)

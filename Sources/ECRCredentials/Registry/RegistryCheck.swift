@@ -13,25 +13,25 @@ import Glibc
 /// Every request goes through the injected `HTTPTransport` (libcurl in the tools, with the CA
 /// bundle and proxies of the AWS calls) with the same timeouts, so the whole check is bounded by
 /// six requests' time.
-public struct RegistryCheck: Sendable {
+package struct RegistryCheck: Sendable {
     /// An image platform (`linux/amd64`, `linux/arm64/v8`).
-    public struct Platform: Sendable, Equatable, CustomStringConvertible {
+    package struct Platform: Sendable, Equatable, CustomStringConvertible {
         /// `linux`.
-        public var os: String
+        package var os: String
         /// `amd64`, `arm64`, ...
-        public var architecture: String
+        package var architecture: String
         /// `v8`, `v7`, ... when it matters.
-        public var variant: String?
+        package var variant: String?
 
         /// Creates a platform.
-        public init(os: String, architecture: String, variant: String? = nil) {
+        package init(os: String, architecture: String, variant: String? = nil) {
             self.os = os
             self.architecture = architecture
             self.variant = variant
         }
 
         /// This machine's: Linux and the architecture `uname` reports, in Go's names.
-        public static var host: Platform {
+        package static var host: Platform {
             var name = utsname()
             uname(&name)
             let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -45,11 +45,11 @@ public struct RegistryCheck: Sendable {
         }
 
         /// `os/architecture[/variant]`.
-        public var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
+        package var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
     }
 
     /// The manifest types a pull accepts, OCI and docker, index and single.
-    public static let manifestTypes = [
+    package static let manifestTypes = [
         "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
         "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
     ]
@@ -65,7 +65,7 @@ public struct RegistryCheck: Sendable {
     ///   - timeouts: per request; the AWS calls' (`TokenSettings.requestTimeouts`).
     ///   - platform: the manifest chosen from an index; this machine's by default.
     ///   - rules: reads a registry's pull-through cache rules, to explain a missing repository; nil: not read.
-    public init(transport: any HTTPTransport, timeouts: HTTPTimeouts, platform: Platform = .host,
+    package init(transport: any HTTPTransport, timeouts: HTTPTimeouts, platform: Platform = .host,
                 rules: (@Sendable (ECRRegistry) throws -> [PullThroughCacheRule])? = nil) {
         self.transport = transport
         self.timeouts = timeouts
@@ -75,7 +75,7 @@ public struct RegistryCheck: Sendable {
 
     /// Checks `image` (an ECR image: follow mirrors first) with the password of an ECR token
     /// issued for `tokenRegistry` (for the 401 finding); never throws: every outcome is a finding.
-    public func run(image: ImageReference, password: String, tokenRegistry: ECRRegistry? = nil) -> PullFinding {
+    package func run(image: ImageReference, password: String, tokenRegistry: ECRRegistry? = nil) -> PullFinding {
         var finding = check(image: image, password: password)
         finding.tokenRegistry = tokenRegistry
         if finding.row == .noRepository, let registry = ECRRegistry(address: image.address), let rules {

@@ -2,9 +2,9 @@
 import FoundationEssentials
 
 /// A credential kept for one registry.
-public struct CredentialRecord: Codable, Sendable, Equatable {
+package struct CredentialRecord: Codable, Sendable, Equatable {
     /// Fetched by this tool or handed over by a client.
-    public enum Kind: String, Codable, Sendable {
+    package enum Kind: String, Codable, Sendable {
         /// An ECR authorization token this tool fetched; keyed by AWS identity.
         case token
         /// Credentials `docker login`, `nerdctl login` or `podman login` handed to `store`.
@@ -12,29 +12,28 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
     }
 
     /// The record format; records of another version are ignored (and later overwritten).
-    public static let currentVersion = 1
+    package static let currentVersion = 1
 
     /// The format version.
-    public var version: Int
+    package var version: Int
     /// Token or login.
-    public var kind: Kind
+    package var kind: Kind
     /// The registry key: the lower-case host, with the port unless it is 443.
-    public var registry: String
+    package var registry: String
     /// The server URL as the client gave it (what `list` reports).
-    public var serverURL: String
+    package var serverURL: String
     /// The AWS identity fingerprint of a token; empty for logins.
-    public var identity: String
+    package var identity: String
     /// The user name (`AWS` for ECR).
-    public var username: String
+    package var username: String
     /// The password or token.
-    public var secret: String
+    package var secret: String
     /// When it was fetched or stored (seconds since 1970).
-    public var issuedAt: Double
+    package var issuedAt: Double
     /// When it stops working (seconds since 1970); nil when unknown and unlimited.
-    public var expiresAt: Double?
+    package var expiresAt: Double?
 
-    /// Creates a record.
-    public init(kind: Kind, registry: String, serverURL: String, identity: String, username: String, secret: String,
+    package init(kind: Kind, registry: String, serverURL: String, identity: String, username: String, secret: String,
                 issuedAt: Double, expiresAt: Double?) {
         self.version = Self.currentVersion
         self.kind = kind
@@ -49,17 +48,17 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
 
     /// Whether its times are plausible (see `EpochSeconds`); a record read from outside that
     /// is not is treated as corrupt.
-    public var hasPlausibleTimes: Bool {
+    package var hasPlausibleTimes: Bool {
         EpochSeconds.validated(issuedAt) != nil && (expiresAt.map { EpochSeconds.validated($0) != nil } ?? true)
     }
 
     /// The longest lifetime a cached token may claim: 7 days (ECR issues 12-hour tokens).
-    public static let maximumTokenLifetime: Double = 7 * 86_400
+    package static let maximumTokenLifetime: Double = 7 * 86_400
 
     /// Whether it can be what this tool wrote: plausible times and, for a token, a password, an
     /// expiry no earlier than its issue and a lifetime of at most `maximumTokenLifetime`. A record
     /// read from outside that is not is treated as corrupt.
-    public var isPlausible: Bool {
+    package var isPlausible: Bool {
         guard hasPlausibleTimes else { return false }
         guard kind == .token else { return true }
         guard let expiresAt, !secret.isEmpty else { return false }
@@ -67,21 +66,21 @@ public struct CredentialRecord: Codable, Sendable, Equatable {
     }
 
     /// Whether it still works at `now` with `margin` seconds to spare.
-    public func isUsable(at now: Double, margin: Double = 60) -> Bool {
+    package func isUsable(at now: Double, margin: Double = 60) -> Bool {
         guard let expiresAt else { return true }
         return now < expiresAt - margin
     }
 
     /// Whether a token should still be served without refreshing: until half its lifetime has
     /// passed (as the AWS tools do), so a served token always has hours left.
-    public func isFresh(at now: Double) -> Bool {
+    package func isFresh(at now: Double) -> Bool {
         guard let expiresAt else { return true }
         return now < issuedAt + (expiresAt - issuedAt) / 2 && now < expiresAt
     }
 }
 
 /// A place where credential records are kept: the keyring or private files.
-public protocol CredentialStore: Sendable {
+package protocol CredentialStore: Sendable {
     /// A short name for messages ("file", "keyring").
     var name: String { get }
     /// The record of a kind for a registry and identity; nil when absent, corrupt or foreign.
@@ -103,7 +102,7 @@ public protocol CredentialStore: Sendable {
 extension CredentialStore {
     /// Removes the other identities' tokens one by one, as `allRecords` lists them.
     @discardableResult
-    public func removeTokens(registry: String, except identity: String) throws -> Int {
+    package func removeTokens(registry: String, except identity: String) throws -> Int {
         var removed = 0
         for record in try allRecords() where record.kind == .token && record.registry == registry && record.identity != identity {
             try remove(kind: .token, registry: registry, identity: record.identity)

@@ -11,21 +11,21 @@ import FoundationEssentials
 /// The directory must belong to the user; each file must be a regular file the user owns (not a
 /// symbolic link), so nobody else can plant a record. A file is used only under the name its own
 /// registry, kind and identity give, so a record cannot stand in for another registry's.
-public struct FileCredentialStore: CredentialStore {
+package struct FileCredentialStore: CredentialStore {
     /// The directory.
-    public let directory: String
+    package let directory: String
     /// "file".
-    public let name = "file"
+    package let name = "file"
     private let diagnostics: Diagnostics
 
     /// Creates a store in `directory` (created, mode 0700, on the first write).
-    public init(directory: String, diagnostics: Diagnostics = Diagnostics()) {
+    package init(directory: String, diagnostics: Diagnostics = Diagnostics()) {
         self.directory = directory
         self.diagnostics = diagnostics
     }
 
     /// The file of a record.
-    public func path(kind: CredentialRecord.Kind, registry: String, identity: String) -> String {
+    package func path(kind: CredentialRecord.Kind, registry: String, identity: String) -> String {
         "\(directory)/\(Self.fileStem(registry))@\(kind.rawValue)-\(identity.isEmpty ? "any" : identity).json"
     }
 
@@ -60,7 +60,7 @@ public struct FileCredentialStore: CredentialStore {
         "\(directory)/\(Self.legacyFileStem(registry))@\(CredentialRecord.Kind.login.rawValue)-any.json"
     }
 
-    public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+    package func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
         guard try PrivateFile.checkDirectory(directory) else { return nil }
         if let record = try read(path(kind: kind, registry: registry, identity: identity)),
            record.kind == kind, record.registry == registry, record.identity == identity {
@@ -74,7 +74,7 @@ public struct FileCredentialStore: CredentialStore {
         return record
     }
 
-    public func save(_ record: CredentialRecord) throws {
+    package func save(_ record: CredentialRecord) throws {
         try PrivateFile.makeDirectory(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -87,7 +87,7 @@ public struct FileCredentialStore: CredentialStore {
         }
     }
 
-    public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
+    package func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
         let path = path(kind: kind, registry: registry, identity: identity)
         try PrivateFile.remove(path)
         if kind == .login, identity.isEmpty { try removeLegacyLogin(registry: registry, except: path) }
@@ -102,7 +102,7 @@ public struct FileCredentialStore: CredentialStore {
     }
 
     @discardableResult
-    public func removeAll(registry: String) throws -> Int {
+    package func removeAll(registry: String) throws -> Int {
         guard try PrivateFile.checkDirectory(directory) else { return 0 }
         let prefix = Self.fileStem(registry) + "@"
         var removed = 0
@@ -118,7 +118,7 @@ public struct FileCredentialStore: CredentialStore {
         return removed
     }
 
-    public func allRecords() throws -> [CredentialRecord] {
+    package func allRecords() throws -> [CredentialRecord] {
         guard try PrivateFile.checkDirectory(directory) else { return [] }
         var records: [CredentialRecord] = []
         for name in try PrivateFile.names(in: directory).sorted() where name.hasSuffix(".json") {

@@ -8,7 +8,7 @@ import Glibc
 /// The few key retention service calls (add_key(2), keyctl(2)) the kernel keyring tier needs;
 /// `SystemKernelKeys` makes them, tests substitute an in-memory kernel to reach quota and
 /// refusal paths that a test cannot arrange on the real one.
-public protocol KernelKeyCalls: Sendable {
+package protocol KernelKeyCalls: Sendable {
     /// The serial of the key of `type` and `description` reachable from `keyring`; nil when there
     /// is none, or it has expired or been revoked. (`keyctl(KEYCTL_SEARCH)`)
     func search(keyring: Int32, type: String, description: String) throws(KernelKeyFailure) -> Int32?
@@ -32,41 +32,41 @@ public protocol KernelKeyCalls: Sendable {
 }
 
 /// A key retention service call that failed, with its `errno`.
-public struct KernelKeyFailure: Error, Sendable, CustomStringConvertible {
+package struct KernelKeyFailure: Error, Sendable, CustomStringConvertible {
     /// The call ("add_key", "keyctl search", ...).
-    public var operation: String
+    package var operation: String
     /// The `errno` value.
-    public var code: Int32
+    package var code: Int32
 
     /// Creates a failure from an explicit `errno` value.
-    public init(_ operation: String, code: Int32) {
+    package init(_ operation: String, code: Int32) {
         self.operation = operation
         self.code = code
     }
 
     /// Whether the kernel refuses the key calls altogether: not built in (ENOSYS), filtered by a
     /// seccomp profile (EPERM, ENOSYS), or the keyring of this user is out of reach (EACCES).
-    public var isRefusal: Bool { code == ENOSYS || code == EPERM || code == EACCES }
+    package var isRefusal: Bool { code == ENOSYS || code == EPERM || code == EACCES }
 
     /// Whether the user's key quota (`/proc/sys/kernel/keys/maxbytes`, `maxkeys`) is used up.
-    public var isQuotaExceeded: Bool { code == EDQUOT }
+    package var isQuotaExceeded: Bool { code == EDQUOT }
 
     /// For example "kernel keyring add_key failed: Disk quota exceeded".
-    public var description: String {
+    package var description: String {
         "kernel keyring \(operation) failed: \(String(cString: strerror(code)))"
     }
 }
 
 /// The running kernel's key retention service, through `syscall(2)` (no libkeyutils).
-public struct SystemKernelKeys: KernelKeyCalls {
+package struct SystemKernelKeys: KernelKeyCalls {
     /// The kernel.
-    public init() {}
+    package init() {}
 
     /// The user's own keyring (`KEY_SPEC_USER_KEYRING`): one per user, shared by all of their
     /// sessions, kept until the user namespace ends (in practice, until reboot).
-    public static let userKeyring: Int32 = CKERNELKEYRING_USER_KEYRING
+    package static let userKeyring: Int32 = CKERNELKEYRING_USER_KEYRING
 
-    public func search(keyring: Int32, type: String, description: String) throws(KernelKeyFailure) -> Int32? {
+    package func search(keyring: Int32, type: String, description: String) throws(KernelKeyFailure) -> Int32? {
         let serial = ckernelkeyring_search(keyring, type, description)
         if serial >= 0 { return Int32(truncatingIfNeeded: serial) }
         let code = errno
@@ -74,13 +74,13 @@ public struct SystemKernelKeys: KernelKeyCalls {
         throw KernelKeyFailure("keyctl search", code: code)
     }
 
-    public func add(type: String, description: String, payload: [UInt8], keyring: Int32) throws(KernelKeyFailure) -> Int32 {
+    package func add(type: String, description: String, payload: [UInt8], keyring: Int32) throws(KernelKeyFailure) -> Int32 {
         let serial = payload.withUnsafeBytes { ckernelkeyring_add_key(type, description, $0.baseAddress, $0.count, keyring) }
         guard serial >= 0 else { throw KernelKeyFailure("add_key", code: errno) }
         return Int32(truncatingIfNeeded: serial)
     }
 
-    public func read(_ key: Int32, limit: Int) throws(KernelKeyFailure) -> [UInt8] {
+    package func read(_ key: Int32, limit: Int) throws(KernelKeyFailure) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: limit)
         let length = buffer.withUnsafeMutableBytes { ckernelkeyring_read(key, $0.baseAddress, $0.count) }
         guard length >= 0 else { throw KernelKeyFailure("keyctl read", code: errno) }
@@ -89,7 +89,7 @@ public struct SystemKernelKeys: KernelKeyCalls {
         return Array(buffer.prefix(Int(length)))
     }
 
-    public func describe(_ key: Int32) throws(KernelKeyFailure) -> String {
+    package func describe(_ key: Int32) throws(KernelKeyFailure) -> String {
         var buffer = [CChar](repeating: 0, count: 4200)
         let length = buffer.withUnsafeMutableBufferPointer {
             ckernelkeyring_keyctl(Int32(CKERNELKEYRING_DESCRIBE), UInt(bitPattern: Int(key)), UInt(bitPattern: $0.baseAddress), UInt($0.count), 0)
@@ -99,22 +99,22 @@ public struct SystemKernelKeys: KernelKeyCalls {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    public func setPermissions(_ key: Int32, _ permissions: UInt32) throws(KernelKeyFailure) {
+    package func setPermissions(_ key: Int32, _ permissions: UInt32) throws(KernelKeyFailure) {
         try call("keyctl setperm", CKERNELKEYRING_SETPERM, key, UInt(permissions))
     }
 
-    public func setTimeout(_ key: Int32, seconds: UInt32) throws(KernelKeyFailure) {
+    package func setTimeout(_ key: Int32, seconds: UInt32) throws(KernelKeyFailure) {
         try call("keyctl set_timeout", CKERNELKEYRING_SET_TIMEOUT, key, UInt(seconds))
     }
 
-    public func update(_ key: Int32, payload: [UInt8]) throws(KernelKeyFailure) {
+    package func update(_ key: Int32, payload: [UInt8]) throws(KernelKeyFailure) {
         let result = payload.withUnsafeBytes {
             ckernelkeyring_keyctl(Int32(CKERNELKEYRING_UPDATE), UInt(bitPattern: Int(key)), UInt(bitPattern: $0.baseAddress), UInt($0.count), 0)
         }
         guard result >= 0 else { throw KernelKeyFailure("keyctl update", code: errno) }
     }
 
-    public func invalidate(_ key: Int32) throws(KernelKeyFailure) {
+    package func invalidate(_ key: Int32) throws(KernelKeyFailure) {
         try call("keyctl invalidate", CKERNELKEYRING_INVALIDATE, key, 0)
     }
 

@@ -9,12 +9,12 @@ extension KernelKeyringStore {
     /// One value of the user's generation: 128 random bits, new at every `store`, `erase` and
     /// `logout`. Every kernel keyring entry carries the generation it was written under, and
     /// answers only while the file still holds that value.
-    public struct Generation: Sendable, Hashable, CustomStringConvertible {
+    package struct Generation: Sendable, Hashable, CustomStringConvertible {
         /// 32 lower-case hexadecimal digits.
-        public let text: String
+        package let text: String
 
         /// A generation from its 32 lower-case hexadecimal digits; nil for anything else.
-        public init?(text: some StringProtocol) {
+        package init?(text: some StringProtocol) {
             guard text.utf8.count == 32, text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
             self.text = String(text)
         }
@@ -24,14 +24,14 @@ extension KernelKeyringStore {
         }
 
         /// A new generation, from the system's cryptographic generator (`getrandom`).
-        public static func random() -> Generation {
+        package static func random() -> Generation {
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
             return Generation(digits: Hex.encode(bytes))
         }
 
         /// The digits.
-        public var description: String { text }
+        package var description: String { text }
     }
 
     /// The file that holds the current generation: `<directory>/kernel-generation`, mode 0600 in
@@ -44,38 +44,38 @@ extension KernelKeyringStore {
     /// with it, so the owner checks of `PrivateFile` hold on both sides. A missing file, or one
     /// that is not exactly that (torn, planted, another user's, a link), vouches for no entry:
     /// every kernel copy is then ignored until a `get` writes a fresh generation.
-    public struct GenerationFile: Sendable {
+    package struct GenerationFile: Sendable {
         /// The directory (the token cache directory).
-        public let directory: String
+        package let directory: String
         /// The file.
-        public let path: String
+        package let path: String
         /// The lock file that serialises changes, beside it.
-        public let lockPath: String
+        package let lockPath: String
 
         /// The file's name in its directory: `kernel-generation`.
-        public static let fileName = "kernel-generation"
+        package static let fileName = "kernel-generation"
         private static let header = "docker-credential-ecr generation 1"
 
         /// The generation file of a token cache directory.
-        public init(directory: String) {
+        package init(directory: String) {
             self.directory = directory
             path = directory + "/" + Self.fileName
             lockPath = path + ".lock"
         }
 
         /// Why the file cannot vouch for any entry.
-        public struct Unusable: Error, Sendable, CustomStringConvertible {
+        package struct Unusable: Error, Sendable, CustomStringConvertible {
             /// The file.
-            public var path: String
+            package var path: String
             /// Why.
-            public var reason: String
+            package var reason: String
             /// For example "the kernel keyring generation /home/u/.cache/docker-credential-ecr/kernel-generation is not usable: ...".
-            public var description: String { "the kernel keyring generation \(path) is not usable: \(reason)" }
+            package var description: String { "the kernel keyring generation \(path) is not usable: \(reason)" }
         }
 
         /// The current generation; nil when there is no file.
         /// - Throws: `Unusable` when the file is there but is not one this tool wrote, or cannot be read.
-        public func read() throws(Unusable) -> Generation? {
+        package func read() throws(Unusable) -> Generation? {
             let bytes: [UInt8]?
             do {
                 bytes = try PrivateFile.read(path, policy: .ownRecord)
@@ -95,7 +95,7 @@ extension KernelKeyringStore {
         /// lock beside the file, and `followed` says whether the file still held `expected` just
         /// before (no other process changed it in between); without the lock, `followed` is false.
         /// - Throws: `SystemError` or `PrivateFile.Refusal` when the directory or file cannot be written.
-        public func advance(expected: Generation? = nil, lockTimeout: Double = 2) throws -> (generation: Generation, followed: Bool) {
+        package func advance(expected: Generation? = nil, lockTimeout: Double = 2) throws -> (generation: Generation, followed: Bool) {
             try PrivateFile.makeDirectory(directory)
             let lock = try? FileLock(path: lockPath, timeout: lockTimeout)
             let followed = lock != nil && expected != nil && (try? read()) == expected

@@ -5,20 +5,19 @@ import Glibc
 
 extension KernelKeyringStore {
     /// The user's key quota, from `/proc/key-users`.
-    public struct Quota: Sendable, Equatable {
+    package struct Quota: Sendable, Equatable {
         /// Keys kept, and the most allowed.
-        public var keys: Int, maximumKeys: Int
+        package var keys: Int, maximumKeys: Int
         /// Bytes kept (descriptions and payloads), and the most allowed.
-        public var bytes: Int, maximumBytes: Int
+        package var bytes: Int, maximumBytes: Int
 
-        /// Creates a quota reading.
-        public init(keys: Int, maximumKeys: Int, bytes: Int, maximumBytes: Int) {
+        package init(keys: Int, maximumKeys: Int, bytes: Int, maximumBytes: Int) {
             (self.keys, self.maximumKeys, self.bytes, self.maximumBytes) = (keys, maximumKeys, bytes, maximumBytes)
         }
     }
 
     /// The user's key quota, when `/proc/key-users` can be read.
-    public static func quota() -> Quota? {
+    package static func quota() -> Quota? {
         guard let bytes = try? PrivateFile.read("/proc/key-users", policy: .external), bytes.count < 1 << 20 else { return nil }
         let user = "\(getuid())"
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {

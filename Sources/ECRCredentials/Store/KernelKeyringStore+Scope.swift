@@ -7,7 +7,7 @@ import Glibc
 
 extension KernelKeyringStore {
     /// The scope of the session bus the environment names (see `busIdentity(_:)`).
-    public static func scope(environment: Environment) -> String {
+    package static func scope(environment: Environment) -> String {
         let digest = SHA256.hash(data: Array("docker-credential-ecr/kernel/2\0\(busIdentity(environment))".utf8))
         return Hex.encode(digest.prefix(8))
     }
@@ -15,7 +15,7 @@ extension KernelKeyringStore {
     /// The session bus as one name, however it is spelled: the first address of
     /// `DBUS_SESSION_BUS_ADDRESS` without its `guid`, a socket path resolved (`realpath`), else
     /// `$XDG_RUNTIME_DIR/bus` resolved the same way.
-    public static func busIdentity(_ environment: Environment) -> String {
+    package static func busIdentity(_ environment: Environment) -> String {
         func socket(_ path: String) -> String {
             guard let resolved = realpath(path, nil) else { return "unix:path=\(path)" }
             defer { free(resolved) }

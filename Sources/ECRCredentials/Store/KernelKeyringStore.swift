@@ -46,9 +46,9 @@ import Glibc
 /// server URL, user name, issued-at and expires-at lines, then the secret. Besides records it
 /// keeps, per registry, whether the Secret Service holds no login (`LoginState.none`), so that a
 /// hit never asks it. Not thread-safe: one instance per process, used from one thread.
-public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
+package final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// What the tier knows about a registry's login.
-    public enum LoginState: Sendable, Equatable {
+    package enum LoginState: Sendable, Equatable {
         /// The login the durable store holds.
         case stored(CredentialRecord)
         /// The durable store holds no login for the registry.
@@ -58,11 +58,11 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// "kernel keyring".
-    public let name = "kernel keyring"
+    package let name = "kernel keyring"
     /// The digest that separates the entries copied from one Secret Service from another's.
-    public let scope: String
+    package let scope: String
     /// Longest life of a login or "no login" entry, in seconds. Default 3600.
-    public let loginLifetime: UInt32
+    package let loginLifetime: UInt32
     let keys: any KernelKeyCalls
     private let clock: any WallClock
     let diagnostics: Diagnostics
@@ -72,7 +72,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private var ourKeyring: Int32?
     private var refused: KernelKeyFailure?
     /// The file whose generation every entry is checked against.
-    public let generationFile: GenerationFile
+    package let generationFile: GenerationFile
     /// The generation last read from the file (outer nil: not read yet in this process).
     private var knownGeneration: Generation??
     /// Why the generation file could not be used, when it was read and could not.
@@ -80,7 +80,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     private var warnedUnrecorded = false
 
     /// The keyring that holds this tool's keys, inside the user keyring.
-    public static let keyringName = "docker-credential-ecr"
+    package static let keyringName = "docker-credential-ecr"
     /// The largest payload kept (ECR tokens are about 2,500 bytes; a `user` key could hold 32,767).
     static let payloadLimit = 8192
     static let payloadHeader = "docker-credential-ecr 2"
@@ -96,7 +96,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     ///   - keys: the kernel, or a substitute in tests.
     ///   - parentKeyring: where this tool's keyring lives; the user keyring by default.
     ///   - quota: reads the user's key quota; `/proc/key-users` by default.
-    public init(scope: String, generationFile: GenerationFile, keys: any KernelKeyCalls = SystemKernelKeys(), clock: any WallClock = SystemClock(),
+    package init(scope: String, generationFile: GenerationFile, keys: any KernelKeyCalls = SystemKernelKeys(), clock: any WallClock = SystemClock(),
                 diagnostics: Diagnostics = Diagnostics(), parentKeyring: Int32 = SystemKernelKeys.userKeyring,
                 loginLifetime: UInt32 = 3600, quota: @escaping @Sendable () -> Quota? = KernelKeyringStore.quota) {
         self.scope = scope
@@ -110,17 +110,17 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Whether a call was refused (so the tier is off for this process), and why.
-    public var refusal: KernelKeyFailure? { refused }
+    package var refusal: KernelKeyFailure? { refused }
 
     // MARK: CredentialStore
 
-    public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+    package func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
         guard let entry = lookup(kind: kind, registry: registry, identity: identity), case .record(let record) = entry else { return nil }
         return record
     }
 
     /// What the tier knows about `registry`'s login.
-    public func loginState(registry: String) -> LoginState {
+    package func loginState(registry: String) -> LoginState {
         switch lookup(kind: .login, registry: registry, identity: "") {
         case .record(let record)?: .stored(record)
         case .noLogin?: .none
@@ -129,7 +129,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Saves a record under the generation read now (see `save(_:generation:)`).
-    public func save(_ record: CredentialRecord) throws {
+    package func save(_ record: CredentialRecord) throws {
         try save(record, generation: generationBeforeWrite())
     }
 
@@ -139,7 +139,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// break outside the secret, too long, no room) removes the entry it would have replaced, so
     /// an older login, or the note that there was none, never answers in its place.
     /// - Throws: `KernelKeyFailure` when the kernel refuses it (quota, size, refusal).
-    public func save(_ record: CredentialRecord, generation: Generation?) throws {
+    package func save(_ record: CredentialRecord, generation: Generation?) throws {
         let now = clock.now().timeIntervalSince1970
         var lifetime = record.kind == .login ? Double(loginLifetime) : EpochSeconds.maximumDuration
         if let expiresAt = record.expiresAt { lifetime = min(lifetime, expiresAt - now) }
@@ -158,13 +158,13 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Notes, under the generation read now, that the durable store holds no login for `registry`.
-    public func saveNoLogin(registry: String) throws {
+    package func saveNoLogin(registry: String) throws {
         try saveNoLogin(registry: registry, generation: generationBeforeWrite())
     }
 
     /// Notes that the durable store holds no login for `registry`, for `loginLifetime` seconds,
     /// under `generation` (read before the durable store was asked); nothing without one.
-    public func saveNoLogin(registry: String, generation: Generation?) throws {
+    package func saveNoLogin(registry: String, generation: Generation?) throws {
         guard let generation else { return }
         let payload = Array("\(Self.payloadHeader)\n\(generation.text)\nnone\n\(registry)\n".utf8)
         try put(description: description(kind: .login, registry: registry, identity: ""), payload: payload,
@@ -176,7 +176,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// namespace; this keyring's old copies go, in every scope; and the login is kept under the
     /// new generation, unless another process changed the generation in between (then the next
     /// lookup copies it from the durable store).
-    public func replaceLogin(_ record: CredentialRecord, after before: Generation?) throws {
+    package func replaceLogin(_ record: CredentialRecord, after before: Generation?) throws {
         let changed = recordChange(expected: before)
         try removeEntries(allScopes: true) { $0.kind == .login && $0.registry == record.registry && $0.identity.isEmpty }
         guard let changed, changed.followed else {
@@ -187,7 +187,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Removes the entry in every scope, after a new generation retired its copies everywhere.
-    public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
+    package func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
         recordChange()
         try removeEntries(allScopes: true) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
@@ -196,7 +196,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// the "no login" note), after a new generation retired their copies everywhere; returns how
     /// many tokens and logins this scope had.
     @discardableResult
-    public func removeAll(registry: String) throws -> Int {
+    package func removeAll(registry: String) throws -> Int {
         recordChange()
         return try removeEntries(allScopes: true) { $0.registry == registry }
     }
@@ -204,26 +204,26 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// Removes the tokens of `registry` this scope keeps for identities other than `identity`.
     /// The generation stays: those tokens are still valid for their own identities.
     @discardableResult
-    public func removeTokens(registry: String, except identity: String) throws -> Int {
+    package func removeTokens(registry: String, except identity: String) throws -> Int {
         try removeEntries(allScopes: false) { $0.registry == registry && $0.kind == .token && $0.identity != identity }
     }
 
     /// Removes every entry of these kinds in every scope, of `registries` or of all (`logout`),
     /// after a new generation retired their copies everywhere; a login's removal also takes the
     /// notes that there was none.
-    public func removeEverything(of kinds: Set<CredentialRecord.Kind>, registries: Set<String>? = nil) throws {
+    package func removeEverything(of kinds: Set<CredentialRecord.Kind>, registries: Set<String>? = nil) throws {
         recordChange()
         try removeEntries(allScopes: true) { kinds.contains($0.kind) && (registries?.contains($0.registry) ?? true) }
     }
 
     /// Takes back this scope's copy of an entry, without changing the generation (a copy that
     /// another process's `store` or removal overtook).
-    public func withdraw(kind: CredentialRecord.Kind, registry: String, identity: String) {
+    package func withdraw(kind: CredentialRecord.Kind, registry: String, identity: String) {
         _ = try? removeEntries(allScopes: false) { $0.kind == kind && $0.registry == registry && $0.identity == identity }
     }
 
     /// The records of this scope that the current generation vouches for.
-    public func allRecords() throws -> [CredentialRecord] {
+    package func allRecords() throws -> [CredentialRecord] {
         let listed = try entries(allScopes: false)
         if !listed.isEmpty { knownGeneration = .some(readGeneration()) }
         return listed.compactMap { entry in
@@ -242,7 +242,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     // MARK: generation
 
     /// The generation in the file now (read afresh); nil when there is none, or it is unusable.
-    public func currentGeneration() -> Generation? {
+    package func currentGeneration() -> Generation? {
         let generation = readGeneration()
         knownGeneration = .some(generation)
         return generation
@@ -252,7 +252,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     /// written: a change by another process after that retires them. When the file is missing or
     /// unusable a new one is written (no copy answers anyway until then). Nil where the kernel
     /// refuses this tool's keyring, or the file cannot be written: nothing is kept here then.
-    public func generationBeforeWrite() -> Generation? {
+    package func generationBeforeWrite() -> Generation? {
         guard (try? keyring(create: true)) != nil else { return nil }
         if let current = currentGeneration() { return current }
         do {
@@ -266,7 +266,7 @@ public final class KernelKeyringStore: CredentialStore, @unchecked Sendable {
     }
 
     /// Why the generation file cannot vouch for any entry, when it was read and could not.
-    public var generationProblem: GenerationFile.Unusable? { generationFailure }
+    package var generationProblem: GenerationFile.Unusable? { generationFailure }
 
     /// Reads the file; nil when it is missing or unusable (noting why).
     private func readGeneration() -> Generation? {

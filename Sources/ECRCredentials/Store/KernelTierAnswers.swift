@@ -7,9 +7,9 @@
 /// may have changed it meanwhile.
 ///
 /// Not thread-safe: one instance per request, used from one thread.
-public final class KernelTierAnswers: @unchecked Sendable {
+package final class KernelTierAnswers: @unchecked Sendable {
     /// What the tier held for one entry.
-    public enum Answer: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
         /// A login (its state: stored, "no login" note, or not known here).
         case login(KernelKeyringStore.LoginState)
         /// A record (a token), or nil for a miss.
@@ -33,20 +33,20 @@ public final class KernelTierAnswers: @unchecked Sendable {
     private var token = NotedToken.nothing
 
     /// No answers yet.
-    public init() {}
+    package init() {}
 
     /// Notes the login state the tier gave for `registry`.
-    public func noteLogin(_ state: KernelKeyringStore.LoginState, registry: String) {
+    package func noteLogin(_ state: KernelKeyringStore.LoginState, registry: String) {
         login = .noted(registry: registry, state: state)
     }
 
     /// Notes the token (nil: none) the tier gave for `registry` and `identity`.
-    public func noteToken(_ record: CredentialRecord?, registry: String, identity: String) {
+    package func noteToken(_ record: CredentialRecord?, registry: String, identity: String) {
         token = .noted(registry: registry, identity: identity, record: record)
     }
 
     /// The answer noted for this entry, removed so that it is used once; nil when none was noted.
-    public func take(kind: CredentialRecord.Kind, registry: String, identity: String) -> Answer? {
+    package func take(kind: CredentialRecord.Kind, registry: String, identity: String) -> Answer? {
         switch kind {
         case .login:
             guard case .noted(registry, let state) = login, identity.isEmpty else { return nil }

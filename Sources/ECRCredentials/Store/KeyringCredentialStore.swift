@@ -23,31 +23,31 @@ import Glibc
 /// service answers with a prompt fails (`NeedsConfirmation`): the shim's service object dismisses
 /// prompts instead of running them, and never calls Unlock.
 /// Not thread-safe: one instance per process, used from one thread.
-public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable {
+package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable {
     /// Why the keyring cannot be used now; the helper then falls back (or, if the keyring was
     /// required, caches nothing).
-    public struct Unavailable: Error, Sendable, CustomStringConvertible {
+    package struct Unavailable: Error, Sendable, CustomStringConvertible {
         /// What is missing or wrong.
-        public var reason: String
+        package var reason: String
         /// Whether a Secret Service is there and may hold this tool's items, out of reach for now
         /// (locked, not answering), so that removing them cannot be done.
-        public var mayHoldEntries = false
+        package var mayHoldEntries = false
         /// The registries of this tool's items in the Secret Service, as their attributes tell
         /// (searchable without unlocking anything); nil when that could not be asked.
-        public var heldRegistries: Set<String>?
+        package var heldRegistries: Set<String>?
         /// Whether a Secret Service answers but cannot be used without a prompt (a locked
         /// collection, a confirmation for each item, no `default` alias): auto mode says so when
         /// it keeps a login in the private file instead.
-        public var refused = false
+        package var refused = false
 
         /// Creates the error.
-        public init(reason: String, mayHoldEntries: Bool = false) {
+        package init(reason: String, mayHoldEntries: Bool = false) {
             self.reason = reason
             self.mayHoldEntries = mayHoldEntries
         }
 
         /// An error of a Secret Service that answers but refuses; `heldRegistries` sets `mayHoldEntries`.
-        public init(refusal reason: String, heldRegistries: Set<String>?) {
+        package init(refusal reason: String, heldRegistries: Set<String>?) {
             self.reason = reason
             self.heldRegistries = heldRegistries
             self.mayHoldEntries = heldRegistries.map { !$0.isEmpty } ?? true
@@ -56,44 +56,44 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
 
         /// Whether this tool's items for `registry` may be kept where they cannot be removed now:
         /// false when the attributes show none (docker's "nothing to erase").
-        public func mayHold(registry: String) -> Bool {
+        package func mayHold(registry: String) -> Bool {
             guard mayHoldEntries else { return false }
             return heldRegistries.map { $0.contains(registry) } ?? true
         }
 
         /// For example "the keyring is not available: the default collection is locked".
-        public var description: String { "the keyring is not available: \(reason)" }
+        package var description: String { "the keyring is not available: \(reason)" }
     }
 
     /// The Secret Service answered an operation with a prompt (a confirmation or an unlock),
     /// which this tool never opens: the operation did not happen.
-    public struct NeedsConfirmation: Error, Sendable, CustomStringConvertible {
+    package struct NeedsConfirmation: Error, Sendable, CustomStringConvertible {
         /// What was being done.
-        public var operation: String
+        package var operation: String
         /// For example "the keyring asks for a confirmation to store ... ".
-        public var description: String {
+        package var description: String {
             "the keyring asks for a confirmation (a prompt) to \(operation), and this tool never opens one"
         }
     }
 
     /// A keyring operation that failed after the keyring was opened.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
         /// What was being done.
-        public var operation: String
+        package var operation: String
         /// libsecret's message.
-        public var message: String
+        package var message: String
         /// The GError's domain (such as `g-dbus-error-quark`) and code, when libsecret gave one.
-        public var gError: (domain: String, code: Int32)? = nil
+        package var gError: (domain: String, code: Int32)? = nil
         /// For example "keyring search failed: ...".
-        public var description: String { "keyring \(operation) failed: \(message)" }
+        package var description: String { "keyring \(operation) failed: \(message)" }
     }
 
     /// "keyring".
-    public let name = "keyring"
+    package let name = "keyring"
     private let service: UnsafeMutableRawPointer
     private let collection: UnsafeMutableRawPointer
     /// The deadline of each D-Bus call.
-    public let timeoutMilliseconds: Int32
+    package let timeoutMilliseconds: Int32
 
     private init(service: UnsafeMutableRawPointer, collection: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) {
         self.service = service
@@ -108,7 +108,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
 
     /// Whether the environment names a session bus at all: `DBUS_SESSION_BUS_ADDRESS`, or the
     /// `$XDG_RUNTIME_DIR/bus` socket GLib falls back to. Without one, libsecret is not loaded.
-    public static func sessionBusConfigured(_ environment: Environment) -> Bool {
+    package static func sessionBusConfigured(_ environment: Environment) -> Bool {
         if environment["DBUS_SESSION_BUS_ADDRESS"] != nil { return true }
         guard let runtime = environment["XDG_RUNTIME_DIR"] else { return false }
         var info = stat()
@@ -124,7 +124,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// The error tells, from item attributes alone, which registries this tool has items for there.
     /// - Parameter timeoutMilliseconds: the deadline of every D-Bus call, then and later.
     /// - Throws: `Unavailable`, within about `timeoutMilliseconds` per call, naming the reason.
-    public static func open(environment: Environment, timeoutMilliseconds: Int32 = 1000) throws -> KeyringCredentialStore {
+    package static func open(environment: Environment, timeoutMilliseconds: Int32 = 1000) throws -> KeyringCredentialStore {
         guard sessionBusConfigured(environment) else {
             throw Unavailable(reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
         }
@@ -174,7 +174,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// Why a keyring without a `default` alias is not used.
-    public static let noDefaultAlias = "no collection is set as the default (the Secret Service's `default` alias); "
+    package static let noDefaultAlias = "no collection is set as the default (the Secret Service's `default` alias); "
         + "tokens and logins are kept in the private files (set one as the default, for example in Seahorse: "
         + "a keyring's menu, Set as Default)"
 
@@ -213,7 +213,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
 
     // MARK: CredentialStore
 
-    public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+    package func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
         // Normally one item; after a save whose clean-up failed, the newest is the current one.
         try search(["registry": registry, "kind": kind.rawValue, "identity": identity], loadSecrets: true)
             .compactMap(Self.record(from:)).max { $0.issuedAt < $1.issuedAt }
@@ -226,7 +226,7 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     /// registry, kind and identity that reads as locked in an unlocked collection means the
     /// service confirms each item (`NeedsConfirmation`, before writing); and the new item is read
     /// back, here and through a second connection (a new client), before the old ones go.
-    public func save(_ record: CredentialRecord) throws {
+    package func save(_ record: CredentialRecord) throws {
         try checkResponsive()
         let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
         if try search(key, loadSecrets: false).contains(where: { $0.locked }) {
@@ -257,22 +257,22 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         try delete(key, keeping: values)
     }
 
-    public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
+    package func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
         try delete(["registry": registry, "kind": kind.rawValue, "identity": identity])
     }
 
     @discardableResult
-    public func removeAll(registry: String) throws -> Int {
+    package func removeAll(registry: String) throws -> Int {
         try delete(["registry": registry])
     }
 
-    public func allRecords() throws -> [CredentialRecord] {
+    package func allRecords() throws -> [CredentialRecord] {
         try search([:], loadSecrets: true).compactMap(Self.record(from:))
     }
 
     /// Deletes the registry's token items of other identities, without reading any secret.
     @discardableResult
-    public func removeTokens(registry: String, except identity: String) throws -> Int {
+    package func removeTokens(registry: String, except identity: String) throws -> Int {
         try withItems(["registry": registry, "kind": CredentialRecord.Kind.token.rawValue], loadSecrets: false) { list in
             var deleted = 0
             for index in 0..<clibsecret_list_count(list) {

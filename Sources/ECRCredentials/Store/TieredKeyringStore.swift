@@ -11,20 +11,20 @@
 /// not be removed from it would otherwise still be served. Every kernel write carries the
 /// generation read before the Secret Service was read or written (see `KernelKeyringStore`), so
 /// a copy made while another process stored or removed, anywhere, never answers.
-public struct TieredKeyringStore: CredentialStore {
+package struct TieredKeyringStore: CredentialStore {
     /// "keyring".
-    public let name = "keyring"
+    package let name = "keyring"
     /// The fast tier.
-    public let fast: KernelKeyringStore
+    package let fast: KernelKeyringStore
     /// The durable tier.
-    public let durable: any CredentialStore
+    package let durable: any CredentialStore
     private let diagnostics: Diagnostics
     private let answered: KernelTierAnswers?
 
     /// Creates the pair.
     /// - Parameter answered: what the kernel tier already answered in this request; those
     ///   entries are not asked of it again.
-    public init(fast: KernelKeyringStore, durable: any CredentialStore, diagnostics: Diagnostics = Diagnostics(),
+    package init(fast: KernelKeyringStore, durable: any CredentialStore, diagnostics: Diagnostics = Diagnostics(),
                 answered: KernelTierAnswers? = nil) {
         self.fast = fast
         self.durable = durable
@@ -32,7 +32,7 @@ public struct TieredKeyringStore: CredentialStore {
         self.answered = answered
     }
 
-    public func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
+    package func record(kind: CredentialRecord.Kind, registry: String, identity: String) throws -> CredentialRecord? {
         switch answered?.take(kind: kind, registry: registry, identity: identity) ?? fastAnswer(kind: kind, registry: registry, identity: identity) {
         case .login(.stored(let login)): return login
         case .login(.none): return nil
@@ -53,7 +53,7 @@ public struct TieredKeyringStore: CredentialStore {
         return found
     }
 
-    public func save(_ record: CredentialRecord) throws {
+    package func save(_ record: CredentialRecord) throws {
         let generation = fast.generationBeforeWrite()
         try durable.save(record)
         if record.kind == .token {
@@ -77,20 +77,20 @@ public struct TieredKeyringStore: CredentialStore {
         }
     }
 
-    public func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
+    package func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
         try durable.remove(kind: kind, registry: registry, identity: identity)
         try fast.remove(kind: kind, registry: registry, identity: identity)
     }
 
     @discardableResult
-    public func removeAll(registry: String) throws -> Int {
+    package func removeAll(registry: String) throws -> Int {
         let removed = try durable.removeAll(registry: registry)
         let copies = try fast.removeAll(registry: registry)
         return max(removed, copies)
     }
 
     @discardableResult
-    public func removeTokens(registry: String, except identity: String) throws -> Int {
+    package func removeTokens(registry: String, except identity: String) throws -> Int {
         let removed = try durable.removeTokens(registry: registry, except: identity)
         let copies = try fast.removeTokens(registry: registry, except: identity)
         return max(removed, copies)
@@ -98,7 +98,7 @@ public struct TieredKeyringStore: CredentialStore {
 
     /// The Secret Service's records, and those only the kernel still holds (the Secret Service
     /// was cleared by another program, say), so `list` and `logout` see everything.
-    public func allRecords() throws -> [CredentialRecord] {
+    package func allRecords() throws -> [CredentialRecord] {
         let records = try durable.allRecords()
         let known = Set(records.map { "\($0.kind.rawValue) \($0.identity) \($0.registry)" })
         let onlyFast = ((try? fast.allRecords()) ?? []).filter { !known.contains("\($0.kind.rawValue) \($0.identity) \($0.registry)") }

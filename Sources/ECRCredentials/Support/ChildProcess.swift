@@ -10,37 +10,37 @@ import Glibc
 /// of its own, and at the deadline the whole group is killed. A run ends when the program has
 /// exited and its pipes are closed, or shortly after it exits even when a background process it
 /// started still holds them.
-public enum ChildProcess {
+package enum ChildProcess {
     /// How long output is still collected after the program exited while something (a background
     /// process it started) keeps its pipes open.
     static let drainAfterExit = 0.2
 
     /// How a run ended.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// The exit status, or 128 + the signal number.
-        public var status: Int32
+        package var status: Int32
         /// Standard output (at most 1 MiB is kept).
-        public var output: [UInt8]
+        package var output: [UInt8]
         /// Standard error (at most 64 KiB is kept).
-        public var errors: [UInt8]
+        package var errors: [UInt8]
         /// Whether it was killed for taking too long.
-        public var timedOut: Bool
+        package var timedOut: Bool
     }
 
     /// Why a program could not be started.
-    public struct LaunchFailure: Error, Sendable, CustomStringConvertible {
+    package struct LaunchFailure: Error, Sendable, CustomStringConvertible {
         /// The program.
-        public var program: String
+        package var program: String
         /// The errno from posix_spawn.
-        public var code: Int32
+        package var code: Int32
         /// For example "cannot run aws-vault: No such file or directory".
-        public var description: String { "cannot run \(program): \(String(cString: strerror(code)))" }
+        package var description: String { "cannot run \(program): \(String(cString: strerror(code)))" }
     }
 
     /// Runs `arguments` (program first) with `environment`, for at most `timeout` seconds; its
     /// stdin is `input` (at most 64 KiB, written whole before it starts), else /dev/null.
     /// - Throws: `LaunchFailure` when it cannot be started.
-    public static func run(_ arguments: [String], environment: [String: String], timeout: Double, input: [UInt8]? = nil) throws -> Result {
+    package static func run(_ arguments: [String], environment: [String: String], timeout: Double, input: [UInt8]? = nil) throws -> Result {
         precondition(!arguments.isEmpty, "a program is required")
         var outputPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]

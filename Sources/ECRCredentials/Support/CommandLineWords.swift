@@ -3,17 +3,17 @@
 /// Shell-style word splitting (as Python's `shlex.split`, which the AWS CLI uses): white space
 /// separates words; single quotes keep everything literally; double quotes keep everything but
 /// `\"`, `\\`, `` \` `` and `\$`; a backslash outside quotes keeps the next character.
-public enum CommandLineWords {
+package enum CommandLineWords {
     /// A quote left open.
-    public struct UnterminatedQuote: Error, Sendable, CustomStringConvertible {
+    package struct UnterminatedQuote: Error, Sendable, CustomStringConvertible {
         /// The command line.
-        public var commandLine: String
+        package var commandLine: String
         /// For example "unterminated quote in `tool \"x`".
-        public var description: String { "unterminated quote in `\(commandLine)`" }
+        package var description: String { "unterminated quote in `\(commandLine)`" }
     }
 
     /// The words of `commandLine`.
-    public static func split(_ commandLine: String) throws -> [String] {
+    package static func split(_ commandLine: String) throws -> [String] {
         var words: [String] = []
         var word = ""
         var inWord = false

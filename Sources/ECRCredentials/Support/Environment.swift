@@ -69,13 +69,13 @@ public struct Environment: Sendable {
     }
 
     /// Whether `name` is set to a true-like value (`1`, `true`, `yes`, `on`; any case).
-    public func isTrue(_ name: String) -> Bool {
+    package func isTrue(_ name: String) -> Bool {
         guard let value = self[name]?.lowercased() else { return false }
         return ["1", "true", "yes", "on"].contains(value)
     }
 
     /// The user's home directory: `HOME`, else the password database entry.
-    public var homeDirectory: String {
+    package var homeDirectory: String {
         if let home = self["HOME"] { return home }
         if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir {
             return String(cString: directory)
@@ -84,16 +84,16 @@ public struct Environment: Sendable {
     }
 
     /// `$XDG_CACHE_HOME`, defaulting to `~/.cache` (relative values are ignored, as the spec says).
-    public var cacheHome: String { xdgDirectory("XDG_CACHE_HOME", default: ".cache") }
+    package var cacheHome: String { xdgDirectory("XDG_CACHE_HOME", default: ".cache") }
 
     /// `$XDG_CONFIG_HOME`, defaulting to `~/.config`.
-    public var configHome: String { xdgDirectory("XDG_CONFIG_HOME", default: ".config") }
+    package var configHome: String { xdgDirectory("XDG_CONFIG_HOME", default: ".config") }
 
     /// `$XDG_STATE_HOME`, defaulting to `~/.local/state`.
-    public var stateHome: String { xdgDirectory("XDG_STATE_HOME", default: ".local/state") }
+    package var stateHome: String { xdgDirectory("XDG_STATE_HOME", default: ".local/state") }
 
     /// `$XDG_DATA_HOME`, defaulting to `~/.local/share`.
-    public var dataHome: String { xdgDirectory("XDG_DATA_HOME", default: ".local/share") }
+    package var dataHome: String { xdgDirectory("XDG_DATA_HOME", default: ".local/share") }
 
     private func xdgDirectory(_ name: String, default relative: String) -> String {
         if let value = self[name], value.hasPrefix("/") { return value }
@@ -101,7 +101,7 @@ public struct Environment: Sendable {
     }
 
     /// Expands a leading `~/` to the home directory.
-    public func expandingTilde(_ path: String) -> String {
+    package func expandingTilde(_ path: String) -> String {
         if path == "~" { return homeDirectory }
         if path.hasPrefix("~/") { return homeDirectory + path.dropFirst() }
         return path

@@ -8,31 +8,31 @@ import Glibc
 /// The kernel drops the lock when the holding process exits or is killed, so a crashed
 /// holder never blocks anyone. Waiting is bounded: `acquire` gives up at its deadline.
 /// Not thread-safe; each instance belongs to one caller.
-public final class FileLock {
+package final class FileLock {
     /// Why a lock could not be taken.
-    public struct TimedOut: Error, Sendable, CustomStringConvertible {
+    package struct TimedOut: Error, Sendable, CustomStringConvertible {
         /// The lock file.
-        public var path: String
+        package var path: String
         /// The seconds waited.
-        public var waited: Double
+        package var waited: Double
         /// A readable explanation.
-        public var description: String {
+        package var description: String {
             "timed out after \(Int(waited.rounded())) s waiting for the lock \(path)"
         }
     }
 
     private let descriptor: Int32
     /// The lock file.
-    public let path: String
+    package let path: String
     /// The seconds spent waiting for another holder; 0 when the lock was free.
-    public let waited: Double
+    package let waited: Double
     /// The lock file's time when this instance created it; nil when it existed.
     private let createdAt: Double?
 
     /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
     /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
     /// - Throws: `SystemError` if the file cannot be opened, `FileLock.TimedOut` on timeout.
-    public init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
+    package init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
         self.path = path
         var descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         var created = descriptor >= 0
@@ -65,14 +65,14 @@ public final class FileLock {
 
     /// Marks the lock file changed (its modification time set to now, `futimens`): the holder
     /// changed what the lock guards, so a process that takes the lock next reads it again.
-    public func markChanged() {
+    package func markChanged() {
         _ = futimens(descriptor, nil)
     }
 
     /// Whether the lock file was marked changed (or created) at or after `seconds` since 1970,
     /// by the system clock (the file system's); true when that cannot be told.
     /// A lock file this instance created counts only once marked after its creation.
-    public func changed(since seconds: Double) -> Bool {
+    package func changed(since seconds: Double) -> Bool {
         guard let modified = Self.modified(descriptor) else { return true }
         if let createdAt { return modified > createdAt }
         return modified >= seconds

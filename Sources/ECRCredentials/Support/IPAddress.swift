@@ -7,12 +7,12 @@ import Glibc
 ///
 /// `inet_pton` accepts only the strict forms (four decimal parts; RFC 4291 text for IPv6), so
 /// `127.0.0.1.evil.example`, `127.1` or `0x7f.0.0.1` are not addresses at all.
-public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
+package struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// The address bytes in network order: 4 for IPv4, 16 for IPv6.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Parses a literal (IPv6 without brackets); nil for anything that is not exactly one.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if var address = Optional(in_addr()), inet_pton(AF_INET, text, &address) == 1 {
             bytes = withUnsafeBytes(of: &address) { Array($0) }
         } else if var address = Optional(in6_addr()), inet_pton(AF_INET6, text, &address) == 1 {
@@ -23,15 +23,15 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether it is IPv4 (4 bytes).
-    public var isIPv4: Bool { bytes.count == 4 }
+    package var isIPv4: Bool { bytes.count == 4 }
 
     /// Whether it is a loopback address: 127.0.0.0/8 or ::1.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         isIPv4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 
     /// The canonical text (`inet_ntop`).
-    public var description: String {
+    package var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = isIPv4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }

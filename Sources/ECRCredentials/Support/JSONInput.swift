@@ -6,18 +6,18 @@ import FoundationEssentials
 /// A document with the same key twice in one object is refused. Parsers disagree about such
 /// documents (Foundation keeps the first value, Go and Python the last), so a duplicate lets two
 /// readers of one document see different credentials; refusing it gives every reader one answer.
-public enum JSONInput {
+package enum JSONInput {
     /// Why a document was refused before decoding.
-    public struct DuplicateKey: Error, Sendable, CustomStringConvertible {
+    package struct DuplicateKey: Error, Sendable, CustomStringConvertible {
         /// The key that appears twice in one object.
-        public var key: String
+        package var key: String
         /// For example "the JSON object has the key \"Secret\" twice".
-        public var description: String { "the JSON object has the key \"\(key)\" twice" }
+        package var description: String { "the JSON object has the key \"\(key)\" twice" }
     }
 
     /// Decodes `bytes` as `type` after checking that no object repeats a key.
     /// - Throws: `DuplicateKey`, or the `DecodingError` of `JSONDecoder`.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try checkUniqueKeys(bytes)
         return try JSONDecoder().decode(type, from: Data(bytes))
     }
@@ -25,7 +25,7 @@ public enum JSONInput {
     /// Throws `DuplicateKey` when an object of `bytes` has a key twice (after unescaping).
     ///
     /// A single pass over the text without recursion; malformed JSON is left to the decoder.
-    public static func checkUniqueKeys(_ bytes: [UInt8]) throws {
+    package static func checkUniqueKeys(_ bytes: [UInt8]) throws {
         // For each open container: nil for an array, the keys seen so far for an object.
         var stack: [Set<[UInt8]>?] = []
         // Whether the next string in the innermost object is a key (after `{` or `,`).

@@ -1,9 +1,9 @@
 // JSON text written by hand: strings quoted with the escapes JSON needs.
 
 /// Writing JSON text directly, in a fixed key order and without escaping `/`.
-public enum JSONText {
+package enum JSONText {
     /// `text` as a JSON string literal.
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         // Hosts, user names and base64 tokens need no escape: copied whole, without the walk
         // over every scalar (a token is a few thousand of them).
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
@@ -28,7 +28,7 @@ public enum JSONText {
     }
 
     /// A JSON object of string values, keys sorted: `{}` when empty.
-    public static func object(_ values: [String: String]) -> String {
+    package static func object(_ values: [String: String]) -> String {
         "{" + values.keys.sorted().map { "\(quote($0)):\(quote(values[$0]!))" }.joined(separator: ",") + "}"
     }
 }

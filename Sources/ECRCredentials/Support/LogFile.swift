@@ -13,18 +13,18 @@ import Glibc
 /// `maximumSize` either way. Only the default directory (`$XDG_STATE_HOME/docker-credential-ecr`)
 /// is created, 0700; a file named by the user goes in an existing directory, which is left as it
 /// is. Writing never fails a request: when the log cannot be written, one warning on stderr says why.
-public struct LogFile: Sendable {
+package struct LogFile: Sendable {
     /// Why the full log could not become `<file>.1`; the log was emptied instead.
-    public struct RotationFailure: Error, Sendable, CustomStringConvertible {
+    package struct RotationFailure: Error, Sendable, CustomStringConvertible {
         /// The log file.
-        public var path: String
+        package var path: String
         /// The bound the log was kept under.
-        public var maximumSize: Int
+        package var maximumSize: Int
         /// The failed `rename(2)`.
-        public var underlying: SystemError
+        package var underlying: SystemError
 
         /// For example "cannot rotate the log /home/u/log: /home/u/log.1 is a directory; ...".
-        public var description: String {
+        package var description: String {
             let size = maximumSize % (1 << 20) == 0 ? "\(maximumSize >> 20) MiB" : "\(maximumSize) bytes"
             let directory = [EISDIR, ENOTEMPTY, EEXIST].contains(underlying.code)
             let why = directory ? "\(path).1 is a directory"
@@ -36,21 +36,21 @@ public struct LogFile: Sendable {
     }
 
     /// The file.
-    public let path: String
+    package let path: String
     /// The size at which the file is rotated. Default 1 MiB.
-    public let maximumSize: Int
+    package let maximumSize: Int
     /// Whether the file's directory is this tool's own, to create (0700) when missing.
-    public let ownsDirectory: Bool
+    package let ownsDirectory: Bool
 
     /// Creates a log at `path` (absolute).
-    public init(path: String, maximumSize: Int = 1 << 20, ownsDirectory: Bool = false) {
+    package init(path: String, maximumSize: Int = 1 << 20, ownsDirectory: Bool = false) {
         self.path = path
         self.maximumSize = maximumSize
         self.ownsDirectory = ownsDirectory
     }
 
     /// `$XDG_STATE_HOME/docker-credential-ecr/log` (`~/.local/state/...`).
-    public static func defaultPath(environment: Environment) -> String {
+    package static func defaultPath(environment: Environment) -> String {
         environment.stateHome + "/docker-credential-ecr/log"
     }
 
@@ -67,7 +67,7 @@ public struct LogFile: Sendable {
     /// - Throws: why the log cannot be written (not a regular file of the user's, a link, no
     ///   such directory, ...).
     @discardableResult
-    public func append(_ text: String) throws -> RotationFailure? {
+    package func append(_ text: String) throws -> RotationFailure? {
         guard path.hasPrefix("/") else {
             throw PrivateFile.Refusal(path: path, reason: "a log file needs an absolute path")
         }
@@ -151,7 +151,7 @@ extension Diagnostics {
     /// destination of `DOCKER_CREDENTIAL_ECR_LOG_DESTINATION` (`stderr`, the default, or `file`;
     /// `DOCKER_CREDENTIAL_ECR_LOG_FILE` names the file and implies `file`). With a file, every
     /// line goes there, and warnings still go to stderr too, for the clients that show it.
-    public init(environment: Environment, program: String = "docker-credential-ecr") {
+    package init(environment: Environment, program: String = "docker-credential-ecr") {
         let level = Diagnostics.level(from: environment)
         let explicit = environment["DOCKER_CREDENTIAL_ECR_LOG_FILE"]
         guard explicit != nil || environment["DOCKER_CREDENTIAL_ECR_LOG_DESTINATION"]?.lowercased() == "file" else {

@@ -4,18 +4,18 @@ import Glibc
 #endif
 
 /// A name that stays the same for one machine and differs between machines.
-public protocol MachineIdentity: Sendable {
+package protocol MachineIdentity: Sendable {
     /// The name; empty when none could be found.
     func name() -> String
 }
 
 /// This machine: `/etc/machine-id`, else the host name; read once per process, on first use.
-public struct SystemMachineIdentity: MachineIdentity {
+package struct SystemMachineIdentity: MachineIdentity {
     /// Creates the identity.
-    public init() {}
+    package init() {}
 
     /// The machine id or the host name.
-    public func name() -> String { Self.cached }
+    package func name() -> String { Self.cached }
 
     private static let cached: String = {
         if let bytes = try? PrivateFile.read("/etc/machine-id"), bytes.count <= 256 {
@@ -30,15 +30,15 @@ public struct SystemMachineIdentity: MachineIdentity {
 }
 
 /// A fixed name, for tests and simulations of many machines.
-public struct NamedMachine: MachineIdentity {
+package struct NamedMachine: MachineIdentity {
     /// The name.
-    public var value: String
+    package var value: String
 
     /// Creates a machine named `value`.
-    public init(_ value: String) {
+    package init(_ value: String) {
         self.value = value
     }
 
     /// `value`.
-    public func name() -> String { value }
+    package func name() -> String { value }
 }

@@ -8,12 +8,12 @@ import Glibc
 /// Every read opens with `O_NONBLOCK` (a FIFO planted in place of a file cannot hang us) and
 /// checks the open descriptor with `fstat`: a regular file, of bounded size, and for this tool's
 /// own records also owned by the user and not reached through a symbolic link.
-public enum PrivateFile {
+package enum PrivateFile {
     /// Largest file read; anything bigger is not one of ours.
-    public static let maximumSize = 1 << 20
+    package static let maximumSize = 1 << 20
 
     /// What a read accepts besides a regular file of at most `maximumSize` bytes.
-    public enum ReadPolicy: Sendable {
+    package enum ReadPolicy: Sendable {
         /// A file this tool wrote (a cached token, a stored login): not a symbolic link
         /// (`O_NOFOLLOW`), and owned by the user.
         case ownRecord
@@ -26,19 +26,19 @@ public enum PrivateFile {
     }
 
     /// Why a file or directory was refused; the description says why.
-    public struct Refusal: Error, Sendable, CustomStringConvertible {
+    package struct Refusal: Error, Sendable, CustomStringConvertible {
         /// The file or directory.
-        public var path: String
+        package var path: String
         /// Why it was refused.
-        public var reason: String
+        package var reason: String
         /// For example "refusing /tmp/x: it is a FIFO, not a regular file".
-        public var description: String { "refusing \(path): \(reason)" }
+        package var description: String { "refusing \(path): \(reason)" }
     }
 
     /// Reads a whole file; nil when it does not exist.
     /// - Throws: `Refusal` when it is not a regular file, is too large, or (for `.ownRecord`) is a
     ///   symbolic link or belongs to someone else; `SystemError` when it cannot be read.
-    public static func read(_ path: String, policy: ReadPolicy = .external) throws -> [UInt8]? {
+    package static func read(_ path: String, policy: ReadPolicy = .external) throws -> [UInt8]? {
         let follow = policy == .external ? 0 : O_NOFOLLOW
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
         if descriptor < 0 {
@@ -78,7 +78,7 @@ public enum PrivateFile {
     /// Checks, without reading it, that `path` is a regular file that opens without blocking,
     /// for files another library reads (the CA bundle libcurl loads).
     /// - Throws: `Refusal` or `SystemError`, as `read` does; a missing file is `SystemError`.
-    public static func checkRegularFile(_ path: String) throws {
+    package static func checkRegularFile(_ path: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else { throw SystemError.current("open", path: path) }
         defer { close(descriptor) }
@@ -107,7 +107,7 @@ public enum PrivateFile {
     ///
     /// The data goes to a new temporary file in the same directory (see `writeTemporary`), which
     /// is then renamed over `path`.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600,
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600,
                                        owner: (uid: uid_t, gid: gid_t)? = nil) throws {
         let temporary = try writeTemporary(bytes, beside: path, mode: mode, owner: owner)
         guard rename(temporary, path) == 0 else {
@@ -121,7 +121,7 @@ public enum PrivateFile {
     /// `O_EXCL|O_NOFOLLOW`, so nobody else's file is reused), with `mode` and `owner` set on the
     /// descriptor (`fchmod`, `fchown`: never by path) before anyone can see it; its path.
     /// Nothing is left behind when it fails.
-    public static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t = 0o600,
+    package static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t = 0o600,
                                       owner: (uid: uid_t, gid: gid_t)? = nil) throws -> String {
         let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
@@ -163,7 +163,7 @@ public enum PrivateFile {
     /// wider than `mode` it is narrowed.
     /// - Throws: `Refusal` for a directory owned by someone else or a non-directory,
     ///   `SystemError` when it cannot be created or narrowed.
-    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
+    package static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
         if try checkDirectory(path, narrowingTo: mode) { return }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             let parent = String(path[..<slash])
@@ -205,7 +205,7 @@ public enum PrivateFile {
     /// - Throws: `Refusal` naming the reason: not a directory, or owned by another user (who
     ///   could then plant or swap records).
     @discardableResult
-    public static func checkDirectory(_ path: String, narrowingTo mode: mode_t = 0o700) throws -> Bool {
+    package static func checkDirectory(_ path: String, narrowingTo mode: mode_t = 0o700) throws -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { return false }
@@ -226,14 +226,14 @@ public enum PrivateFile {
     }
 
     /// Removes a file; succeeds when it is already gone.
-    public static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT {
             throw SystemError.current("remove", path: path)
         }
     }
 
     /// The names of the entries of a directory (without `.` and `..`); empty when it does not exist.
-    public static func names(in directory: String) throws -> [String] {
+    package static func names(in directory: String) throws -> [String] {
         guard let stream = opendir(directory) else {
             if errno == ENOENT || errno == ENOTDIR { return [] }
             throw SystemError.current("list", path: directory)

@@ -2,9 +2,9 @@
 
 /// Replaces what would give a reader a credential by `<redacted>`, the same way everywhere
 /// text is printed or logged.
-public enum SecretRedaction {
+package enum SecretRedaction {
     /// What stands in place of a secret.
-    public static let marker = "<redacted>"
+    package static let marker = "<redacted>"
 
     /// `text` with the secret of a URL's user info replaced: `scheme://user:password@host/...`
     /// becomes `scheme://user:<redacted>@host/...`, `scheme://token@host` becomes
@@ -14,7 +14,7 @@ public enum SecretRedaction {
     /// The user info ends at the authority's last `@`, as Go and libcurl read it (so
     /// `user:p@ss@host` hides `p@ss`, not just `p`), and the authority at the first `/`, `?` or
     /// `#` after the scheme.
-    public static func url(_ text: String) -> String {
+    package static func url(_ text: String) -> String {
         let schemeEnd = text.firstRange(of: "://")?.upperBound
         let start = schemeEnd ?? text.startIndex
         let end = text[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
@@ -32,7 +32,7 @@ public enum SecretRedaction {
 
     /// Every URL-like word of a free text (words end at white space, quotes, commas, `;`, `<`
     /// and `>`) redacted as `url(_:)` does: a library's error message may quote a proxy setting.
-    public static func urls(in text: String) -> String {
+    package static func urls(in text: String) -> String {
         guard text.contains("@") else { return text }
         var output = ""
         var word = ""
@@ -53,7 +53,7 @@ public enum SecretRedaction {
     /// of `pieceLength` bytes or more that stands in a secret is replaced, so a server that echoes
     /// part of a token, or splits it with a combining mark, gives none of it away. Matching is by
     /// bytes, so no mark or joiner after a secret can hide it either.
-    public static func secrets(_ secrets: [String], in text: String) -> String {
+    package static func secrets(_ secrets: [String], in text: String) -> String {
         var bytes = Array(text.utf8)
         for secret in secrets where secret.utf8.count >= 8 {
             var forms = Set([Array(secret.utf8), percentEncoded(secret)])
@@ -162,7 +162,7 @@ public enum SecretRedaction {
 
     /// `text` with every JSON Web Token (`eyJ...`: three base64url parts joined by dots, the
     /// last possibly empty) replaced: a service-account or OIDC token echoed by a server.
-    public static func webTokens(in text: String) -> String {
+    package static func webTokens(in text: String) -> String {
         let text = bearerTokens(in: text)
         guard text.contains("eyJ") else { return text }
         let scalars = Array(text.unicodeScalars)

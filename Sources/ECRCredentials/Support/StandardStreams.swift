@@ -6,13 +6,13 @@ import Glibc
 #endif
 
 /// Standard input and output of the process, as bytes: what every front end reads and answers.
-public enum StandardStreams {
+package enum StandardStreams {
     /// The most a client sends: a server URL or a small JSON document.
-    public static let inputLimit = 1 << 20
+    package static let inputLimit = 1 << 20
 
     /// Reads all of stdin, up to `inputLimit` bytes.
     /// - Throws: `SystemError` when stdin cannot be read or holds more than `inputLimit` bytes.
-    public static func readInput() throws -> [UInt8] {
+    package static func readInput() throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count <= inputLimit {
@@ -30,7 +30,7 @@ public enum StandardStreams {
     /// Writes `text` to stdout completely.
     /// - Throws: `SystemError` when stdout is closed or full (the answer did not arrive, so the
     ///   caller must not report success).
-    public static func writeOutput(_ text: String) throws {
+    package static func writeOutput(_ text: String) throws {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -45,7 +45,7 @@ public enum StandardStreams {
     /// Turns a closed pipe on stdout into a write error (`EPIPE`) instead of a silent death by
     /// SIGPIPE (status 141), so that the command says so and exits 1 like any other failed
     /// write. Child processes get the default disposition back (`ChildProcess`).
-    public static func reportBrokenPipes() {
+    package static func reportBrokenPipes() {
         signal(SIGPIPE, SIG_IGN)
     }
 
@@ -54,7 +54,7 @@ public enum StandardStreams {
     /// argument parser prints) could not all be written, to a full disk or a closed pipe. Call it
     /// once at start; the check runs at `exit` (`atexit`), where a lost answer would otherwise
     /// still exit 0.
-    public static func failWhenBufferedOutputIsLost() {
+    package static func failWhenBufferedOutputIsLost() {
         atexit {
             let code = cfilesystem_finish_stdout()
             guard code != 0 else { return }

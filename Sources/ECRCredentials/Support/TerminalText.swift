@@ -5,9 +5,9 @@
 /// bidirectional formatting character (U+200E, U+200F, U+061C, U+202A–U+202E, U+2066–U+2069)
 /// reaches the terminal, so a server cannot retitle the window, clear the screen or reorder
 /// what a line seems to say.
-public enum TerminalText {
+package enum TerminalText {
     /// `text` on one line with every unprintable scalar replaced by a space.
-    public static func printable(_ text: String) -> String {
+    package static func printable(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -18,12 +18,12 @@ public enum TerminalText {
 
     /// `text` with every line made printable, the line breaks kept: for messages of several
     /// lines (a usage text that quotes a mistyped argument).
-    public static func printableLines(_ text: String) -> String {
+    package static func printableLines(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { printable(String($0)) }.joined(separator: "\n")
     }
 
     /// `printable(text)`, cut to at most `limit` scalars.
-    public static func printable(_ text: String, limit: Int) -> String {
+    package static func printable(_ text: String, limit: Int) -> String {
         let safe = printable(text)
         guard safe.unicodeScalars.count > limit else { return safe }
         return String(String.UnicodeScalarView(safe.unicodeScalars.prefix(limit)))
@@ -32,7 +32,7 @@ public enum TerminalText {
     /// JSON text (whose strings already escape C0 controls) with DEL, C1 and bidirectional
     /// formatting characters written as `\uXXXX` escapes: the same document to a JSON reader,
     /// and nothing a terminal acts on. Line breaks and tabs between tokens stay.
-    public static func escapingInJSON(_ json: String) -> String {
+    package static func escapingInJSON(_ json: String) -> String {
         guard json.unicodeScalars.contains(where: { isUnprintable($0) && $0.value >= 0x20 }) else { return json }
         var output = String.UnicodeScalarView()
         for scalar in json.unicodeScalars {

@@ -6,16 +6,16 @@ import Glibc
 #endif
 
 /// Formatting and parsing of the timestamps AWS sends and expects.
-public enum Timestamp {
+package enum Timestamp {
     /// `20150830T123600Z`, the `X-Amz-Date` form.
-    public static func amzDate(_ date: Date) -> String {
+    package static func amzDate(_ date: Date) -> String {
         let parts = utc(date)
         return pad(parts.year, 4) + pad(parts.month, 2) + pad(parts.day, 2) + "T"
             + pad(parts.hour, 2) + pad(parts.minute, 2) + pad(parts.second, 2) + "Z"
     }
 
     /// `2015-08-30T12:36:00Z`.
-    public static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         let parts = utc(date)
         return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T"
             + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))Z"
@@ -23,7 +23,7 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`; a space may stand for `T`,
     /// and `UTC` for `Z`. Returns nil for anything else.
-    public static func parseISO8601(_ text: String) -> Date? {
+    package static func parseISO8601(_ text: String) -> Date? {
         let bytes = Array(text.trimmingASCIIWhitespace().utf8)
         var index = 0
         func number(_ width: Int) -> Int? {
@@ -102,34 +102,34 @@ public enum Timestamp {
 ///
 /// Swift's `Int(_: Double)` and `time_t(_: Double)` trap on infinities, NaN and values beyond
 /// their range, so every such number is checked here before it is converted or kept.
-public enum EpochSeconds {
+package enum EpochSeconds {
     /// The times this tool accepts: 1970-01-01 to 9999-12-31T23:59:59Z.
-    public static let range: ClosedRange<Double> = 0...253_402_300_799
+    package static let range: ClosedRange<Double> = 0...253_402_300_799
 
     /// The longest duration accepted from outside (an `expiresIn`, a lifetime): 100 years.
-    public static let maximumDuration: Double = 100 * 366 * 86_400
+    package static let maximumDuration: Double = 100 * 366 * 86_400
 
     /// `value` when it is a time in `range`; nil for NaN, infinities and anything outside.
-    public static func validated(_ value: Double) -> Double? {
+    package static func validated(_ value: Double) -> Double? {
         range.contains(value) ? value : nil
     }
 
     /// Whole seconds as decimal text, never trapping: `value` is clamped to `range` first.
-    public static func text(_ value: Double) -> String {
+    package static func text(_ value: Double) -> String {
         let bounded = value.isNaN ? 0 : min(max(value, range.lowerBound), range.upperBound)
         return String(Int64(bounded.rounded(.down)))
     }
 
     /// Parses decimal text written by `text(_:)` (or any number); nil unless it is in `range`.
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         Double(text).flatMap(validated)
     }
 }
 
 /// Lower-case hexadecimal encoding.
-public enum Hex {
+package enum Hex {
     /// The bytes as lower-case hex digits.
-    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    package static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
         for byte in bytes {

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The source of the current time and of pauses between retries.
-public protocol WallClock: Sendable {
+package protocol WallClock: Sendable {
     /// The current time.
     func now() -> Date
     /// Pauses the calling thread.
@@ -14,19 +14,19 @@ public protocol WallClock: Sendable {
 }
 
 /// The system clock.
-public struct SystemClock: WallClock {
+package struct SystemClock: WallClock {
     /// Creates the system clock.
-    public init() {}
+    package init() {}
 
     /// The current time from `clock_gettime(CLOCK_REALTIME)`.
-    public func now() -> Date {
+    package func now() -> Date {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Date(timeIntervalSince1970: Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9)
     }
 
     /// Sleeps with `nanosleep`, resuming after signals until the time has passed.
-    public func sleep(seconds: Double) {
+    package func sleep(seconds: Double) {
         guard seconds > 0 else { return }
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         var remaining = timespec()
@@ -37,9 +37,9 @@ public struct SystemClock: WallClock {
 }
 
 /// Monotonic time for measuring elapsed time and deadlines, unaffected by clock changes.
-public enum MonotonicTime {
+package enum MonotonicTime {
     /// Seconds on `CLOCK_MONOTONIC`.
-    public static func seconds() -> Double {
+    package static func seconds() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9

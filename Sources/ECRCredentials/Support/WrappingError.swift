@@ -2,7 +2,7 @@
 
 /// An error that wraps another: the cause it carries as a value, so that decisions (retry, fall
 /// back, which hint to print) are made on the original error however many layers it crossed.
-public protocol WrappingError: Error {
+package protocol WrappingError: Error {
     /// The error that caused this one, if any.
     var underlyingError: (any Error)? { get }
 }
@@ -10,20 +10,20 @@ public protocol WrappingError: Error {
 
 extension CredentialError: WrappingError {
     /// `underlying`.
-    public var underlyingError: (any Error)? { underlying }
+    package var underlyingError: (any Error)? { underlying }
 }
 
 extension HelperError: WrappingError {
     /// `underlying`.
-    public var underlyingError: (any Error)? { underlying }
+    package var underlyingError: (any Error)? { underlying }
 }
 
 extension CredentialProviderPlugin.NoCredentials: WrappingError {
     /// `underlying`.
-    public var underlyingError: (any Error)? { underlying }
+    package var underlyingError: (any Error)? { underlying }
 }
 
 extension ClientSetup.PlanningFailed: WrappingError {
     /// `underlying`.
-    public var underlyingError: (any Error)? { underlying }
+    package var underlyingError: (any Error)? { underlying }
 }

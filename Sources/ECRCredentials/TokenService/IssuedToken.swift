@@ -26,8 +26,7 @@ public struct IssuedToken: Sendable, Equatable {
     /// Cache hit, fresh fetch or stale fallback.
     public var source: Source
 
-    /// Creates a token.
-    public init(registry: String, username: String, password: String, issuedAt: Double, expiresAt: Double?, source: Source) {
+    package init(registry: String, username: String, password: String, issuedAt: Double, expiresAt: Double?, source: Source) {
         self.registry = registry
         self.username = username
         self.password = password

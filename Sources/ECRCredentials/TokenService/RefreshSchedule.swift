@@ -8,20 +8,19 @@ import Crypto
 /// machine's identity and the registry: stable for one node, so it never flaps, and spread
 /// across nodes, so a thousand nodes that fetched in the same second refresh a 12-hour token
 /// over 2.4 hours instead. A token is never fresh at or after its expiry.
-public struct RefreshSchedule: Sendable {
+package struct RefreshSchedule: Sendable {
     /// The range of the drawn point, as fractions of the token's life.
-    public var window: ClosedRange<Double>
+    package var window: ClosedRange<Double>
     /// Whose point: the machine.
-    public var machine: any MachineIdentity
+    package var machine: any MachineIdentity
 
-    /// Creates a schedule.
-    public init(window: ClosedRange<Double> = 0.4...0.6, machine: any MachineIdentity = SystemMachineIdentity()) {
+    package init(window: ClosedRange<Double> = 0.4...0.6, machine: any MachineIdentity = SystemMachineIdentity()) {
         self.window = window
         self.machine = machine
     }
 
     /// The fraction of a token's life after which this machine refreshes `registry`'s token.
-    public func fraction(registry: String) -> Double {
+    package func fraction(registry: String) -> Double {
         let digest = Array(SHA256.hash(data: Array("docker-credential-ecr/refresh\0\(machine.name())\0\(registry)".utf8)))
         let draw = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let unit = Double(draw >> 11) / Double(1 << 53)
@@ -30,14 +29,14 @@ public struct RefreshSchedule: Sendable {
 
     /// When (seconds since 1970) a token of `registry` issued at `issuedAt` and expiring at
     /// `expiresAt` is refreshed; nil for a token that never expires.
-    public func refreshMoment(registry: String, issuedAt: Double, expiresAt: Double?) -> Double? {
+    package func refreshMoment(registry: String, issuedAt: Double, expiresAt: Double?) -> Double? {
         guard let expiresAt else { return nil }
         return issuedAt + fraction(registry: registry) * (expiresAt - issuedAt)
     }
 
     /// Whether `record` is still served without a refresh at `now`. Only a token between the
     /// window's bounds needs the machine's identity.
-    public func isFresh(_ record: CredentialRecord, at now: Double) -> Bool {
+    package func isFresh(_ record: CredentialRecord, at now: Double) -> Bool {
         guard let expiresAt = record.expiresAt else { return true }
         guard now < expiresAt else { return false }
         let life = expiresAt - record.issuedAt

@@ -18,7 +18,7 @@ import FoundationEssentials
 /// The docker helper and the kubelet plugin are thin front ends over this type.
 public struct TokenService: Sendable {
     /// Who fetches the token.
-    public enum Identity: Sendable {
+    package enum Identity: Sendable {
         /// The identity rules (`DOCKER_CREDENTIAL_ECR_PROFILE`/`_ROLE_ARN`, then the tool's config
         /// file), on top of the standard AWS credential chain.
         case configured
@@ -37,9 +37,8 @@ public struct TokenService: Sendable {
     private let awsConfiguration: ConfigurationLoader
     private let random: any RandomSource
     /// When cached tokens are refreshed.
-    public let schedule: RefreshSchedule
+    package let schedule: RefreshSchedule
 
-    /// Creates a service.
     /// - Parameters:
     ///   - cache: where tokens are kept for this run (`TokenCache.disabled` for none).
     ///   - transport: the network; used only when a token must be fetched.
@@ -47,7 +46,7 @@ public struct TokenService: Sendable {
     ///     environment names.
     ///   - random: the jitter of retries.
     ///   - machine: whose refresh point `settings.refreshWindow` draws (this machine by default).
-    public init(settings: TokenSettings, cache: TokenCache, environment: Environment, transport: any HTTPTransport,
+    package init(settings: TokenSettings, cache: TokenCache, environment: Environment, transport: any HTTPTransport,
                 clock: any WallClock = SystemClock(), diagnostics: Diagnostics = Diagnostics(),
                 awsConfiguration: ConfigurationLoader? = nil, random: any RandomSource = SystemRandomSource(),
                 machine: any MachineIdentity = SystemMachineIdentity()) {
@@ -65,28 +64,28 @@ public struct TokenService: Sendable {
     /// One request's identity, resolved once from configuration alone (no network): who fetches
     /// the token, the ECR client of its endpoint, and the fingerprint its tokens are cached under.
     /// Every lookup and fetch of the request reuses it.
-    public struct Lookup: Sendable {
+    package struct Lookup: Sendable {
         /// The registry.
-        public let registry: ECRRegistry
+        package let registry: ECRRegistry
         /// The cache key: a digest of the identity and the token endpoint.
-        public let fingerprint: String
+        package let fingerprint: String
         let provider: any CredentialProvider
         let client: ECRClient
     }
 
     /// What one read of a token store found: the record kept there, and the token to serve when
     /// that record is fresh (before its refresh point).
-    public struct CacheRead: Sendable {
+    package struct CacheRead: Sendable {
         /// The record kept for the lookup's registry and identity, fresh or not.
-        public var record: CredentialRecord?
+        package var record: CredentialRecord?
         /// The token, when the record is fresh: a cache hit.
-        public var hit: IssuedToken?
+        package var hit: IssuedToken?
     }
 
     /// The token for `registry`: the identity is resolved once, then `token(_:cache:)`.
     /// - Throws: what resolving the identity or fetching threw, with its type intact:
     ///   `CredentialError`, `AWSServiceError`, `HTTPTransportError`, `ToolConfigFile` errors, ...
-    public func token(for registry: ECRRegistry, identity: Identity = .configured) throws -> IssuedToken {
+    package func token(for registry: ECRRegistry, identity: Identity) throws -> IssuedToken {
         warnWhenUncached(cache)
         return try token(lookup(registry, identity: identity), cache: cache, warned: true)
     }
@@ -94,7 +93,7 @@ public struct TokenService: Sendable {
     /// Resolves who fetches the token for `registry` (from configuration only, no network), once
     /// per request.
     /// - Throws: the tool's config file's error, a profile's, an endpoint override's.
-    public func lookup(_ registry: ECRRegistry, identity: Identity = .configured) throws -> Lookup {
+    package func lookup(_ registry: ECRRegistry, identity: Identity = .configured) throws -> Lookup {
         let context = credentialContext(for: registry)
         let provider: any CredentialProvider
         let profile: String?
@@ -116,7 +115,7 @@ public struct TokenService: Sendable {
     /// The one cache-hit routine: reads `store` once for the lookup's token, and serves it when it
     /// is fresh. Front ends use it to answer from a fast tier before opening the others; no lock,
     /// fetch or network.
-    public func cachedToken(_ lookup: Lookup, in store: any CredentialStore) -> CacheRead {
+    package func cachedToken(_ lookup: Lookup, in store: any CredentialStore) -> CacheRead {
         cachedToken(lookup, in: store, at: clock.now().timeIntervalSince1970, hit: "cache hit (\(store.name))")
     }
 
@@ -139,7 +138,7 @@ public struct TokenService: Sendable {
     /// default), else one fetched by a single process while the others wait for it, else a
     /// still-valid cached one when the refresh failed for a passing reason.
     /// - Throws: what fetching threw, with its type intact.
-    public func token(_ lookup: Lookup, cache: TokenCache? = nil) throws -> IssuedToken {
+    package func token(_ lookup: Lookup, cache: TokenCache? = nil) throws -> IssuedToken {
         try token(lookup, cache: cache ?? self.cache, warned: false)
     }
 
@@ -236,7 +235,7 @@ public struct TokenService: Sendable {
         /// Always true: only passing failures are recorded.
         public var isTransient: Bool { true }
         /// Seconds a recorded failure spares later processes (that did not wait for it) a retry.
-        public static let lifetime = 10.0
+        package static let lifetime = 10.0
 
         /// The failure recorded at `path`, if it happened at or after `since`.
         static func read(_ path: String, since: Double) -> RecentFailure? {
@@ -255,7 +254,7 @@ public struct TokenService: Sendable {
     /// What credential providers for `registry` are built with: this service's environment, AWS
     /// config files, network, clock and time limits, with the registry's region as the STS
     /// fallback. Front ends that build their own provider (`Identity.provider`) use it.
-    public func credentialContext(for registry: ECRRegistry) -> CredentialContext {
+    package func credentialContext(for registry: ECRRegistry) -> CredentialContext {
         let sender = AWSRequestSender(transport: transport, clock: clock, timeouts: settings.requestTimeouts, diagnostics: diagnostics,
                                       random: random)
         var context = CredentialContext(environment: environment, configuration: awsConfiguration, sender: sender,
@@ -266,7 +265,7 @@ public struct TokenService: Sendable {
 
     /// When `token` is refreshed (seconds since 1970): this machine's point in its life; nil
     /// when it never expires. The kubelet plugin's cache duration ends there.
-    public func refreshMoment(of token: IssuedToken) -> Double? {
+    package func refreshMoment(of token: IssuedToken) -> Double? {
         schedule.refreshMoment(registry: token.registry, issuedAt: token.issuedAt, expiresAt: token.expiresAt)
     }
 
@@ -339,13 +338,13 @@ public struct TokenService: Sendable {
 
     /// A short fingerprint of an identity and the endpoint its tokens come from: the cache key,
     /// so one identity never sees another's token.
-    public static func fingerprint(_ identity: String, endpoint: Endpoint) -> String {
+    package static func fingerprint(_ identity: String, endpoint: Endpoint) -> String {
         let digest = SHA256.hash(data: Array("docker-credential-ecr/1\0\(identity)\0\(endpoint)".utf8))
         return Hex.encode(digest.prefix(16))
     }
 
     /// Milliseconds since a `MonotonicTime` reading, to one decimal, for debug lines.
-    public static func milliseconds(since start: Double) -> String {
+    package static func milliseconds(since start: Double) -> String {
         let tenths = Int(((MonotonicTime.seconds() - start) * 10_000).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }

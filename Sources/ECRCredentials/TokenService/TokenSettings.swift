@@ -57,13 +57,13 @@ public struct TokenSettings: Sendable {
     /// Default: 3 s to connect, 10 s in all.
     public var requestTimeouts: HTTPTimeouts
     /// The tool's config file (per-registry identities), when it exists and reads cleanly.
-    public var toolConfig: ToolConfigFile?
+    package var toolConfig: ToolConfigFile?
     /// Why the tool's config file could not be read, if it could not; reported when a token is
     /// asked for, so that actions needing no identity still work.
-    public var toolConfigError: (any Error)?
+    package var toolConfigError: (any Error)?
 
     /// Creates settings with explicit values.
-    public init(cacheBackend: CacheBackend = .auto, tokenDirectory: String, lockDirectory: String? = nil,
+    package init(cacheBackend: CacheBackend = .auto, tokenDirectory: String, lockDirectory: String? = nil,
                 lockTimeout: Double = 30, staleTokenMargin: Double = 300, requestTimeouts: HTTPTimeouts = HTTPTimeouts(),
                 toolConfig: ToolConfigFile? = nil, toolConfigError: (any Error)? = nil) {
         self.cacheBackend = cacheBackend
@@ -118,7 +118,7 @@ public struct TokenSettings: Sendable {
     }
 
     /// The variable that sets `throttlingBudget`.
-    public static let throttlingBudgetVariable = "DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET"
+    package static let throttlingBudgetVariable = "DOCKER_CREDENTIAL_ECR_THROTTLING_BUDGET"
 
     /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`), any case.
     private static func switchValue(_ value: String, source: String) throws -> Bool {

@@ -22,26 +22,25 @@
 /// `[registry PATTERN]` (`*` matches within one dot-separated label; fewer `*` wins, then the
 /// longer pattern), then `[account ID]`. `[mirror UPSTREAM]` sections map an upstream registry
 /// to an ECR registry and repository prefix (see `MirrorMap`), for the kubelet plugin.
-public struct ToolConfigFile: Sendable {
+package struct ToolConfigFile: Sendable {
     /// The AWS identity a registry's tokens are fetched with.
-    public struct RegistryIdentity: Sendable, Equatable {
+    package struct RegistryIdentity: Sendable, Equatable {
         /// The AWS profile to use instead of the default chain.
-        public var profile: String?
+        package var profile: String?
         /// A role to assume on top of that (or of the default chain's credentials).
-        public var roleARN: String?
+        package var roleARN: String?
         /// The role's external id.
-        public var externalID: String?
+        package var externalID: String?
         /// The role session name.
-        public var sessionName: String?
+        package var sessionName: String?
         /// The role session duration (900 to 43200 s).
-        public var durationSeconds: Int?
+        package var durationSeconds: Int?
         /// The region of the STS call.
-        public var region: String?
+        package var region: String?
         /// Where the rule came from, for messages.
-        public var origin: String
+        package var origin: String
 
-        /// Creates an identity rule.
-        public init(profile: String? = nil, roleARN: String? = nil, externalID: String? = nil, sessionName: String? = nil,
+        package init(profile: String? = nil, roleARN: String? = nil, externalID: String? = nil, sessionName: String? = nil,
                     durationSeconds: Int? = nil, region: String? = nil, origin: String) {
             self.profile = profile
             self.roleARN = roleARN
@@ -54,43 +53,43 @@ public struct ToolConfigFile: Sendable {
     }
 
     /// A setting the file does not know, or a value it cannot use.
-    public struct InvalidSetting: Error, Sendable, CustomStringConvertible {
+    package struct InvalidSetting: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var path: String
+        package var path: String
         /// The line of the section.
-        public var line: Int
+        package var line: Int
         /// What is wrong.
-        public var reason: String
+        package var reason: String
         /// For example "/home/u/.config/docker-credential-ecr/config:4: unknown setting rol_arn in [registry x]".
-        public var description: String { "\(path):\(line): \(reason)" }
+        package var description: String { "\(path):\(line): \(reason)" }
     }
 
     static let identityKeys: Set<String> = ["profile", "role_arn", "external_id", "role_session_name", "duration_seconds", "region"]
 
     /// The file's path.
-    public let path: String
+    package let path: String
     private let exact: [String: RegistryIdentity]
     private let patterns: [(pattern: [Substring], stars: Int, length: Int, identity: RegistryIdentity)]
     private let accounts: [String: RegistryIdentity]
     /// The `[cache]` section's settings (`backend = ...`).
-    public let cacheSettings: [String: String]
+    package let cacheSettings: [String: String]
     /// The `[mirror UPSTREAM]` sections.
-    public let mirrors: MirrorMap
+    package let mirrors: MirrorMap
 
     /// The file's path for this environment.
-    public static func path(environment: Environment) -> String {
+    package static func path(environment: Environment) -> String {
         environment["DOCKER_CREDENTIAL_ECR_CONFIG"] ?? environment.configHome + "/docker-credential-ecr/config"
     }
 
     /// Reads the file; nil when it does not exist.
     /// - Throws: `SystemError`, `AWSConfigFile.ParseError` or `InvalidSetting`, naming the file and line.
-    public static func load(environment: Environment) throws -> ToolConfigFile? {
+    package static func load(environment: Environment) throws -> ToolConfigFile? {
         guard let file = try AWSConfigFile.load(path: path(environment: environment)) else { return nil }
         return try ToolConfigFile(file)
     }
 
     /// Interprets a parsed file.
-    public init(_ file: AWSConfigFile) throws {
+    package init(_ file: AWSConfigFile) throws {
         path = file.path
         var exact: [String: RegistryIdentity] = [:]
         var patterns: [(pattern: [Substring], stars: Int, length: Int, identity: RegistryIdentity)] = []
@@ -160,7 +159,7 @@ public struct ToolConfigFile: Sendable {
     }
 
     /// The identity rule for a registry host and account, if any matches.
-    public func identity(host: String, accountID: String?) -> RegistryIdentity? {
+    package func identity(host: String, accountID: String?) -> RegistryIdentity? {
         if let rule = exact[host] { return rule }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
         for entry in patterns where entry.pattern.count == labels.count {

@@ -11,9 +11,9 @@ import Glibc
 /// Writing keeps the file's mode and owner, writes through a symlink to its target (as Docker
 /// Desktop and dotfile managers link the file), leaves the previous content in `<file>.bak`, and
 /// refuses a file that is read-only or does not parse.
-public struct ClientConfigFile: Sendable {
+package struct ClientConfigFile: Sendable {
     /// Which tool's file.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// docker and nerdctl: `config.json`.
         case docker
         /// podman, skopeo, buildah: `auth.json`.
@@ -21,36 +21,36 @@ public struct ClientConfigFile: Sendable {
     }
 
     /// Why a config file cannot be used.
-    public struct Problem: Error, Sendable, CustomStringConvertible {
+    package struct Problem: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var path: String
+        package var path: String
         /// What is wrong with it.
-        public var reason: String
+        package var reason: String
         /// Whether docker cannot read it either (it is not JSON, or not an object); otherwise only
         /// this tool refuses it (too large, a link it does not follow, unreadable here).
-        public var dockerCannotReadIt = false
+        package var dockerCannotReadIt = false
         /// Whether it is JSON but for its encoding (bytes that are not UTF-8, half a surrogate
         /// pair), which docker reads with U+FFFD in their place.
-        public var isEncoding = false
+        package var isEncoding = false
         /// For example "/home/u/.docker/config.json: line 3, column 5: expected ...; not changing it".
-        public var description: String { "\(path): \(reason)" }
+        package var description: String { "\(path): \(reason)" }
     }
 
     /// Which tool's file this is.
-    public let kind: Kind
+    package let kind: Kind
     /// The file, as named (it may be a symlink).
-    public let path: String
+    package let path: String
     /// Whether it existed when loaded.
-    public let exists: Bool
+    package let exists: Bool
     /// The content as loaded: an object (empty for a missing file).
-    public let document: JSONDocument
+    package let document: JSONDocument
     /// The bytes as loaded, for the backup; empty for a missing file.
     let original: [UInt8]
 
     /// Where `kind`'s file is: `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`;
     /// `$REGISTRY_AUTH_FILE` or `$XDG_CONFIG_HOME/containers/auth.json` (the file that survives a
     /// reboot; podman also reads it when logins go to `$XDG_RUNTIME_DIR`).
-    public static func path(of kind: Kind, environment: Environment) -> String {
+    package static func path(of kind: Kind, environment: Environment) -> String {
         switch kind {
         case .docker:
             return (environment["DOCKER_CONFIG"] ?? environment.homeDirectory + "/.docker") + "/config.json"
@@ -61,7 +61,7 @@ public struct ClientConfigFile: Sendable {
 
     /// Loads `path`; a missing file is an empty object.
     /// - Throws: `Problem` for a file that cannot be read, does not parse, or is not a JSON object.
-    public init(kind: Kind, path: String) throws {
+    package init(kind: Kind, path: String) throws {
         self.kind = kind
         self.path = path
         _ = try Self.checkedTarget(of: path)
@@ -101,7 +101,7 @@ public struct ClientConfigFile: Sendable {
     /// `configure` runs never both read the old file and one of them loses its change. Waits at
     /// most 10 s; no lock is taken when the directory does not exist yet.
     /// - Throws: `Problem` when the lock cannot be had; what `body` throws.
-    public static func withLock<T>(path: String, _ body: () throws -> T) throws -> T {
+    package static func withLock<T>(path: String, _ body: () throws -> T) throws -> T {
         let probe = try ClientConfigFile.target(of: path)
         let directory = probe.lastIndex(of: "/").map { String(probe[..<$0]) } ?? "."
         let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -138,7 +138,7 @@ public struct ClientConfigFile: Sendable {
     /// - Throws: `Problem` when the file is read-only, has hard links, the result is too large,
     ///   another program keeps rewriting it, or it cannot be written.
     @discardableResult
-    public func write(_ document: JSONDocument, reapplying change: (JSONDocument) throws -> JSONDocument) throws -> String? {
+    package func write(_ document: JSONDocument, reapplying change: (JSONDocument) throws -> JSONDocument) throws -> String? {
         let target = try resolvedTarget()
         var info = stat()
         var mode: mode_t = 0o600

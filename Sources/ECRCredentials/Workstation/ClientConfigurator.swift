@@ -5,26 +5,25 @@
 ///
 /// Every other key, and the order of keys, stays as it was. Applying the same change twice
 /// changes nothing the second time.
-public struct ClientConfigurator: Sendable {
+package struct ClientConfigurator: Sendable {
     /// The helper's name in config files: docker runs `docker-credential-<name>`.
-    public static let helperName = "ecr"
+    package static let helperName = "ecr"
 
     /// Classic `docker build` (`DOCKER_BUILDKIT=0`) calls `get` for every `credHelpers` entry on
     /// every build; past this many entries `configure` says so.
-    public static let manyEntries = 10
+    package static let manyEntries = 10
 
     /// What to do.
-    public struct Plan: Sendable, Equatable {
+    package struct Plan: Sendable, Equatable {
         /// The registry hosts for `credHelpers`.
-        public var registries: [String]
+        package var registries: [String]
         /// Make the helper the `credsStore` (the default for every registry).
-        public var credsStore: Bool
+        package var credsStore: Bool
         /// Remove instead of add: the given registries' entries (every entry naming this helper
         /// when none are given) and, with `credsStore` or no registries, a `credsStore` naming it.
-        public var remove: Bool
+        package var remove: Bool
 
-        /// Creates a plan.
-        public init(registries: [String], credsStore: Bool = false, remove: Bool = false) {
+        package init(registries: [String], credsStore: Bool = false, remove: Bool = false) {
             self.registries = registries
             self.credsStore = credsStore
             self.remove = remove
@@ -32,28 +31,28 @@ public struct ClientConfigurator: Sendable {
     }
 
     /// The result of applying a plan.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The document after the change.
-        public var document: JSONDocument
+        package var document: JSONDocument
         /// One line per change, in order ("add credHelpers 123456789012.dkr.ecr.us-east-1.amazonaws.com").
-        public var changes: [String]
+        package var changes: [String]
         /// What the user should know about the result (replaced helpers, hidden logins, slow builds).
-        public var notes: [String]
+        package var notes: [String]
         /// Whether anything changed.
-        public var changed: Bool { !changes.isEmpty }
+        package var changed: Bool { !changes.isEmpty }
     }
 
     /// Why a document cannot be changed.
-    public struct Conflict: Error, Sendable, CustomStringConvertible {
+    package struct Conflict: Error, Sendable, CustomStringConvertible {
         /// What is in the way.
-        public var reason: String
+        package var reason: String
         /// The reason.
-        public var description: String { reason }
+        package var description: String { reason }
     }
 
     /// Applies `plan` to `document` (an object).
     /// - Throws: `Conflict` when `credHelpers` exists but is not an object.
-    public static func apply(_ plan: Plan, to document: JSONDocument, kind: ClientConfigFile.Kind) throws -> Outcome {
+    package static func apply(_ plan: Plan, to document: JSONDocument, kind: ClientConfigFile.Kind) throws -> Outcome {
         var result = document
         var changes: [String] = []
         var notes: [String] = []

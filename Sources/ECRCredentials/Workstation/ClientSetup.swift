@@ -3,40 +3,40 @@
 /// Sets the helper up in docker's `config.json` or podman's `auth.json` for a list of ECR
 /// registries (named, by account and region, or discovered from the current AWS identity), or as
 /// the `credsStore`; undoes it with `remove`; shows it without writing with `dryRun`.
-public struct ClientSetup: Sendable {
+package struct ClientSetup: Sendable {
     /// What the user asked for.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Registry hosts (or URLs, or image references).
-        public var hosts: [String] = []
+        package var hosts: [String] = []
         /// Accounts, combined with every region.
-        public var accounts: [String] = []
+        package var accounts: [String] = []
         /// Regions, combined with every account (and with the discovered account).
-        public var regions: [String] = []
+        package var regions: [String] = []
         /// Add ECR Public (`public.ecr.aws`).
-        public var publicRegistry = false
+        package var publicRegistry = false
         /// Add the current identity's account in every configured region, and ECR Public.
-        public var discover = false
+        package var discover = false
         /// Make the helper the `credsStore`.
-        public var credsStore = false
+        package var credsStore = false
         /// Change podman's `auth.json` instead of docker's `config.json`.
-        public var podman = false
+        package var podman = false
         /// Print the change; write nothing.
-        public var dryRun = false
+        package var dryRun = false
         /// Remove what `configure` adds.
-        public var remove = false
+        package var remove = false
 
         /// Creates empty options.
-        public init() {}
+        package init() {}
     }
 
     /// Why nothing was set up.
-    public struct PlanningFailed: Error, Sendable, CustomStringConvertible {
+    package struct PlanningFailed: Error, Sendable, CustomStringConvertible {
         /// What went wrong and what to do.
-        public var reason: String
+        package var reason: String
         /// The error underneath, when there is one.
-        public var underlying: (any Error)?
+        package var underlying: (any Error)?
         /// The reason.
-        public var description: String { reason }
+        package var description: String { reason }
     }
 
     private let environment: Environment
@@ -44,7 +44,7 @@ public struct ClientSetup: Sendable {
     private let diagnostics: Diagnostics
 
     /// Creates a set-up run; `transport` is used only by `discover`.
-    public init(environment: Environment, transport: any HTTPTransport, diagnostics: Diagnostics = Diagnostics()) {
+    package init(environment: Environment, transport: any HTTPTransport, diagnostics: Diagnostics = Diagnostics()) {
         self.environment = environment
         self.transport = transport
         self.diagnostics = diagnostics
@@ -52,7 +52,7 @@ public struct ClientSetup: Sendable {
 
     /// Carries `options` out and returns the report for the user (lines ending in newlines).
     /// - Throws: `PlanningFailed`, `RegistryList.Invalid`, `ClientConfigFile.Problem`, `ClientConfigurator.Conflict`.
-    public func run(_ options: Options) throws -> String {
+    package func run(_ options: Options) throws -> String {
         // --remove takes any registry (an entry may name this helper for a non-ECR host).
         var registries = try options.hosts.map { options.remove ? try Self.anyHost($0) : try RegistryList.host($0) }
         registries += try RegistryList.hosts(accounts: options.accounts, regions: options.regions)

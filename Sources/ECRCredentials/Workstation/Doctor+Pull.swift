@@ -2,20 +2,20 @@
 
 extension Doctor {
     /// What the registry answered the pull check, as the JSON report gives it.
-    public struct PullAnswer: Sendable, Equatable {
+    package struct PullAnswer: Sendable, Equatable {
         /// The hint table's row (`pulls`, `pull-only`, `no-image`, ...); nil when not checked.
-        public var finding: String?
+        package var finding: String?
         /// The request that decided it (`registry`, `manifest`, `platform-manifest`, `config-blob`, `download`).
-        public var step: String?
+        package var step: String?
         /// Its HTTP status, when an answer came.
-        public var httpStatus: Int?
+        package var httpStatus: Int?
         /// ECR's error code (`DENIED`, `NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `UNAUTHORIZED`).
-        public var errorCode: String?
+        package var errorCode: String?
         /// The IAM action a denial named.
-        public var action: String?
+        package var action: String?
 
         /// Creates an answer.
-        public init(finding: String?, step: String?, httpStatus: Int? = nil, errorCode: String? = nil, action: String? = nil) {
+        package init(finding: String?, step: String?, httpStatus: Int? = nil, errorCode: String? = nil, action: String? = nil) {
             self.finding = finding
             self.step = step
             self.httpStatus = httpStatus
@@ -24,7 +24,7 @@ extension Doctor {
         }
 
         /// The answer of a finding.
-        public init(_ finding: PullFinding) {
+        package init(_ finding: PullFinding) {
             self.init(finding: finding.row.rawValue, step: finding.step.rawValue, httpStatus: finding.httpStatus,
                       errorCode: finding.errorCode, action: finding.action)
         }
@@ -38,7 +38,7 @@ extension Doctor {
     }
 
     /// The `pull` check of a finding, with its summary and hint from the table.
-    public static func check(for finding: PullFinding, details: [String] = []) -> Check {
+    package static func check(for finding: PullFinding, details: [String] = []) -> Check {
         var details = details + finding.notes
         if case .unreadable(let reason) = finding.rules { details.append("pull-through cache rules: \(reason)") }
         return Check(name: "pull", status: finding.pulls ? .ok : .problem, summary: finding.summary, details: details,

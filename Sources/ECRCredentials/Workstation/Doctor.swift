@@ -9,9 +9,9 @@ import Glibc
 /// token, and turns each failure into a hint: docker's config file, the AWS credential source
 /// (and why earlier ones were passed over), the identity (`sts:GetCallerIdentity`), the cache
 /// backend and keyring, the cached entries, and a live token.
-public struct Doctor: Sendable {
+package struct Doctor: Sendable {
     /// How a check came out.
-    public enum Status: String, Sendable, Equatable {
+    package enum Status: String, Sendable, Equatable {
         /// Fine.
         case ok
         /// Works, but something deserves attention.
@@ -21,33 +21,33 @@ public struct Doctor: Sendable {
     }
 
     /// One check.
-    public struct Check: Sendable, Equatable {
+    package struct Check: Sendable, Equatable {
         /// A stable name: `registry`, `docker-config`, `credentials`, `identity`, `cache`, `token`, `pull`.
-        public var name: String
+        package var name: String
         /// How it came out.
-        public var status: Status
+        package var status: Status
         /// One line.
-        public var summary: String
+        package var summary: String
         /// Further lines.
-        public var details: [String]
+        package var details: [String]
         /// What to do, for a warning or problem.
-        public var hint: String?
+        package var hint: String?
         /// The registry's answer, for the `pull` check.
-        public var pull: PullAnswer? = nil
+        package var pull: PullAnswer? = nil
     }
 
     /// Every check of one run.
-    public struct Report: Sendable {
+    package struct Report: Sendable {
         /// The registry checked, if any.
-        public var registry: String?
+        package var registry: String?
         /// The checks, in order.
-        public var checks: [Check]
+        package var checks: [Check]
 
         /// Whether no check found a problem.
-        public var ok: Bool { !checks.contains { $0.status == .problem } }
+        package var ok: Bool { !checks.contains { $0.status == .problem } }
 
         /// For people: a line per check, details and hints indented under it.
-        public var text: String {
+        package var text: String {
             var output = ""
             for check in checks {
                 let mark = switch check.status {
@@ -66,7 +66,7 @@ public struct Doctor: Sendable {
         /// For machines: `{"ok":..,"registry":..,"checks":[{"name","status","summary","details","hint"}]}`,
         /// keys in that order, `registry` and `hint` only when present; C1 controls and
         /// bidirectional formatting characters are `\u` escapes.
-        public var json: String {
+        package var json: String {
             let items = checks.map { check in
                 var fields = ["\"name\":\(JSONText.quote(check.name))", "\"status\":\(JSONText.quote(check.status.rawValue))",
                               "\"summary\":\(JSONText.quote(check.summary))",
@@ -88,14 +88,14 @@ public struct Doctor: Sendable {
     var diagnostics: Diagnostics { parts.diagnostics }
 
     /// Creates a doctor on the run's shared parts; its stores are those `get` would use, all backends.
-    public init(_ context: HelperContext) {
+    package init(_ context: HelperContext) {
         parts = context
     }
 
     /// Runs every check for `registryInput` (a host, URL or image reference), or for the first
     /// ECR registry docker's config file names when it is nil; with `image`, a `pull` check
     /// follows the token check (and the registry defaults to the image's).
-    public func run(registry registryInput: String?, image: String? = nil) -> Report {
+    package func run(registry registryInput: String?, image: String? = nil) -> Report {
         let registryInput = registryInput ?? image.flatMap { try? ImageReference(parsing: $0).address.description }
         var checks: [Check] = []
         let dockerFile = try? ClientConfigFile(kind: .docker, path: ClientConfigFile.path(of: .docker, environment: environment))

@@ -3,7 +3,7 @@
 extension JSONDocument {
     /// The text without any whitespace between tokens, keys in their order, a final newline: for
     /// a file that was written on one line, or one that indentation would make too large.
-    public var compactText: String {
+    package var compactText: String {
         var output = ""
         writeCompact(to: &output)
         return output + "\n"

@@ -2,7 +2,7 @@
 
 /// A JSON value whose objects keep their keys in order, for editing files people own
 /// (`~/.docker/config.json`) without reshuffling them.
-public indirect enum JSONDocument: Sendable, Equatable {
+package indirect enum JSONDocument: Sendable, Equatable {
     /// An object, keys in file order.
     case object([(key: String, value: JSONDocument)])
     /// An array.
@@ -17,21 +17,21 @@ public indirect enum JSONDocument: Sendable, Equatable {
     case null
 
     /// Why a text is not JSON, and where.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The line, from 1.
-        public var line: Int
+        package var line: Int
         /// The column, from 1, in characters.
-        public var column: Int
+        package var column: Int
         /// What was expected or found.
-        public var reason: String
+        package var reason: String
         /// Whether the mistake is one that docker (Go) reads past, turning it into U+FFFD: bytes
         /// that are not UTF-8, or half a surrogate pair.
-        public var isEncoding = false
+        package var isEncoding = false
         /// For example "line 3, column 5: expected \",\" or \"}\"".
-        public var description: String { "line \(line), column \(column): \(reason)" }
+        package var description: String { "line \(line), column \(column): \(reason)" }
     }
 
-    public static func == (lhs: JSONDocument, rhs: JSONDocument) -> Bool {
+    package static func == (lhs: JSONDocument, rhs: JSONDocument) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -53,7 +53,7 @@ public indirect enum JSONDocument: Sendable, Equatable {
     /// than read as U+FFFD: the document could not be written back as it was, and a rewrite
     /// would lose what the file held.
     /// - Throws: `ParseError` with the line and column of the first mistake.
-    public init(parsing text: [UInt8]) throws {
+    package init(parsing text: [UInt8]) throws {
         var parser = Parser(bytes: text)
         if let problem = Parser.utf8Problem(in: text) {
             parser.index = problem.index
@@ -320,13 +320,13 @@ public indirect enum JSONDocument: Sendable, Equatable {
     // MARK: editing
 
     /// The member `key` of an object; nil for other values or a missing key.
-    public subscript(key: String) -> JSONDocument? {
+    package subscript(key: String) -> JSONDocument? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
     /// Sets (replacing in place, or appending) or, with nil, removes the member `key` of an object.
-    public mutating func set(_ key: String, to value: JSONDocument?) {
+    package mutating func set(_ key: String, to value: JSONDocument?) {
         guard case .object(var members) = self else { return }
         if let position = members.firstIndex(where: { $0.key == key }) {
             if let value { members[position].value = value } else { members.remove(at: position) }
@@ -337,13 +337,13 @@ public indirect enum JSONDocument: Sendable, Equatable {
     }
 
     /// The string, for a string value.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
     /// The members, for an object.
-    public var members: [(key: String, value: JSONDocument)]? {
+    package var members: [(key: String, value: JSONDocument)]? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -352,7 +352,7 @@ public indirect enum JSONDocument: Sendable, Equatable {
 
     /// The text as docker writes its config file: tab indentation, one member per line, keys
     /// in their order, a final newline.
-    public var text: String {
+    package var text: String {
         var output = ""
         write(to: &output, indent: "")
         return output + "\n"

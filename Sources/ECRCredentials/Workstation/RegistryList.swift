@@ -2,20 +2,20 @@
 
 /// Turns what a user typed (hosts, accounts and regions) into ECR registry hosts, refusing
 /// anything that is not one with the nearest valid form.
-public enum RegistryList {
+package enum RegistryList {
     /// A host or account that is not usable.
-    public struct Invalid: Error, Sendable, CustomStringConvertible {
+    package struct Invalid: Error, Sendable, CustomStringConvertible {
         /// What was given.
-        public var input: String
+        package var input: String
         /// Why it is refused, with the nearest valid form where one can be guessed.
-        public var reason: String
+        package var reason: String
         /// For example "\"123456789012.dkr.ecr.us-east-1\" is not an ECR registry host; did you mean ...?".
-        public var description: String { "\"\(TerminalText.printable(input, limit: 100))\" \(reason)" }
+        package var description: String { "\"\(TerminalText.printable(input, limit: 100))\" \(reason)" }
     }
 
     /// The registry host of `input` (`host`, `https://host/path`, an image reference).
     /// - Throws: `Invalid` for anything that is not an ECR registry.
-    public static func host(_ input: String) throws -> String {
+    package static func host(_ input: String) throws -> String {
         guard let address = try? RegistryAddress(parsing: input), let registry = ECRRegistry(address: address) else {
             throw Invalid(input: input, reason: "is not an ECR registry host" + (suggestion(for: input).map { "; did you mean \($0)?" } ?? ""))
         }
@@ -24,7 +24,7 @@ public enum RegistryList {
 
     /// `ACCOUNT.dkr.ecr.REGION.<partition suffix>` for every account and region.
     /// - Throws: `Invalid` for an account that is not 12 digits or a region that is not one.
-    public static func hosts(accounts: [String], regions: [String]) throws -> [String] {
+    package static func hosts(accounts: [String], regions: [String]) throws -> [String] {
         for account in accounts where !(account.count == 12 && account.allSatisfy { $0.isASCII && $0.isNumber }) {
             throw Invalid(input: account, reason: "is not an AWS account id (12 digits)")
         }
@@ -57,7 +57,7 @@ public enum RegistryList {
 
     /// The regions the user's configuration names: `AWS_REGION`, `AWS_DEFAULT_REGION`, and the
     /// `region` of every profile in the AWS config files, each once, in that order.
-    public static func configuredRegions(environment: Environment, configuration: AWSConfiguration?) -> [String] {
+    package static func configuredRegions(environment: Environment, configuration: AWSConfiguration?) -> [String] {
         var regions: [String] = []
         func add(_ region: String?) {
             if let region, !region.isEmpty, looksLikeRegion(region), !regions.contains(region) { regions.append(region) }

@@ -3,28 +3,28 @@ import FoundationEssentials
 
 /// Fetches tokens into the cache ahead of time (`login`) and removes cached tokens (`logout`),
 /// through the same stores and token service as `get`.
-public struct TokenCacheCommands: Sendable {
+package struct TokenCacheCommands: Sendable {
     /// What `login` did for one registry.
-    public struct LoginResult: Sendable {
+    package struct LoginResult: Sendable {
         /// The registry host.
-        public var registry: String
+        package var registry: String
         /// The token, when one was had.
-        public var token: IssuedToken?
+        package var token: IssuedToken?
         /// Why not, when none was.
-        public var failure: (any Error)?
+        package var failure: (any Error)?
     }
 
     private let context: HelperContext
 
     /// Creates the commands on the run's shared parts; its stores are those `get` would use.
-    public init(_ context: HelperContext) {
+    package init(_ context: HelperContext) {
         self.context = context
     }
 
     /// A token for each of `registries` (hosts, URLs or image references), cached as `get`
     /// caches; an input that is not an ECR registry gets its own failed result, and the others
     /// are still fetched.
-    public func login(_ registries: [String]) -> [LoginResult] {
+    package func login(_ registries: [String]) -> [LoginResult] {
         let stores = context.stores()
         let service = TokenService(settings: context.configuration.tokens, cache: stores.tokens, environment: context.environment,
                                    transport: context.transport, clock: context.clock, diagnostics: context.diagnostics)
@@ -44,7 +44,7 @@ public struct TokenCacheCommands: Sendable {
     }
 
     /// The report of `login`: one line per registry.
-    public static func report(_ results: [LoginResult]) -> String {
+    package static func report(_ results: [LoginResult]) -> String {
         results.map { result in
             if let token = result.token {
                 let expiry = token.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "an unknown time"
@@ -64,7 +64,7 @@ public struct TokenCacheCommands: Sendable {
     /// - Returns: how many entries were removed.
     /// - Throws: `RegistryList.Invalid` for an input that is not a registry address; what a store threw.
     @discardableResult
-    public func logout(_ registries: [String], logins: Bool) throws -> Int {
+    package func logout(_ registries: [String], logins: Bool) throws -> Int {
         let keys = try registries.map { input -> String in
             guard let address = try? RegistryAddress(parsing: input) else {
                 throw RegistryList.Invalid(input: input, reason: "is not a registry address")
@@ -91,13 +91,13 @@ public struct TokenCacheCommands: Sendable {
     }
 
     /// `logout` removed what it could reach, but the keyring, which may hold more, was out of reach.
-    public struct Incomplete: Error, Sendable, CustomStringConvertible {
+    package struct Incomplete: Error, Sendable, CustomStringConvertible {
         /// How many entries were removed.
-        public var removed: Int
+        package var removed: Int
         /// Why the keyring could not be used.
-        public var problem: KeyringCredentialStore.Unavailable
+        package var problem: KeyringCredentialStore.Unavailable
         /// For example "removed 2 cached entries, but not those in the keyring: ...".
-        public var description: String {
+        package var description: String {
             "removed \(removed) cached \(removed == 1 ? "entry" : "entries"), but not those in the keyring: \(problem) "
                 + "(run logout again once the keyring is unlocked and answering)"
         }

@@ -69,6 +69,7 @@ def test_required_keyring_that_is_locked_caches_nothing(helper, keyring, emulato
     assert result.returncode == 1
     assert "cannot store the credentials for registry.example: the keyring is not available: the default collection is locked" \
         in result.stdout.decode()
+    assert "DOCKER_CREDENTIAL_ECR_CACHE" in result.stdout.decode()  # the setting to change
     assert login_files(helper) == []
 
 

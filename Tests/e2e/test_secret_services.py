@@ -300,7 +300,7 @@ def test_gnome_keyring_without_a_default_alias(helper, gnome_keyring, display, e
     stored = bounded("store", stdin=json.dumps(LOGIN))
     assert stored.returncode == 0
     err = stored.stderr.decode()
-    assert err.count("\n") == 1 and "no collection is set as the default (the Secret Service's `default` alias)" in err, err
+    assert err.count("\n") == 1 and "no collection is set as the default (the Secret Service's `default` alias; set one as the default" in err, err
     assert len(login_files(helper)) == 1
     assert secret_tool(gnome_keyring, "search", "--all", "registry", "registry.example") == ""
     required = bounded("store", stdin=json.dumps(LOGIN), DOCKER_CREDENTIAL_ECR_CACHE="keyring")

@@ -99,8 +99,8 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
     }
 
     /// What keyring mode says in each failure: the setting that asks for the keyring alone.
-    public static let keyringModeSetting = "the cache backend is `keyring` (DOCKER_CREDENTIAL_ECR_CACHE, or `backend` "
-        + "under [cache] in the config file): set it to `auto` to keep tokens and logins in the private files "
+    public static let keyringModeSetting = "the cache backend is `keyring`, set by DOCKER_CREDENTIAL_ECR_CACHE or by "
+        + "`backend` under [cache] in the config file: set it to `auto` to keep tokens and logins in the private files "
         + "while the keyring cannot be used"
 
     /// A save that left nothing of the new record in the keyring (refused, failed, or taken back
@@ -120,9 +120,18 @@ public final class KeyringCredentialStore: CredentialStore, @unchecked Sendable 
         public var mayAppearLater = false
         /// The setting that asks for the keyring alone (keyring mode), or nil.
         public var requiredBy: String?
+
+        /// Creates the error.
+        public init(what: String, cause: String, mayAppearLater: Bool, requiredBy: String?) {
+            self.what = what
+            self.cause = cause
+            self.mayAppearLater = mayAppearLater
+            self.requiredBy = requiredBy
+        }
+
         /// For example "keyring store failed: ... (nothing of registry.example's login was kept there)".
         public var description: String {
-            cause + (mayAppearLater ? " (an item with the same login may still appear there, and the next store or erase removes it)"
+            cause + (mayAppearLater ? " (an item with the same login may still appear there; the next store or erase that reaches the keyring removes it)"
                                     : " (nothing of \(what) was kept there)") + (requiredBy.map { "; \($0)" } ?? "")
         }
     }

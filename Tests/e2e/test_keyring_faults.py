@@ -283,3 +283,6 @@ def test_a_hung_service_is_named_in_each_mode(helper, faulty, timing):
     assert erased.returncode == 1 and b"once the Secret Service answers again" in erased.stdout \
         and b"unlocked" not in erased.stdout, erased
     assert login_files(helper) == []  # the other copies are gone
+    logout = helper.run("logout", "--all")
+    assert logout.returncode == 1 and b"once the Secret Service answers again" in logout.stderr + logout.stdout \
+        and b"unlocked" not in logout.stderr + logout.stdout, logout

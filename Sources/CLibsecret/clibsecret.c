@@ -49,6 +49,7 @@ enum {
     G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0,
     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT = 1 << 0,
     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION = 1 << 3,
+    G_DBUS_CONNECTION_FLAGS_CROSS_NAMESPACE = 1 << 6,  // GLib 2.74
     SECRET_SERVICE_NONE = 0,
     SECRET_COLLECTION_NONE = 0,
     SECRET_SEARCH_ALL = 1 << 1,
@@ -106,7 +107,6 @@ static struct {
     void (*variant_get)(void *, const char *, ...);
     void (*variant_unref)(void *);
     char *(*dbus_address_get_for_bus_sync)(int, void *, GError **);
-    void *(*dbus_connection_new_for_address_sync)(const char *, int, void *, void *, GError **);
     void *(*variant_builder_new)(const void *);
     void (*variant_builder_add)(void *, const char *, ...);
     void (*variant_builder_unref)(void *);
@@ -131,6 +131,10 @@ static struct {
     const char *(*value_get_text)(void *);
     void (*value_unref)(void *);
     void *(*value_new)(const char *, long, const char *);
+    const char *(*check_version)(guint, guint, guint);
+    GQuark (*io_error_quark)(void);
+    GType (*dbus_connection_get_type)(void);
+    void *(*initable_new)(GType, void *, GError **, const char *, ...);
 } lib;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -160,7 +164,6 @@ static void load(void) {
         {"g_quark_from_static_string", (void **)&lib.quark_from_static_string},
         {"g_dbus_proxy_get_type", (void **)&lib.dbus_proxy_get_type},
         {"g_dbus_address_get_for_bus_sync", (void **)&lib.dbus_address_get_for_bus_sync},
-        {"g_dbus_connection_new_for_address_sync", (void **)&lib.dbus_connection_new_for_address_sync},
         {"g_variant_builder_new", (void **)&lib.variant_builder_new},
         {"g_variant_builder_add", (void **)&lib.variant_builder_add},
         {"g_variant_builder_unref", (void **)&lib.variant_builder_unref},
@@ -189,7 +192,11 @@ static void load(void) {
         {"secret_item_delete_sync", (void **)&lib.item_delete_sync},
         {"secret_value_get_text", (void **)&lib.value_get_text},
         {"secret_value_unref", (void **)&lib.value_unref},
-        {"secret_value_new", (void **)&lib.value_new}
+        {"secret_value_new", (void **)&lib.value_new},
+        {"glib_check_version", (void **)&lib.check_version},
+        {"g_io_error_quark", (void **)&lib.io_error_quark},
+        {"g_dbus_connection_get_type", (void **)&lib.dbus_connection_get_type},
+        {"g_initable_new", (void **)&lib.initable_new}
     };
     if (cdl_open(names, 1, symbols, sizeof symbols / sizeof symbols[0], "libsecret", "libsecret-1-0",
                  load_error, sizeof load_error) == NULL) {
@@ -214,9 +221,20 @@ static int last_error_code;
 const char *clibsecret_last_error_domain(void) { return last_error_domain; }
 int clibsecret_last_error_code(void) { return last_error_code; }
 
+// Replies of the wrong type: GDBus checks each reply against the type the Secret Service API
+// gives the method, and fails the call with G_IO_ERROR_INVALID_ARGUMENT ("returned type (si),
+// but expected (o)") when it differs. A program that answers so is no Secret Service.
+enum { G_IO_ERROR_INVALID_ARGUMENT = 13 };
+static volatile int malformed_replies;
+
+int clibsecret_malformed_replies(void) { return malformed_replies; }
+
 /// Moves a GError's message into a malloc'd string for the caller, keeps its domain and code,
-/// and frees the GError.
+/// counts a reply of the wrong type, and frees the GError.
 static void take_error(GError *gerror, char **error, const char *fallback) {
+    if (gerror != NULL && gerror->domain == lib.io_error_quark() && gerror->code == G_IO_ERROR_INVALID_ARGUMENT) {
+        malformed_replies++;
+    }
     if (error != NULL) {
         *error = strdup(gerror != NULL && gerror->message != NULL ? gerror->message : fallback);
     }
@@ -319,6 +337,8 @@ static void take_call_error(GError *gerror, char **error, const char *fallback, 
 // goes; this reference keeps it open for libsecret, which would otherwise connect again.
 static void *session_bus;
 
+// Each direct D-Bus call names the type of its reply (a GVariantType is its type string): GDBus
+// then fails a call answered with another type, rather than g_variant_get reading it wrongly.
 int clibsecret_service_running(int timeout_ms, char **error) {
     GError *gerror = NULL;
     if (session_bus == NULL) {
@@ -335,7 +355,7 @@ int clibsecret_service_running(int timeout_ms, char **error) {
     }
     void *reply = lib.dbus_connection_call_sync(
         bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
-        lib.variant_new("(s)", "org.freedesktop.secrets"), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL,
+        lib.variant_new("(s)", "org.freedesktop.secrets"), "(b)", G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL,
         &gerror);
     if (reply == NULL) {
         take_error(gerror, error, "the session bus did not answer");
@@ -464,7 +484,7 @@ char *clibsecret_service_program(int timeout_ms) {
     }
     void *reply = lib.dbus_connection_call_sync(
         session_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-        lib.variant_new("(s)", "org.freedesktop.secrets"), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, NULL);
+        lib.variant_new("(s)", "org.freedesktop.secrets"), "(u)", G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, NULL);
     if (reply == NULL) {
         return NULL;
     }
@@ -499,9 +519,17 @@ int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error
     char *address = lib.dbus_address_get_for_bus_sync(G_BUS_TYPE_SESSION, deadline.cancellable, &gerror);
     void *connection = NULL;
     if (address != NULL) {
-        connection = lib.dbus_connection_new_for_address_sync(
-            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
-            deadline.cancellable, &gerror);
+        // Authenticated the way g_bus_get does: inside a user namespace (unshare, podman) the uid
+        // this process sees is not the one the bus daemon sees, and GLib 2.74+ then sends none in
+        // EXTERNAL (cross-namespace) instead of one the daemon rejects. The flag is one GLib sets
+        // only for itself (g_dbus_connection_new_for_address_sync refuses it), so the connection
+        // is made as g_bus_get makes it, through its properties. Older GLib lacks the flag.
+        int flags = G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
+        if (lib.check_version(2, 74, 0) == NULL) {
+            flags |= G_DBUS_CONNECTION_FLAGS_CROSS_NAMESPACE;
+        }
+        connection = lib.initable_new(lib.dbus_connection_get_type(), deadline.cancellable, &gerror, "address", address,
+                                      "flags", flags, "exit-on-close", 0, NULL);
         lib.g_free(address);
     }
     deadline_finish(&deadline);
@@ -514,7 +542,7 @@ int clibsecret_readable_elsewhere(void *attributes, int timeout_ms, char **error
     lib.hash_table_foreach(attributes, add_attribute, builder);
     void *reply = lib.dbus_connection_call_sync(connection, "org.freedesktop.secrets", "/org/freedesktop/secrets",
                                                 "org.freedesktop.Secret.Service", "SearchItems",
-                                                lib.variant_new("(a{ss})", builder), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                                lib.variant_new("(a{ss})", builder), "(aoao)", G_DBUS_CALL_FLAGS_NO_AUTO_START,
                                                 timeout_ms, NULL, &gerror);
     lib.variant_builder_unref(builder);
     lib.object_unref(connection);

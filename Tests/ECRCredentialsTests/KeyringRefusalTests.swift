@@ -22,6 +22,27 @@ import Testing
         #expect(!Unavailable(reason: "no Secret Service is running on the session bus").mayHold(registry: "held.example"))
     }
 
+    @Test func aHungServiceIsRetriedOnceItAnswersAndABrokenOneHoldsNothing() {
+        let hung = Unavailable(notAnswering: "the Secret Service did not answer within 1000 ms")
+        #expect(hung.refused && hung.mayHold(registry: "any.example"))
+        #expect(hung.retryCondition == "the Secret Service answers again")
+        let locked = Unavailable(refusal: "the default collection is locked", heldRegistries: nil)
+        #expect(locked.retryCondition == "the keyring is unlocked and answering")
+        let broken = Unavailable(broken: "the program that owns org.freedesktop.secrets is not a working Secret Service")
+        #expect(broken.refused && broken.broken && !broken.mayHold(registry: "any.example"))
+    }
+
+    @Test func keyringModeNamesTheSetting() {
+        var locked = Unavailable(refusal: "the default collection is locked", heldRegistries: [])
+        #expect(locked.description == "the keyring is not available: the default collection is locked")
+        locked.requiredBy = KeyringCredentialStore.keyringModeSetting
+        #expect(locked.description.contains("DOCKER_CREDENTIAL_ECR_CACHE") && locked.description.contains("[cache]"))
+        let late = KeyringCredentialStore.NotStored(what: "registry.example's login", cause: "the keyring is not available: x",
+                                                    mayAppearLater: true, requiredBy: KeyringCredentialStore.keyringModeSetting)
+        #expect(late.description.contains("may still appear") && late.description.contains("DOCKER_CREDENTIAL_ECR_CACHE"))
+        #expect(!KeyringCredentialStore.noDefaultAlias.contains("kept in the private files"))
+    }
+
     /// A helper whose keyring is refused with `problem`, everything else in files under `scratch`.
     static func helper(_ scratch: TemporaryDirectory, problem: Unavailable, messages: CredentialHelperTests.Messages) -> CredentialHelper {
         let diagnostics = Diagnostics(level: .warning, sink: { messages.append($0) })

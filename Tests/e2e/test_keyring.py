@@ -63,12 +63,14 @@ def test_required_keyring_that_is_locked_caches_nothing(helper, keyring, emulato
     for _ in range(2):
         document, out, err, status = helper.get(HOST, **env)
         assert status == 0, out + err
-        assert "the default collection is locked; the token is not cached" in err
+        assert "the default collection is locked (the cache backend is `keyring`, set by DOCKER_CREDENTIAL_ECR_CACHE" in err
+        assert err.endswith("; the token is not cached\n") and err.count("\n") == 1, err
     assert token_files(helper) == [] and len(emulator.token_requests()) == 2
     result = helper.run("store", stdin=json.dumps(LOGIN), DOCKER_CREDENTIAL_ECR_CACHE="keyring")
     assert result.returncode == 1
     assert "cannot store the credentials for registry.example: the keyring is not available: the default collection is locked" \
         in result.stdout.decode()
+    assert "DOCKER_CREDENTIAL_ECR_CACHE" in result.stdout.decode()  # the setting to change
     assert login_files(helper) == []
 
 

@@ -87,7 +87,7 @@ def test_version_names_the_release_and_the_commit_it_was_built_from():
     assert found, f"unexpected version line {line!r}"
     number, commit = found.groups()
     source = (REPOSITORY / "Sources/ECRCredentials/Support/ToolVersion.swift").read_text()
-    assert f'public static let number = "{number}"' in source
+    assert re.search(rf'\b(public |package )?static let number = "{re.escape(number)}"', source), source
 
     git = require("git", "apt-get install git")
     toplevel = subprocess.run([git, "rev-parse", "--show-toplevel"], cwd=REPOSITORY, capture_output=True, text=True)

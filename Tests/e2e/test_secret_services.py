@@ -300,11 +300,13 @@ def test_gnome_keyring_without_a_default_alias(helper, gnome_keyring, display, e
     stored = bounded("store", stdin=json.dumps(LOGIN))
     assert stored.returncode == 0
     err = stored.stderr.decode()
-    assert err.count("\n") == 1 and "no collection is set as the default (the Secret Service's `default` alias)" in err, err
+    assert err.count("\n") == 1 and "no collection is set as the default (the Secret Service's `default` alias; set one as the default" in err, err
     assert len(login_files(helper)) == 1
     assert secret_tool(gnome_keyring, "search", "--all", "registry", "registry.example") == ""
     required = bounded("store", stdin=json.dumps(LOGIN), DOCKER_CREDENTIAL_ECR_CACHE="keyring")
     assert required.returncode == 1 and b"`default` alias" in required.stdout
+    # keyring mode keeps nothing in the files, and says which setting to change
+    assert b"DOCKER_CREDENTIAL_ECR_CACHE" in required.stdout and b"kept in the private files" not in required.stdout
     doctor = helper.run("doctor", timeout=60, **emulator.env())
     assert doctor.stdout.decode().count("`default` alias") == 1, doctor.stdout.decode()
     assert display.windows() == before

@@ -24,6 +24,10 @@ int clibsecret_service_running(int timeout_ms, char **error);
 /// hang as well: the caller should stop using the keyring). 1 or 0.
 int clibsecret_timed_out(void);
 
+/// How many replies in this process were not of the type the Secret Service API gives their
+/// method (the program owning org.freedesktop.secrets is not a conforming Secret Service).
+int clibsecret_malformed_replies(void);
+
 /// Connects to the Secret Service; NULL with *error on failure. The service object never runs a
 /// prompt: an operation that the Secret Service answers with one (an unlock, a confirmation) has
 /// its prompt dismissed and fails, and clibsecret_prompts_refused() counts it. Unlock is never

@@ -191,7 +191,7 @@ package struct CredentialHelper: Sendable {
             defer { withExtendedLifetime(lock) {} }
             do {
                 try target.save(record)
-            } catch let refusal as KeyringCredentialStore.NeedsConfirmation where configuration.cacheBackend == .auto {
+            } catch let refusal as any KeyringCredentialStore.NotKept where configuration.cacheBackend == .auto {
                 diagnostics.warning("\(record.registry): kept in the private file, not in the keyring: \(refusal)")
                 target = loginFiles
                 try target.save(record)
@@ -245,7 +245,7 @@ package struct CredentialHelper: Sendable {
         // host, there was nothing to erase there (docker's "not found" is success for erase).
         if let problem = stores.unreachableKeyring(holding: [key]) {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
-                                  + "(the other copies are gone; erase again once the keyring is unlocked and answering)", underlying: problem)
+                                  + "(the other copies are gone; erase again once \(problem.retryCondition))", underlying: problem)
         }
     }
 

@@ -116,7 +116,17 @@ package struct CredentialStores: Sendable {
             let started = MonotonicTime.seconds()
             do {
                 let secretService = try openKeyring(environment)
+                if backend == .keyring, let secretService = secretService as? KeyringCredentialStore {
+                    secretService.requiredBy = KeyringCredentialStore.keyringModeSetting
+                }
                 keyring = fast.map { TieredKeyringStore(fast: $0, durable: secretService, diagnostics: diagnostics, answered: answered) } ?? secretService
+            } catch var unavailable as KeyringCredentialStore.Unavailable {
+                if backend == .keyring { unavailable.requiredBy = KeyringCredentialStore.keyringModeSetting }
+                if unavailable.broken, everyBackend {
+                    // Nothing of this tool's can be read there, so nothing is left there to erase.
+                    diagnostics.warning("the keyring was not searched: \(unavailable.reason)")
+                }
+                problem = unavailable
             } catch {
                 problem = error
             }

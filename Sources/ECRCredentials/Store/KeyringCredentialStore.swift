@@ -35,15 +35,40 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         /// The registries of this tool's items in the Secret Service, as their attributes tell
         /// (searchable without unlocking anything); nil when that could not be asked.
         package var heldRegistries: Set<String>?
-        /// Whether a Secret Service answers but cannot be used without a prompt (a locked
-        /// collection, a confirmation for each item, no `default` alias): auto mode says so when
-        /// it keeps a login in the private file instead.
+        /// Whether a Secret Service is there but cannot be used now: it cannot be used without a
+        /// prompt (a locked collection, a confirmation for each item, no `default` alias), does not
+        /// answer in time, or is `broken`. Auto mode says so, in one line, when it keeps a login in
+        /// the private file instead.
         package var refused = false
+        /// Whether the program owning `org.freedesktop.secrets` answers with replies the Secret
+        /// Service API does not allow: nothing of this tool's can be read from it, so it holds
+        /// nothing that `erase` must reach (and `erase` says so in a warning).
+        package var broken = false
+        /// The setting that asks for the keyring alone (keyring mode), named in the description
+        /// so that the message says what to change; nil in auto mode.
+        package var requiredBy: String?
+        /// Whether the Secret Service did not answer within the deadline.
+        package var notAnswering = false
 
         /// Creates the error.
         package init(reason: String, mayHoldEntries: Bool = false) {
             self.reason = reason
             self.mayHoldEntries = mayHoldEntries
+        }
+
+        /// A Secret Service that did not answer within the deadline: it may hold anything.
+        package init(notAnswering reason: String) {
+            self.reason = reason
+            self.mayHoldEntries = true
+            self.refused = true
+            self.notAnswering = true
+        }
+
+        /// A program on `org.freedesktop.secrets` whose replies are not the Secret Service's.
+        package init(broken reason: String) {
+            self.reason = reason
+            self.broken = true
+            self.refused = true
         }
 
         /// An error of a Secret Service that answers but refuses; `heldRegistries` sets `mayHoldEntries`.
@@ -61,23 +86,72 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
             return heldRegistries.map { $0.contains(registry) } ?? true
         }
 
+        /// What has to change before what the keyring may hold can be erased, for "erase again
+        /// once ...": an answer for a service that did not answer, an unlock otherwise.
+        package var retryCondition: String {
+            notAnswering ? "the Secret Service answers again" : "the keyring is unlocked and answering"
+        }
+
         /// For example "the keyring is not available: the default collection is locked".
-        package var description: String { "the keyring is not available: \(reason)" }
+        package var description: String {
+            "the keyring is not available: \(reason)" + (requiredBy.map { " (\($0))" } ?? "")
+        }
+    }
+
+    /// What keyring mode says in each failure: the setting that asks for the keyring alone.
+    package static let keyringModeSetting = "the cache backend is `keyring`, set by DOCKER_CREDENTIAL_ECR_CACHE or by "
+        + "`backend` under [cache] in the config file: set it to `auto` to keep tokens and logins in the private files "
+        + "while the keyring cannot be used"
+
+    /// A save that left nothing of the new record in the keyring (refused, failed, or taken back
+    /// after a failed read-back): the caller may keep the record elsewhere.
+    package protocol NotKept: Error, CustomStringConvertible {}
+
+    /// A save that failed, leaving nothing of the new record in the keyring: the old one is kept.
+    /// With `mayAppearLater` the Secret Service did not answer the write in time, and the item
+    /// could still appear there: it holds the same login, so it never outranks the copy kept
+    /// elsewhere (the newest login wins), and the next write to the keyring or `erase` removes it.
+    package struct NotStored: NotKept, Sendable {
+        /// What was being stored, such as "registry.example's login".
+        package var what: String
+        /// Why, as the keyring said.
+        package var cause: String
+        /// Whether the write may still land after its deadline.
+        package var mayAppearLater = false
+        /// The setting that asks for the keyring alone (keyring mode), or nil.
+        package var requiredBy: String?
+
+        /// Creates the error.
+        package init(what: String, cause: String, mayAppearLater: Bool, requiredBy: String?) {
+            self.what = what
+            self.cause = cause
+            self.mayAppearLater = mayAppearLater
+            self.requiredBy = requiredBy
+        }
+
+        /// For example "keyring store failed: ... (nothing of registry.example's login was kept there)".
+        package var description: String {
+            cause + (mayAppearLater ? " (an item with the same login may still appear there; the next store or erase that reaches the keyring removes it)"
+                                    : " (nothing of \(what) was kept there)") + (requiredBy.map { "; \($0)" } ?? "")
+        }
     }
 
     /// The Secret Service answered an operation with a prompt (a confirmation or an unlock),
     /// which this tool never opens: the operation did not happen.
-    package struct NeedsConfirmation: Error, Sendable, CustomStringConvertible {
+    package struct NeedsConfirmation: NotKept, Sendable {
         /// What was being done.
         package var operation: String
+        /// The setting that asks for the keyring alone (keyring mode), or nil.
+        package var requiredBy: String?
         /// For example "the keyring asks for a confirmation to store ... ".
         package var description: String {
             "the keyring asks for a confirmation (a prompt) to \(operation), and this tool never opens one"
+                + (requiredBy.map { "; \($0)" } ?? "")
         }
     }
 
     /// A keyring operation that failed after the keyring was opened.
-    package struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct CallFailed: Error, Sendable, CustomStringConvertible {
         /// What was being done.
         package var operation: String
         /// libsecret's message.
@@ -94,6 +168,9 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
     private let collection: UnsafeMutableRawPointer
     /// The deadline of each D-Bus call.
     package let timeoutMilliseconds: Int32
+    /// The setting that asks for the keyring alone, named by every failure of `save`; set in
+    /// keyring mode, nil in auto mode (where a failed save falls back to the private file).
+    package var requiredBy: String?
 
     private init(service: UnsafeMutableRawPointer, collection: UnsafeMutableRawPointer, timeoutMilliseconds: Int32) {
         self.service = service
@@ -139,7 +216,7 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         default: throw Unavailable(reason: take(error) ?? "the session bus cannot be reached")
         }
         guard let service = clibsecret_service_connect(timeoutMilliseconds, &error) else {
-            throw Unavailable(reason: take(error) ?? "cannot connect to the Secret Service", mayHoldEntries: true)
+            throw openFailure(take(error) ?? "cannot connect to the Secret Service", timeoutMilliseconds: timeoutMilliseconds)
         }
         var state: Int32 = -1
         let collection = clibsecret_default_collection(service, timeoutMilliseconds, &state, &error)
@@ -169,14 +246,26 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         case 2:
             throw Unavailable(refusal: noDefaultAlias, heldRegistries: held())
         default:
-            throw Unavailable(reason: take(error) ?? "the default collection cannot be read", mayHoldEntries: true)
+            throw openFailure(take(error) ?? "the default collection cannot be read", timeoutMilliseconds: timeoutMilliseconds)
         }
     }
 
+    /// Why a Secret Service that is running could not be opened: it did not answer in time (it may
+    /// hold anything), it answered with replies of the wrong type (it is no Secret Service, and
+    /// holds nothing this tool can read), or it failed otherwise (it may hold anything).
+    private static func openFailure(_ message: String, timeoutMilliseconds: Int32) -> Unavailable {
+        if clibsecret_timed_out() != 0 { return Unavailable(notAnswering: message) }
+        if clibsecret_malformed_replies() != 0 {
+            let program = take(clibsecret_service_program(timeoutMilliseconds)).map { " (\($0))" } ?? ""
+            return Unavailable(broken: "the program that owns org.freedesktop.secrets on the session bus\(program) is not a "
+                                   + "working Secret Service: \(message)")
+        }
+        return Unavailable(reason: message, mayHoldEntries: true)
+    }
+
     /// Why a keyring without a `default` alias is not used.
-    package static let noDefaultAlias = "no collection is set as the default (the Secret Service's `default` alias); "
-        + "tokens and logins are kept in the private files (set one as the default, for example in Seahorse: "
-        + "a keyring's menu, Set as Default)"
+    package static let noDefaultAlias = "no collection is set as the default (the Secret Service's `default` alias; "
+        + "set one as the default, for example in Seahorse: a keyring's menu, Set as Default)"
 
     /// Why KeePassXC is not used: its Secret Service (2.7) answers every CreateItem and every
     /// Delete with a prompt. With per-item confirmation on (an item of this tool reads as locked
@@ -226,11 +315,24 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
     /// registry, kind and identity that reads as locked in an unlocked collection means the
     /// service confirms each item (`NeedsConfirmation`, before writing); and the new item is read
     /// back, here and through a second connection (a new client), before the old ones go.
+    ///
+    /// Every failure leaves the keyring as it was and throws a `NotKept` error: one after the new
+    /// item was created takes it back first. Where it cannot be taken back (the service stopped
+    /// answering), the save counts as done, since the item is there. A write the service did not
+    /// answer in time may still land later (`NotStored.mayAppearLater`). Removing the older items
+    /// once the new one reads back is best effort: the newest item is the one read.
     package func save(_ record: CredentialRecord) throws {
-        try checkResponsive()
+        let what = "\(record.registry)'s \(record.kind.rawValue)"
         let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
-        if try search(key, loadSecrets: false).contains(where: { $0.locked }) {
-            throw NeedsConfirmation(operation: "read \(record.registry)'s \(record.kind.rawValue) back")
+        do {
+            try checkResponsive()
+            if try search(key, loadSecrets: false).contains(where: { $0.locked }) {
+                throw NeedsConfirmation(operation: "read \(what) back", requiredBy: requiredBy)
+            }
+        } catch let error as NeedsConfirmation {
+            throw error
+        } catch {
+            throw NotStored(what: what, cause: "\(error)", mayAppearLater: false, requiredBy: requiredBy)
         }
         let values = [
             "registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity,
@@ -242,19 +344,30 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         var error: UnsafeMutablePointer<CChar>?
         let refusedBefore = clibsecret_prompts_refused()
         guard clibsecret_store(collection, attributes.table, label, record.secret, timeoutMilliseconds, &error) == 0 else {
-            throw failure("store", error, refusedBefore: refusedBefore, operation: "store \(record.registry)'s \(record.kind.rawValue)")
+            let cause = failure("store", error, refusedBefore: refusedBefore, operation: "store \(what)")
+            if var refusal = cause as? NeedsConfirmation {
+                refusal.requiredBy = requiredBy
+                throw refusal
+            }
+            throw NotStored(what: what, cause: "\(cause)", mayAppearLater: clibsecret_timed_out() != 0, requiredBy: requiredBy)
         }
-        // Read back here, and seen from a new D-Bus client (the next process is one): a service that
-        // confirms each item per client trusts the one that wrote it, and no other.
-        let stored = try search(values, loadSecrets: true)
-        let elsewhere = clibsecret_readable_elsewhere(attributes.table, timeoutMilliseconds, &error)
-        guard elsewhere >= 0 else { throw failure("read-back", error) }
-        guard elsewhere == 1, stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
-            _ = try? delete(values)
-            throw NeedsConfirmation(operation: "read \(record.registry)'s \(record.kind.rawValue) back")
+        do {
+            // Read back here, and seen from a new D-Bus client (the next process is one): a service that
+            // confirms each item per client trusts the one that wrote it, and no other.
+            let stored = try search(values, loadSecrets: true)
+            let elsewhere = clibsecret_readable_elsewhere(attributes.table, timeoutMilliseconds, &error)
+            guard elsewhere >= 0 else { throw failure("read-back", error) }
+            guard elsewhere == 1, stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
+                throw NeedsConfirmation(operation: "read \(what) back", requiredBy: requiredBy)
+            }
+        } catch {
+            // Reported as not stored, so not kept either: the new item goes, the old ones stay.
+            guard (try? delete(values)) != nil else { return }
+            if let refusal = error as? NeedsConfirmation { throw refusal }
+            throw NotStored(what: what, cause: "\(error)", mayAppearLater: false, requiredBy: requiredBy)
         }
         // The Secret Service replaced any item with exactly these attributes; older ones differ.
-        try delete(key, keeping: values)
+        _ = try? delete(key, keeping: values)
     }
 
     package func remove(kind: CredentialRecord.Kind, registry: String, identity: String) throws {
@@ -266,8 +379,15 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         try delete(["registry": registry])
     }
 
+    /// The newest record of each registry, kind and identity, as `record` answers: an older item
+    /// that a save could not clean up (or one a late write put beside it) is not listed.
     package func allRecords() throws -> [CredentialRecord] {
-        try search([:], loadSecrets: true).compactMap(Self.record(from:))
+        var newest: [String: CredentialRecord] = [:]
+        for record in try search([:], loadSecrets: true).compactMap(Self.record(from:)) {
+            let key = "\(record.kind.rawValue) \(record.identity) \(record.registry)"
+            if record.issuedAt > newest[key]?.issuedAt ?? -.infinity { newest[key] = record }
+        }
+        return Array(newest.values)
     }
 
     /// Deletes the registry's token items of other identities, without reading any secret.
@@ -296,7 +416,7 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
     }
 
     private var notAnswering: Unavailable {
-        Unavailable(reason: "the Secret Service did not answer within \(timeoutMilliseconds) ms", mayHoldEntries: true)
+        Unavailable(notAnswering: "the Secret Service did not answer within \(timeoutMilliseconds) ms")
     }
 
     /// The error of a failed call: `Unavailable` when it was cancelled at its deadline,
@@ -309,7 +429,7 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
             return NeedsConfirmation(operation: described ?? operation)
         }
         let domain = clibsecret_last_error_domain().map { String(cString: $0) }
-        return Failure(operation: operation, message: message, gError: domain.map { ($0, clibsecret_last_error_code()) })
+        return CallFailed(operation: operation, message: message, gError: domain.map { ($0, clibsecret_last_error_code()) })
     }
 
     // MARK: items

@@ -55,7 +55,21 @@ package struct TieredKeyringStore: CredentialStore {
 
     package func save(_ record: CredentialRecord) throws {
         let generation = fast.generationBeforeWrite()
-        try durable.save(record)
+        do {
+            try durable.save(record)
+        } catch {
+            if record.kind == .login {
+                // The login goes elsewhere (auto mode's file) or nowhere, and the Secret Service may
+                // still take the write late: no copy of the old login (nor a note that there was
+                // none) may answer for it, here or in another namespace. A new generation retires them.
+                do {
+                    try fast.remove(kind: .login, registry: record.registry, identity: record.identity)
+                } catch {
+                    diagnostics.warning("\(record.registry): could not remove the older login from the kernel keyring: \(error)")
+                }
+            }
+            throw error
+        }
         if record.kind == .token {
             do {
                 try durable.removeTokens(registry: record.registry, except: record.identity)

@@ -99,7 +99,7 @@ package struct TokenCacheCommands: Sendable {
         /// For example "removed 2 cached entries, but not those in the keyring: ...".
         package var description: String {
             "removed \(removed) cached \(removed == 1 ? "entry" : "entries"), but not those in the keyring: \(problem) "
-                + "(run logout again once the keyring is unlocked and answering)"
+                + "(run logout again once \(problem.retryCondition))"
         }
     }
 }

@@ -82,6 +82,23 @@ def entries(scope_digest: str) -> dict:
     return found
 
 
+def serials(scope_digest: str, prefix: str = "") -> list:
+    """The serials of one scope's keys whose `kind:identity:registry` starts with `prefix`."""
+    keyring = search(KEY_SPEC_USER_KEYRING, b"keyring", KEYRING)
+    if keyring is None:
+        return []
+    wanted = f"docker-credential-ecr:1:{scope_digest}:{prefix}"
+    found = []
+    for (serial,) in struct.iter_unpack("=i", read(keyring)):
+        try:
+            description = describe(serial).split(";", 4)[4]
+        except OSError:
+            continue
+        if description.startswith(wanted):
+            found.append(serial)
+    return found
+
+
 def clear(scope_digest: str):
     """Removes one scope's keys (a test's leftovers)."""
     keyring = search(KEY_SPEC_USER_KEYRING, b"keyring", KEYRING)

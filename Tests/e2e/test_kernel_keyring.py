@@ -5,6 +5,7 @@ D-Bus session; the keys are read back with the raw system calls (tests/kernel_ke
 import errno
 import fcntl
 import json
+import re
 import os
 import signal
 import subprocess
@@ -447,17 +448,28 @@ def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, key
 
     cold_secret, cold = get()
     assert cold == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1}
-    assert kernel_keys.entries(tier)[f"login:-:{HOST}"][1] == f"docker-credential-ecr 1\nnone\n{HOST}\n".encode()
+    assert re.fullmatch(rb"docker-credential-ecr 2\n[0-9a-f]{32}\nnone\n" + re.escape(HOST.encode()) + rb"\n",
+                        kernel_keys.entries(tier)[f"login:-:{HOST}"][1])
 
     hit_secret, hit = get()
     assert hit_secret == cold_secret
     assert hit == {"identities": 1, "kernel": (1, 1), "secret service": (0, 0), "files": 1}
 
-    # The cached tokens go; the note that the Secret Service holds no login stays.
+    # A logout starts a new generation: the kernel's copies from before it, the "no login" note
+    # among them, answer no more, so the next get asks the Secret Service for the login once.
     assert helper.run("logout", HOST).returncode == 0
-    assert not tokens(tier) and f"login:-:{HOST}" in kernel_keys.entries(tier)
+    assert not tokens(tier)
     # A fetch right after another process's reads the cache again under the lock (the lock file
     # shows that fetch); a moment later it does not.
+    time.sleep(0.2)
+    _, after_logout = get()
+    assert after_logout == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1}
+    # Behind a current note: the token taken from both tiers directly (no new generation), the
+    # login is answered by the kernel's note and only the token is asked of the Secret Service.
+    for serial in kernel_keys.serials(tier, prefix="token:"):
+        kernel_keys.invalidate(serial)
+    secret_tool(keyring, "clear", "registry", HOST, "kind", "token")
+    assert not tokens(tier) and f"login:-:{HOST}" in kernel_keys.entries(tier)
     time.sleep(0.2)
     _, behind_note = get()
     assert behind_note == {"identities": 1, "kernel": (1, 1), "secret service": (0, 1), "files": 1}

@@ -281,3 +281,60 @@ def test_an_unexpected_status(helper, node, code, hint):
     assert (pull["finding"], pull["step"], pull["httpStatus"], pull["errorCode"]) == ("unexpected", "manifest", code, "UNKNOWN")
     assert pull["summary"] == f'unexpected answer at the manifest of {HOST}/team/app:1 (HTTP {code} UNKNOWN: "Service Unavailable")'
     assert pull["hint"].startswith(hint)
+
+
+# -- a registry that misbehaves -----------------------------------------------------------------------------------
+
+def hostile(mode, **extra):
+    return {"repositories": {"team/app": {"tags": ["1"], "hostile": mode, **extra}}}
+
+
+def text_and_json(helper, node, **registry):
+    """Runs the doctor with --json and as text on the same registry: (status, pull check, text output)."""
+    result = node.run([doctor_command(helper, node, f"{HOST}/team/app:1", "--json"), doctor_command(helper, node, f"{HOST}/team/app:1")],
+                      **registry)
+    json_run, text_run = result["runs"]
+    report = json.loads(json_run["stdout"])
+    assert_schema(report)
+    return json_run["returncode"], report["checks"][-1], json_run["stdout"] + text_run["stdout"] + text_run["stderr"] + json_run["stderr"]
+
+
+def test_a_registry_that_echoes_the_token_learns_nothing(helper, node):
+    """The password, its Basic header, its base64 and half of it, and an access key id: all redacted, in text and JSON."""
+    status, pull, output = text_and_json(helper, node, **hostile("echo"))
+    assert status == 1 and pull["finding"] == "pull-only", pull
+    assert "raw=<redacted> basic=<redacted> b64=<redacted> half=<redacted> key=<redacted>" in pull["summary"], pull["summary"]
+    assert "AKIAIOSFODNN7EXAMPLE" not in output and "Basic " not in output
+
+
+def test_terminal_escapes_from_the_registry_reach_no_field(helper, node):
+    status, pull, output = text_and_json(helper, node, **hostile("escape"))
+    assert status == 1
+    assert (pull["finding"], pull["errorCode"], pull["action"]) == ("pull-only", "DENIED [2J", "ecr:BatchGetImage"), pull
+    for field in ("summary", "hint", "errorCode", "action"):
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in pull[field]), (field, pull[field])
+    assert "\x1b" not in output and "\x07" not in output and "\\u001b" not in output and "\\u0007" not in output
+
+
+def test_an_oversized_manifest_is_named_as_such(helper, node):
+    status, _, pull, _ = pull_check(helper, node, **hostile("huge"))
+    assert status == 1
+    assert (pull["finding"], pull["step"]) == ("unexpected", "manifest"), pull
+    assert pull["summary"] == f"the registry answered the manifest of {HOST}/team/app:1 with more than 4194304 bytes, more than a pull reads"
+
+
+def test_a_denial_that_names_no_action(helper, node):
+    status, _, pull, _ = pull_check(helper, node, **hostile("no-action"))
+    assert status == 1
+    assert (pull["finding"], pull["action"]) == ("other-action", None)
+    assert "the action ECR named" not in pull["hint"] and "without naming the action" in pull["hint"], pull["hint"]
+
+
+def test_a_download_location_with_user_info_is_not_followed(helper, node):
+    status, report, pull, result = pull_check(helper, node, repositories={"team/app": {"tags": ["1"], "userinfo_location": True}})
+    assert status == 1
+    assert (pull["finding"], pull["step"], pull["httpStatus"]) == ("unexpected", "config-blob", 307), pull
+    assert any("https://AWS:<redacted>@prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com/" in detail
+               and "not followed" in detail for detail in pull["details"]), pull["details"]
+    assert "location-password-1234" not in json.dumps(report)
+    assert not any(entry["host"].startswith("prod-") for entry in result["registry_log"])

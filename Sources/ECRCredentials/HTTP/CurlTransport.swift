@@ -54,6 +54,10 @@ extension CurlTransport {
         private var requestBody: UnsafeMutableRawBufferPointer?
         private var errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         fileprivate var responseBody: [UInt8] = []
+        /// Set when an answer's body passed `maximumBody` and was cut off.
+        fileprivate var bodyTooLarge = false
+        /// The most bytes of a body kept: 4 MiB.
+        static let maximumBody = 1 << 22
         fileprivate var responseHeaders: [HTTPHeader] = []
 
         init(url: String) throws {
@@ -142,7 +146,10 @@ extension CurlTransport {
             try check(ccurl_easy_setopt_callback(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
                 let easy = Unmanaged<Easy>.fromOpaque(context!).takeUnretainedValue()
                 let length = size * count
-                guard easy.responseBody.count + length <= 1 << 22 else { return 0 }
+                guard easy.responseBody.count + length <= Easy.maximumBody else {
+                    easy.bodyTooLarge = true
+                    return 0
+                }
                 easy.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
                 return length
             }), "writefunction")
@@ -163,6 +170,9 @@ extension CurlTransport {
 
         func perform() throws -> HTTPResponse {
             let code = ccurl_easy_perform(handle)
+            if code != CURLE_OK, bodyTooLarge {
+                throw HTTPTransportError(.responseTooLarge, url: shownURL, detail: "\(Self.maximumBody) bytes")
+            }
             guard code == CURLE_OK else {
                 var detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(code))
                 var systemError = 0

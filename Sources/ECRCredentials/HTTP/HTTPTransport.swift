@@ -43,6 +43,8 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
         public static let timedOut = Code("timedOut")
         /// TLS failed (certificate, handshake).
         public static let tls = Code("tls")
+        /// The answer's body was larger than the transport keeps (`detail` says the limit).
+        public static let responseTooLarge = Code("responseTooLarge")
         /// Anything else.
         public static let other = Code("other")
 
@@ -74,6 +76,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
         case .libraryUnavailable: return detail
         case .timedOut: return "no answer from \(url) in time: \(detail)"
         case .tls: return "TLS failed with \(url): \(detail)"
+        case .responseTooLarge: return "\(url) answered with more than \(detail); not read"
         default: return "cannot reach \(url): \(detail)"
         }
     }

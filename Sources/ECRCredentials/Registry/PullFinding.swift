@@ -44,6 +44,14 @@ package struct ECRDenial: Sendable, Equatable {
     /// Which policy said no.
     package var cause: Cause
 
+    /// Creates a denial from its parts.
+    package init(principal: String?, action: String?, resource: String?, cause: Cause) {
+        self.principal = principal
+        self.action = action
+        self.resource = resource
+        self.cause = cause
+    }
+
     /// Reads ECR's message; every part it does not find is nil.
     package init(message: String) {
         func word(after marker: String) -> String? {
@@ -156,6 +164,42 @@ package struct PullFinding: Sendable {
     /// The IAM action a 403 named.
     package var action: String? { denial?.action }
 
+    /// Takes `secrets` (and AWS access key ids) out of everything the registry said: its error
+    /// code and message, the denial read from it, and the notes.
+    mutating func redact(_ secrets: [String]) {
+        func clean(_ text: String) -> String { Self.accessKeyIDs(in: SecretRedaction.secrets(secrets, in: text)) }
+        errorCode = errorCode.map(clean)
+        errorMessage = errorMessage.map(clean)
+        notes = notes.map(clean)
+        if let found = denial {
+            denial = ECRDenial(principal: found.principal.map(clean), action: found.action.map(clean),
+                               resource: found.resource.map(clean), cause: found.cause)
+        }
+    }
+
+    /// `text` with every AWS access key id (`AKIA`, `ASIA` and the other four-letter prefixes,
+    /// then 16 upper-case letters and digits) replaced by `<redacted>`.
+    static func accessKeyIDs(in text: String) -> String {
+        let prefixes: Set<String> = ["AKIA", "ASIA", "AIDA", "AROA", "AGPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA"]
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count >= 20 else { return text }
+        func isKeyScalar(_ scalar: Unicode.Scalar) -> Bool { ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) }
+        var output = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            if index + 20 <= scalars.count, index == 0 || !isKeyScalar(scalars[index - 1]),
+               prefixes.contains(String(String.UnicodeScalarView(scalars[index..<index + 4]))),
+               scalars[index..<index + 20].allSatisfy(isKeyScalar), index + 20 == scalars.count || !isKeyScalar(scalars[index + 20]) {
+                output.append(contentsOf: SecretRedaction.marker.unicodeScalars)
+                index += 20
+                continue
+            }
+            output.append(scalars[index])
+            index += 1
+        }
+        return String(output)
+    }
+
     /// Whether the image will pull.
     package var pulls: Bool { row == .pulls }
 
@@ -171,7 +215,7 @@ package struct PullFinding: Sendable {
     /// One line: which request got which answer, with ECR's own message.
     package var summary: String {
         let what = "\(Self.stepName(step)) of \(image)"
-        let answer = httpStatus.map { "HTTP \($0)" + (errorCode.map { " \($0)" } ?? "") } ?? ""
+        let answer = httpStatus.map { "HTTP \($0)" + (errorCode.map { " \(TerminalText.printable($0, limit: 100))" } ?? "") } ?? ""
         let quoted = errorMessage.map { ": \"\(Self.shown($0))\"" } ?? ""
         switch row {
         case .pulls:
@@ -189,6 +233,9 @@ package struct PullFinding: Sendable {
         case .tls, .timeout, .unreachable:
             return transportError.map { "\($0)" } ?? "no answer at the \(what)"
         case .unexpected:
+            if let transportError, transportError.code == .responseTooLarge {
+                return "the registry answered the \(what) with more than \(transportError.detail), more than a pull reads"
+            }
             return "unexpected answer at the \(what)" + (answer.isEmpty ? "" : " (\(answer)\(quoted))")
         }
     }
@@ -230,6 +277,9 @@ package struct PullFinding: Sendable {
         case .kmsKey:
             return "\(image.repository) is encrypted with a KMS key that does not let \(principal) use \(action)"
                 + (denial?.resource.map { " (\($0))" } ?? "") + ": allow it in the key policy or with a grant"
+        case .otherAction where denial?.action == nil:
+            return "ECR denied \(principal) without naming the action (\"\(Self.shown(errorMessage ?? ""))\"): check its policies and the "
+                + "repository policy of \(image.repository) for ecr:BatchGetImage and ecr:GetDownloadUrlForLayer"
         case .otherAction:
             return "\(principal) needs \(action) on \(denial?.resource ?? repositoryARN): allow it in its policies"
                 + (denial?.cause.isResourcePolicy == true ? " and in the resource's policy" : "")

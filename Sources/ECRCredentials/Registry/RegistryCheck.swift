@@ -75,13 +75,37 @@ package struct RegistryCheck: Sendable {
 
     /// Checks `image` (an ECR image: follow mirrors first) with the password of an ECR token
     /// issued for `tokenRegistry` (for the 401 finding); never throws: every outcome is a finding.
-    package func run(image: ImageReference, password: String, tokenRegistry: ECRRegistry? = nil) -> PullFinding {
+    /// - Parameter secrets: more secrets no answer may show (the AWS secret key and session token
+    ///   the token was fetched with: `RegistryCheck.secrets(in:)`); the password is always one.
+    package func run(image: ImageReference, password: String, tokenRegistry: ECRRegistry? = nil, secrets: [String] = []) -> PullFinding {
         var finding = check(image: image, password: password)
+        finding.redact(Self.sentForms(of: password) + secrets)
         finding.tokenRegistry = tokenRegistry
         if finding.row == .noRepository, let registry = ECRRegistry(address: image.address), let rules {
             finding.rules = Self.lookup(repository: image.repository, in: registry, rules)
         }
         return finding
+    }
+
+    /// The password as a registry could echo it: as is, and the `Basic` credentials it is sent in
+    /// (base64 of `AWS:PASSWORD`, with and without the scheme). Pieces of each are redacted too.
+    static func sentForms(of password: String) -> [String] {
+        let basic = Data("AWS:\(password)".utf8).base64EncodedString()
+        // Longest first: the header as a whole, then its base64, then the password.
+        return ["Basic " + basic, basic, password]
+    }
+
+    /// The secret values of an environment that a provider or the AWS calls were given:
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_SECURITY_TOKEN`, and any variable whose
+    /// name contains SECRET, TOKEN, PASSWORD or KEY (but not a key's id, `AWS_ACCESS_KEY_ID`: an
+    /// identifier, which access-key-id redaction covers), when its value is 8 characters or more.
+    package static func secrets(in environment: [String: String]) -> [String] {
+        let named = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"]
+        return environment.filter { name, value in
+            let upper = name.uppercased()
+            return value.utf8.count >= 8 && !upper.hasSuffix("KEY_ID")
+                && (named.contains(upper) || ["SECRET", "TOKEN", "PASSWORD", "KEY"].contains { upper.contains($0) })
+        }.map(\.value).sorted()
     }
 
     private func check(image: ImageReference, password: String) -> PullFinding {
@@ -156,6 +180,12 @@ package struct RegistryCheck: Sendable {
             return finish(PullFinding(row: .pulls, step: .configBlob, image: image, httpStatus: blob.status))
         }
         guard [301, 302, 303, 307, 308].contains(blob.status) else { return finish(Self.classify(blob, step: .configBlob, image: image)) }
+        if let location = blob.header("Location"), Self.hasUserInfo(location) {
+            // A signed download URL never carries user info: such a Location is neither shown nor followed.
+            notes.append("the redirect's Location \(TerminalText.printable(SecretRedaction.url(location), limit: 300)) carries user info "
+                         + "(a name or password before the host), which no ECR download URL has: not followed")
+            return finish(PullFinding(row: .unexpected, step: .configBlob, image: image, httpStatus: blob.status))
+        }
         guard let location = blob.header("Location"), let target = Self.downloadRequest(location) else {
             notes.append("the redirect has no https Location")
             return finish(PullFinding(row: .unexpected, step: .configBlob, image: image, httpStatus: blob.status))
@@ -181,6 +211,7 @@ package struct RegistryCheck: Sendable {
             let row: PullFinding.Row = switch error.code {
             case .tls: .tls
             case .timedOut: .timeout
+            case .responseTooLarge: .unexpected
             default: .unreachable
             }
             return .failure(FindingError(PullFinding(row: row, step: step, image: image, transportError: error)))
@@ -215,8 +246,11 @@ package struct RegistryCheck: Sendable {
     /// The finding for a non-success answer, decided on its status and ECR's error code.
     static func classify(_ response: HTTPResponse, step: PullStep, image: ImageReference) -> PullFinding {
         let error = (try? JSONInput.decode(ErrorDocument.self, from: response.body))?.errors?.first
-        let code = error?.code
-        let message = error?.message
+        // What the server sent is made printable first, and the denial read from that: no escape
+        // sequence reaches a summary, a hint or a JSON field.
+        // (Not cut yet: a secret cut in two would escape redaction; the summary and fields are cut later.)
+        let code = error?.code.map { TerminalText.printable($0) }
+        let message = error?.message.map { TerminalText.printable($0) }
         var finding = PullFinding(row: .unexpected, step: step, image: image, httpStatus: response.status,
                                   errorCode: code, errorMessage: message)
         switch (response.status, code) {
@@ -268,9 +302,15 @@ package struct RegistryCheck: Sendable {
         return .noRule(prefix: String(repository[..<slash]), prefixes: prefixes)
     }
 
-    /// The request for a redirect's `Location`: https only, without the token.
+    /// Whether a URL's authority holds user info (`https://user:password@host/...`).
+    static func hasUserInfo(_ location: String) -> Bool {
+        let rest = location.firstRange(of: "://").map { location[$0.upperBound...] } ?? location[...]
+        return rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
+    }
+
+    /// The request for a redirect's `Location`: https only, without the token, never with user info.
     static func downloadRequest(_ location: String) -> HTTPRequest? {
-        guard location.hasPrefix("https://") else { return nil }
+        guard location.hasPrefix("https://"), !hasUserInfo(location) else { return nil }
         let rest = location.dropFirst("https://".count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         guard !authority.isEmpty, (try? RegistryAddress(parsing: String(authority))) != nil else { return nil }

@@ -56,8 +56,12 @@ package enum SecretRedaction {
     package static func secrets(_ secrets: [String], in text: String) -> String {
         var bytes = Array(text.utf8)
         for secret in secrets where secret.utf8.count >= 8 {
-            var forms = Set([Array(secret.utf8), percentEncoded(secret)])
-            forms.insert(Array(secret.replacing("/", with: "\\/").utf8))
+            // The secret as sent first: a quoted form redacted before it would leave the sent
+            // form's last bytes (after its last `/` or `=`) too short a run to be found.
+            var forms: [[UInt8]] = []
+            for form in [Array(secret.utf8), percentEncoded(secret), Array(secret.replacing("/", with: "\\/").utf8)] where !forms.contains(form) {
+                forms.append(form)
+            }
             for form in forms {
                 bytes = form.count > pieceLength ? replacingPieces(of: form, in: bytes) : replacing(form, in: bytes)
             }

@@ -26,7 +26,8 @@ extension Doctor {
         /// The answer of a finding.
         package init(_ finding: PullFinding) {
             self.init(finding: finding.row.rawValue, step: finding.step.rawValue, httpStatus: finding.httpStatus,
-                      errorCode: finding.errorCode, action: finding.action)
+                      errorCode: finding.errorCode.map { TerminalText.printable($0, limit: 100) },
+                      action: finding.action.map { TerminalText.printable($0, limit: 100) })
         }
 
         /// `"finding":..,"step":..,"httpStatus":..,"errorCode":..,"action":..`, null where absent.
@@ -69,6 +70,7 @@ extension Doctor {
                                    transport: transport, clock: clock, diagnostics: diagnostics)
         let check = RegistryCheck(transport: transport, timeouts: configuration.tokens.requestTimeouts,
                                   rules: { try service.pullThroughCacheRules(of: $0) })
-        return Self.check(for: check.run(image: image, password: token.password, tokenRegistry: registry))
+        return Self.check(for: check.run(image: image, password: token.password, tokenRegistry: registry,
+                                         secrets: RegistryCheck.secrets(in: environment.variables)))
     }
 }

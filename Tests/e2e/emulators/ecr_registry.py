@@ -224,6 +224,9 @@ def make_handler(registry: ECRRegistry):
             if repo is None:
                 return self.send(404, error_body("NAME_UNKNOWN", f"The repository with name '{repository}' does not exist "
                                                                  f"in the registry with id '{account}'"))
+            hostile = repo.get("hostile")
+            if kind == "manifests" and hostile:
+                return self.hostile(hostile, key, resource)
             if kind == "manifests" and repo.get("stall"):
                 time.sleep(repo["stall"])
             if kind == "manifests" and repo.get("status"):
@@ -251,9 +254,32 @@ def make_handler(registry: ECRRegistry):
                 return denied("kms:Decrypt", resource=f"arn:aws:kms:{region}:{account}:key/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab")
             signature = secrets.token_hex(16)
             registry.signatures.add(signature)
-            location = (f"https://{s3_host(region)}/{hashlib.sha256(repository.encode()).hexdigest()}/{reference}"
+            userinfo = "AWS:location-password-1234@" if repo.get("userinfo_location") else ""
+            location = (f"https://{userinfo}{s3_host(region)}/{hashlib.sha256(repository.encode()).hexdigest()}/{reference}"
                         f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature={signature}")
             return self.send(307, b"", headers={"Location": location})
+
+        def hostile(self, mode, key, resource):
+            """A registry that misbehaves at the manifest: it echoes the token, sends terminal escapes, an
+            oversized body, or a denial that names no action."""
+            authorization = self.headers.get("Authorization") or ""
+            basic = authorization.split(" ", 1)[1] if " " in authorization else ""
+            password = base64.b64decode(basic).decode().split(":", 1)[1] if basic else ""
+            if mode == "echo":
+                message = (f"User: {registry.arn(key)} is not authorized to perform: ecr:BatchGetImage on resource: {resource} "
+                           f"because raw={password} basic={authorization} b64={basic} half={password[:len(password) // 2]} "
+                           f"key=AKIAIOSFODNN7EXAMPLE")
+                return self.send(403, error_body("DENIED", message))
+            if mode == "escape":
+                message = (f"User: {registry.arn(key)}\x1b]0;PWNED\x07 is not authorized to perform: ecr:BatchGetImage\x1b[31m "
+                           f"on resource: {resource}\x07 because no identity-based policy allows the ecr:BatchGetImage action")
+                return self.send(403, error_body("DENIED\x1b[2J", message))
+            if mode == "huge":
+                # A manifest larger than any pull reads (the HEAD before it answers as usual).
+                return self.send(200, b"{" + b" " * (5 << 20) + b"}", "application/vnd.oci.image.manifest.v1+json")
+            if mode == "no-action":
+                return self.send(403, error_body("DENIED", "Access denied"))
+            raise ValueError(mode)
 
     return Handler
 

@@ -29,13 +29,15 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let composition = Composition()
+        let search = KubeletFlags.search()
         let setup = NodeDoctorSetup(config: config, binDirectory: binDir, ownEnvironment: composition.environment.variables,
-                                    process: KubeletFlags.runningKubelet())
+                                    process: search.process, ignored: search.ignored)
         let report: Doctor.Report
         if let configPath = setup.configPath, let binDirectory = setup.binDirectory {
             let doctor = NodeDoctor(transport: composition.transport, timeouts: HTTPTimeouts(connect: 2, total: 5),
                                     environment: setup.environment)
-            report = doctor.run(configPath: configPath, binDirectory: binDirectory, images: images, preamble: setup.checks)
+            report = doctor.run(configPath: configPath, binDirectory: binDirectory, images: images, preamble: setup.checks,
+                                requireRootOwned: setup.requiresRootOwnedFiles)
         } else {
             report = setup.report
         }

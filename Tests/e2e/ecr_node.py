@@ -11,7 +11,9 @@ file to copy, as an executable) are written into
 copy-on-write overlays of /etc and /var that only this namespace sees, so the binaries read the
 real paths (/etc/eks/..., /var/lib/kubelet/..., /var/snap/microk8s/...). `kubelet` starts a stand-in
 kubelet process whose argv carries the given words (argv[0] first, e.g. /usr/bin/kubelet) and whose
-environment is `kubelet.env` (`{aws}` replaced too); it only sleeps. `hide` lists files to hide behind an empty file
+environment is `kubelet.env` (`{aws}` replaced too); it only sleeps. `node_owners` (path -> uid) gives files to
+another user; the stand-in kubelet runs as `kubelet.user` (a uid) and from a copy of sh owned by `kubelet.exe_owner`
+when those are given. `hide` lists files to hide behind an empty file
 (a library that is not installed). The caller runs this in its own pid namespace, so
 /proc shows that process and no other kubelet.
 
@@ -31,7 +33,7 @@ from emulators.aws_emulator import AWSEmulator  # noqa: E402
 from emulators.ecr_registry import ECRRegistry, s3_host, serve  # noqa: E402
 
 
-def overlay_node_files(work: Path, files, modes, copies):
+def overlay_node_files(work: Path, files, modes, copies, owners=None):
     """Writes `files` under copy-on-write overlays of /etc and /var (upper layers on a private tmpfs)."""
     layers = work / "layers"
     layers.mkdir()
@@ -54,13 +56,23 @@ def overlay_node_files(work: Path, files, modes, copies):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
         os.chmod(target, 0o755)
+    for path, uid in (owners or {}).items():
+        assert Path(path).parts[1] in ("etc", "var"), path
+        os.chown(path, uid, uid)
 
 
-def start_kubelet(kubelet, aws_url):
-    """A process that looks like the kubelet in /proc: argv[0] and the flags it was given, its environment."""
+def start_kubelet(kubelet, aws_url, work: Path):
+    """A process that looks like the kubelet in /proc: argv[0] and the flags it was given, its environment;
+    run as `user` (a uid) when given, and from a copy of sh owned by `exe_owner` when given."""
     argv = kubelet["argv"]
+    executable = "/bin/sh"
+    if kubelet.get("exe_owner") is not None:
+        executable = str(work / "kubelet-program")
+        shutil.copy("/bin/sh", executable)
+        os.chmod(executable, 0o755)
+        os.chown(executable, kubelet["exe_owner"], kubelet["exe_owner"])
     # sh keeps argv[0] as given and ignores the words after its script; it waits for its sleep.
-    return subprocess.Popen([argv[0], "-c", "sleep 600 & wait", *argv[1:]], executable="/bin/sh",
+    return subprocess.Popen([argv[0], "-c", "sleep 600 & wait", *argv[1:]], executable=executable, user=kubelet.get("user"),
                             env={name: value.replace("{aws}", aws_url) for name, value in kubelet.get("env", {}).items()}, stdin=subprocess.DEVNULL)
 
 
@@ -70,7 +82,8 @@ def main():
     result = {"runs": []}
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
     if settings.get("node_files") is not None or settings.get("node_copies"):
-        overlay_node_files(work, settings.get("node_files") or {}, settings.get("node_modes", {}), settings.get("node_copies", {}))
+        overlay_node_files(work, settings.get("node_files") or {}, settings.get("node_modes", {}), settings.get("node_copies", {}),
+                           {path: int(uid) for path, uid in settings.get("node_owners", {}).items()})
     for path in settings.get("hide", []):
         subprocess.run(["mount", "--bind", "/dev/null", path], check=True, timeout=30)
     hosts = work / "hosts"
@@ -90,7 +103,7 @@ def main():
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(settings["certificate"], settings["key"])
     server = serve(registry, ("127.0.0.1", 443), context)
-    kubelet = start_kubelet(settings["kubelet"], aws.url) if settings.get("kubelet") else None
+    kubelet = start_kubelet(settings["kubelet"], aws.url, work) if settings.get("kubelet") else None
     try:
         for command in settings["commands"]:
             env = {name: value.replace("{aws}", aws.url) for name, value in command["env"].items()}

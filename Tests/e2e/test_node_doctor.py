@@ -333,11 +333,14 @@ def test_no_flags_anywhere(node, plugin):  # noqa: F811
     (yaml_config().replace(PLUGIN_API, "credentialprovider.kubelet.k8s.io/v2"), "providers[0].apiVersion",
      "is not a plugin API this binary speaks"),
     (yaml_config().replace("12h", "12 hours"), "providers[0].defaultCacheDuration", "is not a duration"),
-    (yaml_config().replace("12h", "12"), "providers[0].defaultCacheDuration", "is required"),
+    (yaml_config().replace("12h", "12"), "providers[0].defaultCacheDuration", "must be a string, not 12"),
     (yaml_config(extra="    tokenAttributes:\n      serviceAccountTokenAudience: sts.amazonaws.com\n      requireServiceAccount: true\n"),
      "providers[0].tokenAttributes.cacheType", "must be ServiceAccount or Token"),
     (yaml_config(extra="    tokenAttributes:\n      cacheType: Token\n      requireServiceAccount: false\n"),
      "providers[0].tokenAttributes.serviceAccountTokenAudience", "is required"),
+    # YAML 1.1 reads these unquoted as a number and booleans: the kubelet wants strings.
+    (yaml_config(name="0x1F"), "providers[0].name", "must be a string, not 31 (quote it: YAML reads it as a number)"),
+    (yaml_config(extra="    env: [{name: ON, value: yes}]\n"), "providers[0].env[0].name", "must be a string, not true"),
 ])
 def test_yaml_config_mistakes_name_the_field_and_line(node, plugin, bin_dir, tmp_path, config, field, reason):  # noqa: F811
     path = tmp_path / "credential-provider.yaml"
@@ -472,3 +475,120 @@ def test_the_plugin_never_opens_libyaml(plugin, tmp_path):  # noqa: F811
     run = subprocess.run([str(plugin), "doctor", "--config", str(path), "--bin-dir", str(tmp_path), "x"], capture_output=True,
                          text=True, env=env, timeout=60)
     assert "file=libyaml-0.so.2" in run.stderr
+
+
+# -- a hostile node: processes, files and providers that are not what they seem ---------------------------------
+
+def evil_node_files(tmp_path, directory="/var/lib/evil"):
+    """A config and a stand-in provider that, if ever run, leaves a mark in tmp_path."""
+    return {f"{directory}/config.json": eks_json(),
+            f"{directory}/bin/ecr-credential-provider": f"#!/bin/sh\ntouch {tmp_path}/provider-ran\nexit 1\n"}
+
+
+@pytest.mark.parametrize("who, why", [
+    ({"user": 65534}, "its real uid is 65534, not root"),
+    ({"exe_owner": 65534}, "is owned by uid 65534, not root"),
+])
+def test_a_process_named_kubelet_that_root_does_not_run_is_ignored(node, plugin, tmp_path, who, why):  # noqa: F811
+    """Anyone can name a process kubelet: its flags would make root's doctor run their program with their LD_PRELOAD."""
+    kubelet = {"argv": ["kubelet", "--image-credential-provider-config=/var/lib/evil/config.json",
+                        "--image-credential-provider-bin-dir", "/var/lib/evil/bin"],
+               "env": {"PATH": "/usr/bin:/bin", "LD_PRELOAD": "/var/lib/evil/nothing.so", "AWS_SECRET_ACCESS_KEY": "from-the-fake-kubelet"},
+               **who}
+    files = evil_node_files(tmp_path)
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", kubelet=kubelet, node_files=files,
+                                         node_modes={"/var/lib/evil/bin/ecr-credential-provider": "755"})
+    assert status == 1 and checks["flags"]["summary"] == "no kubelet flags found", report
+    ignored = [detail for detail in checks["flags"]["details"] if detail.startswith("ignored, as not the kubelet root runs: pid ")]
+    assert len(ignored) == 1 and "(kubelet): " in ignored[0] and why in ignored[0], checks["flags"]["details"]
+    assert checks["environment"]["summary"] == "the provider runs with this doctor's own environment: no kubelet that root runs is running"
+    assert not (tmp_path / "provider-ran").exists()
+
+
+@pytest.mark.parametrize("owned, shown, check", [
+    (f"{EKS_DIR}/ecr-credential-provider", f"{EKS_DIR}/ecr-credential-provider", "bin-dir"),
+    (f"{EKS_DIR}/config.json", f"{EKS_DIR}/config.json", "config"),
+    (EKS_DIR, f"{EKS_DIR} (above {EKS_DIR}/config.json)", "config"),
+])
+def test_a_discovered_provider_another_user_can_change_is_not_run(node, plugin, tmp_path, owned, shown, check):  # noqa: F811
+    """The kubelet runs providers as root: one that uid 65534 can rewrite is the problem, and the doctor does not run it."""
+    files = {"/etc/eks/kubelet/environment": f'NODEADM_KUBELET_ARGS="--image-credential-provider-bin-dir={EKS_DIR} '
+                                             f'--image-credential-provider-config={EKS_DIR}/config.json"\n',
+             f"{EKS_DIR}/config.json": eks_json(),
+             f"{EKS_DIR}/ecr-credential-provider": f"#!/bin/sh\ntouch {tmp_path}/provider-ran\nexit 1\n"}
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files,
+                                         node_modes={f"{EKS_DIR}/ecr-credential-provider": "755"}, node_owners={owned: 65534})
+    assert status == 1, report
+    assert checks[check]["status"] == "problem"
+    assert checks[check]["summary"] == f"{shown} is writable by uid 65534: anyone who can write it runs code as root at every pull", checks[check]
+    assert "provider" not in checks and not (tmp_path / "provider-ran").exists()
+
+
+def stand_in(tmp_path, script, **extra):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "ecr-credential-provider"
+    program.write_text("#!/bin/sh\n" + script)
+    os.chmod(program, 0o755)
+    return write_config(tmp_path / "config.json", provider(**extra)), bin_dir
+
+
+def test_a_failing_providers_stderr_shows_no_secret_it_was_given(node, plugin, tmp_path):  # noqa: F811
+    token = "ghp_0123456789abcdefghijABCDEFGHIJ"
+    config, bin_dir = stand_in(tmp_path, 'echo "key=$AWS_SECRET_ACCESS_KEY token=$GITHUB_TOKEN half=$(echo $GITHUB_TOKEN | cut -c1-17)" >&2\n'
+                                         "exit 3\n", env=[{"name": "GITHUB_TOKEN", "value": token}])
+    status, report, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1 and checks["provider"]["summary"].endswith("exited with status 3")
+    assert checks["provider"]["details"] == ["key=<redacted> token=<redacted> half=<redacted>"], checks["provider"]
+    _, text, _ = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1", text=True)
+    assert "emulator-secret" not in text and token[:16] not in text and "key=<redacted>" in text
+
+
+@pytest.mark.parametrize("script, summary, hint", [
+    ("kill -SEGV $$\n", "was killed by signal 11 (SIGSEGV)", "crashed"),
+    ("cat >/dev/null\necho '{\"kind\":\"CredentialProviderResponse\",\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\","
+     "\"cacheKeyType\":\"Registry\",\"auth\":{},\"auth\":{}}'\n", 'the key "auth" appears twice', "decodes strictly"),
+    ("cat >/dev/null\necho '{\"kind\":\"CredentialProviderResponse\",\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\","
+     "\"cacheKeyType\":\"Registry\",\"auth\":{\"example.com\":{\"username\":\"AWS\",\"password\":\"x\"}}}'\n",
+     "the kubelet would find no credentials in the response", "anonymously"),
+])
+def test_a_provider_that_crashes_repeats_a_key_or_answers_for_another_registry(node, plugin, tmp_path, script, summary, hint):  # noqa: F811
+    config, bin_dir = stand_in(tmp_path, script)
+    status, _, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1
+    assert summary in checks["provider"]["summary"] and hint in checks["provider"]["hint"], checks["provider"]
+    assert "refuse" not in checks["provider"]["summary"] or "twice" in summary
+
+
+def test_a_registry_echoing_the_token_to_the_node_doctor_learns_nothing(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    config = write_config(tmp_path / "config.json", provider())
+    status, report, checks = node_doctor(node, plugin, config, bin_dir, f"{HOST}/team/app:1",
+                                         repositories={"team/app": {"tags": ["1"], "hostile": "echo"}})
+    assert status == 1 and checks["pull"]["finding"] == "pull-only"
+    assert "raw=<redacted> basic=<redacted> b64=<redacted> half=<redacted> key=<redacted>" in checks["pull"]["summary"], checks["pull"]
+
+
+DEEP = "[" * 100000 + "]" * 100000
+
+
+def test_deeply_nested_yaml_is_refused_at_256_levels(node, plugin, bin_dir, tmp_path):  # noqa: F811
+    path = tmp_path / "credential-provider.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: " + DEEP + "\n")
+    status, _, checks = node_doctor(node, plugin, path, bin_dir, f"{HOST}/team/app:1")
+    assert status == 1
+    assert "nested more than 256 levels deep" in checks["config"]["summary"], checks["config"]
+
+
+def test_deeply_nested_k3s_config_is_named_in_the_flags(node, plugin):  # noqa: F811
+    status, report, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1",
+                                         node_files={"/etc/rancher/k3s/config.yaml": "kubelet-arg: " + DEEP + "\n"})
+    assert status == 1 and checks["flags"]["status"] == "problem", report
+    assert "unreadable: /etc/rancher/k3s/config.yaml: line 1: nested more than 256 levels deep" in checks["flags"]["details"], checks["flags"]
+
+
+def test_microk8s_expands_snap_variables_by_name_only(node, plugin):  # noqa: F811
+    files = {"/var/snap/microk8s/current/args/kubelet": "--image-credential-provider-config=${SNAP_DATA}/args/c.yaml\n"
+                                                        "--image-credential-provider-bin-dir $SNAP_COMMONX/bin\n"}
+    _, _, checks = node_doctor(node, plugin, None, None, f"{HOST}/team/app:1", node_files=files)
+    assert checks["flags"]["details"] == ["--image-credential-provider-config=/var/snap/microk8s/current/args/c.yaml",
+                                          "--image-credential-provider-bin-dir=$SNAP_COMMONX/bin"], checks["flags"]

@@ -17,6 +17,9 @@ package struct KubeletFlags: Sendable, Equatable {
     package var binDirectory: String?
     /// Where they came from, for the report ("the running kubelet (pid 812: /usr/bin/kubelet)").
     package var source: String
+    /// Files among the places read that the kubelet's distribution could not read either
+    /// ("/etc/rancher/k3s/config.yaml: line 1: nested more than 256 levels deep").
+    package var problems: [String] = []
 
     /// The running kubelet (or the process that embeds it).
     package struct Process: Sendable, Equatable {
@@ -74,16 +77,41 @@ package struct KubeletFlags: Sendable, Equatable {
     package static let k3sDefaults = (config: "/var/lib/rancher/credentialprovider/config.yaml", binDirectory: "/var/lib/rancher/credentialprovider/bin")
     /// MicroK8s's kubelet arguments file (one flag a line).
     package static let microk8sArguments = "/var/snap/microk8s/current/args/kubelet"
-    /// The snap variables MicroK8s's args files use, longest name first (SNAP is a prefix of the others).
+    /// The snap variables MicroK8s's args files use.
     static let snapVariables = [("SNAP_COMMON", "/var/snap/microk8s/common"), ("SNAP_DATA", "/var/snap/microk8s/current"),
                                 ("SNAP", "/snap/microk8s/current")]
 
     // MARK: the running kubelet
 
     /// The running kubelet in `/proc`: a process whose program is `kubelet`, else `kubelite`
-    /// (MicroK8s) or a k3s server or agent. The lowest pid wins among several of a kind.
+    /// (MicroK8s) or a k3s server or agent, that `search(proc:)` trusts. The lowest pid wins among several of a kind.
     package static func runningKubelet(proc: String = "/proc") -> Process? {
+        search(proc: proc).process
+    }
+
+    /// What a look for the running kubelet found: the trusted process, and the processes named
+    /// like one that were ignored, each with why ("pid 812 (kubelet): its real uid is 1000, not root").
+    package struct Search: Sendable, Equatable {
+        /// The running kubelet, when a trusted one runs.
+        package var process: Process?
+        /// The processes named kubelet, kubelite or k3s that were not trusted, and why.
+        package var ignored: [String]
+
+        /// Creates a result.
+        package init(process: Process?, ignored: [String] = []) {
+            self.process = process
+            self.ignored = ignored
+        }
+    }
+
+    /// Looks for the running kubelet in `/proc`. Only a process that root runs is trusted: its
+    /// real and effective uids (the `Uid:` line of `/proc/PID/status`) are 0 and its program
+    /// (`/proc/PID/exe`) is a root-owned file that no one else can write. Anyone can name a process
+    /// "kubelet"; the doctor runs what the kubelet's flags name, with its environment, so a
+    /// process another user started must not choose them.
+    package static func search(proc: String = "/proc") -> Search {
         var found: [Process] = []
+        var ignored: [String] = []
         for name in (try? PrivateFile.names(in: proc)) ?? [] {
             guard let pid = Int32(name), pid > 0 else { continue }
             guard let bytes = try? PrivateFile.read("\(proc)/\(name)/cmdline"), !bytes.isEmpty else { continue }
@@ -99,10 +127,38 @@ package struct KubeletFlags: Sendable, Equatable {
             case "k3s", "k3s-server", "k3s-agent": kind = "k3s"
             default: continue
             }
+            if let distrust = distrust(pid: pid, proc: proc) {
+                ignored.append("pid \(pid) (\(kind)): \(distrust)")
+                continue
+            }
             found.append(Process(pid: pid, arguments: arguments, kind: kind))
         }
         let order = ["kubelet", "kubelite", "k3s"]
-        return found.min { (order.firstIndex(of: $0.kind)!, $0.pid) < (order.firstIndex(of: $1.kind)!, $1.pid) }
+        let process = found.min { (order.firstIndex(of: $0.kind)!, $0.pid) < (order.firstIndex(of: $1.kind)!, $1.pid) }
+        return Search(process: process, ignored: ignored)
+    }
+
+    /// Why process `pid` is not trusted as the kubelet; nil when it is: root runs it (real and
+    /// effective uid 0) from a root-owned program file that neither its group nor others can write.
+    static func distrust(pid: Int32, proc: String) -> String? {
+        guard let status = try? PrivateFile.read("\(proc)/\(pid)/status") else { return "its /proc/\(pid)/status cannot be read" }
+        let uidLine = String(decoding: status, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        let uids = uidLine.map { $0.dropFirst(4).split(whereSeparator: { $0 == " " || $0 == "\t" }).map { UInt32($0) } } ?? []
+        guard uids.count >= 2, let real = uids[0], let effective = uids[1] else { return "its uid cannot be read" }
+        if real != 0 { return "its real uid is \(real), not root" }
+        if effective != 0 { return "its effective uid is \(effective), not root" }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("\(proc)/\(pid)/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "its program (/proc/\(pid)/exe) cannot be read" }
+        var program = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if program.hasSuffix(" (deleted)") { return "its program \(TerminalText.printable(program, limit: 200)) was deleted" }
+        program = TerminalText.printable(program, limit: 200)
+        var info = stat()
+        guard stat("\(proc)/\(pid)/exe", &info) == 0 else { return "its program \(program) cannot be examined" }
+        if info.st_uid != 0 { return "its program \(program) is owned by uid \(info.st_uid), not root" }
+        if info.st_mode & S_IWOTH != 0 { return "its program \(program) is writable by every user" }
+        if info.st_mode & S_IWGRP != 0, info.st_gid != 0 { return "its program \(program) is writable by group \(info.st_gid)" }
+        return nil
     }
 
     /// The environment of process `pid` (`/proc/PID/environ`); nil when it cannot be read (not root).
@@ -208,14 +264,39 @@ package struct KubeletFlags: Sendable, Equatable {
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let text = line.trimmingASCIIWhitespace()
             guard !text.isEmpty, !text.hasPrefix("#") else { continue }
-            var expanded = text
-            for (name, value) in snapVariables {
-                expanded = expanded.replacing("${\(name)}", with: value).replacing("$\(name)", with: value)
-            }
+            let expanded = expandingSnapVariables(text)
             words += (try? CommandLineWords.split(expanded)) ?? expanded.split(separator: " ").map(String.init)
         }
         let found = flags(in: words)
         return KubeletFlags(config: found.config, binDirectory: found.binDirectory, source: source)
+    }
+
+    /// `text` with `${NAME}` and `$NAME` of the snap variables replaced, a bare `$NAME` only where
+    /// the name ends there (`$SNAP_COMMONX` is another variable, left as it is).
+    static func expandingSnapVariables(_ text: String) -> String {
+        var output = ""
+        var rest = Substring(text)
+        scan: while let dollar = rest.firstIndex(of: "$") {
+            output += rest[..<dollar]
+            let after = rest[rest.index(after: dollar)...]
+            let braced = after.first == "{"
+            let nameStart = braced ? after.index(after: after.startIndex) : after.startIndex
+            let name = after[nameStart...].prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+            if let value = snapVariables.first(where: { $0.0 == name })?.1 {
+                if braced, name.endIndex < after.endIndex, after[name.endIndex] == "}" {
+                    output += value
+                    rest = after[after.index(after: name.endIndex)...]
+                    continue scan
+                } else if !braced {
+                    output += value
+                    rest = after[name.endIndex...]
+                    continue scan
+                }
+            }
+            output += "$"
+            rest = after
+        }
+        return output + rest
     }
 
     /// k3s: `kubelet-arg` (a list or one string; `kubelet-arg+` in a later file appends) and its
@@ -228,9 +309,17 @@ package struct KubeletFlags: Sendable, Equatable {
         var kubeletArguments: [String] = []
         var own: (config: String?, binDirectory: String?) = (nil, nil)
         var read: [String] = []
+        var problems: [String] = []
         for path in [k3sConfig] + dropIns {
-            guard let bytes = try? PrivateFile.read(path), let document = try? YAMLReader(parsing: bytes).document,
-                  let members = document.members else { continue }
+            guard let bytes = try? PrivateFile.read(path) else { continue }
+            let document: JSONDocument
+            do {
+                document = try YAMLReader(parsing: bytes).document
+            } catch {
+                problems.append("\(path): \(error)")
+                continue
+            }
+            guard let members = document.members else { continue }
             read.append(path)
             for (key, value) in members {
                 let words: [String]
@@ -248,14 +337,16 @@ package struct KubeletFlags: Sendable, Equatable {
                 }
             }
         }
-        guard shown != nil || !read.isEmpty else { return nil }
+        guard shown != nil || !read.isEmpty || !problems.isEmpty else { return nil }
         let ownCommandLine = flags(in: ownFlags)
         let fromArguments = flags(in: (kubeletArguments + commandLine).map { $0.hasPrefix("-") ? $0 : "--" + $0 })
         let source = (shown.map { "\($0) with " } ?? "") + (read.isEmpty ? "k3s's defaults" : read.joined(separator: ", ") + " (k3s)")
-        return KubeletFlags(
+        var flags = KubeletFlags(
             config: fromArguments.config ?? ownCommandLine.config ?? own.config ?? k3sDefaults.config,
             binDirectory: fromArguments.binDirectory ?? ownCommandLine.binDirectory ?? own.binDirectory ?? k3sDefaults.binDirectory,
             source: source)
+        flags.problems = problems
+        return flags
     }
 
     /// The paths the EKS AMIs' kubelet unit passes, when their config file is there.

@@ -147,10 +147,21 @@ package struct KubeletProviderConfig: Sendable {
             let allowed = ["name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env"]
                 + (version.hasSuffix("/v1") ? ["tokenAttributes"] : [])
             let field = try fields(of: entry, at: at, allowed: allowed, file: file, lines: lines)
-            guard let name = field["name"]?.stringValue, !name.isEmpty else { throw fail("\(at).name", "is required") }
+            // A string field's text; nil when absent or null. YAML reads unquoted `0x1F`, `yes` or `ON`
+            // as a number or a boolean, which the kubelet refuses where a string is needed.
+            func text(_ value: JSONDocument?, _ path: String) throws -> String? {
+                switch value {
+                case nil, .null?: return nil
+                case .string(let text)?: return text
+                case let other?:
+                    let shown = TerminalText.printable(other.text.trimmingASCIIWhitespace(), limit: 60)
+                    throw fail(path, "must be a string, not \(shown) (quote it: YAML reads it as a \(Self.kind(of: other)))")
+                }
+            }
+            guard let name = try text(field["name"], "\(at).name"), !name.isEmpty else { throw fail("\(at).name", "is required") }
             guard !name.contains("/"), name != ".", name != ".." else { throw fail("\(at).name", "must be a file name, without /") }
             guard !name.contains(" ") else { throw fail("\(at).name", "must not contain spaces") }
-            guard let apiVersion = field["apiVersion"]?.stringValue else { throw fail("\(at).apiVersion", "is required") }
+            guard let apiVersion = try text(field["apiVersion"], "\(at).apiVersion") else { throw fail("\(at).apiVersion", "is required") }
             guard CredentialProviderRequest.APIVersion(rawValue: apiVersion) != nil else {
                 throw fail("\(at).apiVersion", "\(apiVersion) is not a plugin API this binary speaks ("
                            + CredentialProviderRequest.APIVersion.allCases.map(\.rawValue).joined(separator: ", ") + ")")
@@ -162,7 +173,9 @@ package struct KubeletProviderConfig: Sendable {
                 if let problem = ImagePattern.problem(text) { throw fail("\(at).matchImages[\(number)]", "\"\(text)\": \(problem)") }
                 matchImages.append(text)
             }
-            guard let duration = field["defaultCacheDuration"]?.stringValue else { throw fail("\(at).defaultCacheDuration", "is required") }
+            guard let duration = try text(field["defaultCacheDuration"], "\(at).defaultCacheDuration") else {
+                throw fail("\(at).defaultCacheDuration", "is required")
+            }
             do {
                 _ = try GoDuration(parsing: duration)
             } catch {
@@ -178,7 +191,9 @@ package struct KubeletProviderConfig: Sendable {
                 guard case .array(let items) = list else { throw fail("\(at).env", "must be a list of {name, value}") }
                 for (number, item) in items.enumerated() {
                     let pair = try fields(of: item, at: "\(at).env[\(number)]", allowed: ["name", "value"], file: file, lines: lines)
-                    guard let key = pair["name"]?.stringValue, !key.isEmpty, let value = pair["value"]?.stringValue else {
+                    let key = try text(pair["name"], "\(at).env[\(number)].name")
+                    let value = try text(pair["value"], "\(at).env[\(number)].value")
+                    guard let key, !key.isEmpty, let value else {
                         throw fail("\(at).env[\(number)]", "needs a name and a value")
                     }
                     env[key] = value
@@ -191,6 +206,18 @@ package struct KubeletProviderConfig: Sendable {
                                       args: args, env: env, tokenAttributes: field["tokenAttributes"] != nil, origin: file))
         }
         return providers
+    }
+
+    /// What a JSON value is, in a reason: "number", "boolean", "list", "mapping".
+    static func kind(of value: JSONDocument) -> String {
+        switch value {
+        case .number: "number"
+        case .bool: "boolean"
+        case .array: "list"
+        case .object: "mapping"
+        case .null: "null"
+        case .string: "string"
+        }
     }
 
     /// The kubelet's rules for `tokenAttributes` (service-account tokens for the provider).

@@ -28,11 +28,24 @@ package struct NodeDoctor: Sendable {
 
     /// Runs every check for `images` with the config at `configPath` and the bin directory,
     /// after `preamble` (the `flags` and `environment` checks of `NodeDoctorSetup`).
-    package func run(configPath: String, binDirectory: String, images: [String], preamble: [Doctor.Check] = []) -> Doctor.Report {
+    /// - Parameter requireRootOwned: refuse a config, bin directory or provider that a user other
+    ///   than root owns or can write (`NodeDoctorSetup.requiresRootOwnedFiles`): the kubelet runs
+    ///   providers as root, so such a file is itself the problem, and the doctor runs no provider from it.
+    package func run(configPath: String, binDirectory: String, images: [String], preamble: [Doctor.Check] = [],
+                    requireRootOwned: Bool = false) -> Doctor.Report {
         var checks = preamble
         let config: KubeletProviderConfig
         do {
             config = try KubeletProviderConfig(path: configPath)
+            if requireRootOwned {
+                let foreign = ([configPath] + config.files).compactMap(Self.foreignWriter(of:))
+                if !foreign.isEmpty {
+                    checks.append(Doctor.Check(name: "config", status: .problem, summary: foreign[0], details: Array(foreign.dropFirst()),
+                                               hint: "make it root's alone (chown root, chmod go-w, and the same for every directory above it); "
+                                                   + "the doctor runs no provider it names until then"))
+                    return Doctor.Report(registry: nil, checks: checks)
+                }
+            }
             checks.append(Doctor.Check(name: "config", status: .ok,
                                        summary: "\(config.providers.count) provider\(config.providers.count == 1 ? "" : "s") in \(config.files.joined(separator: ", "))",
                                        details: config.providers.map { "\($0.name): \($0.apiVersion), matchImages \($0.matchImages.joined(separator: " "))" },
@@ -45,9 +58,12 @@ package struct NodeDoctor: Sendable {
         var runnable: Set<String> = []
         var binDetails: [String] = []
         var missing: [String] = []
+        var foreign: [String] = []
         for provider in config.providers {
             let path = "\(binDirectory)/\(provider.name)"
-            if Self.isExecutableFile(path) {
+            if requireRootOwned, Self.isExecutableFile(path), let writer = Self.foreignWriter(of: path) {
+                foreign.append(writer)
+            } else if Self.isExecutableFile(path) {
                 runnable.insert(provider.name)
                 binDetails.append("\(path) is executable")
             } else {
@@ -59,6 +75,11 @@ package struct NodeDoctor: Sendable {
             }
         }
         let candidates = (try? PrivateFile.names(in: binDirectory))?.filter { $0.contains("credential-provider") || $0.contains("ecr") } ?? []
+        if !foreign.isEmpty {
+            checks.append(Doctor.Check(name: "bin-dir", status: .problem, summary: foreign[0], details: Array(foreign.dropFirst()) + binDetails,
+                                       hint: "make it root's alone (chown root, chmod go-w, and the same for every directory above it); "
+                                           + "the doctor does not run it until then"))
+        } else {
         checks.append(Doctor.Check(
             name: "bin-dir", status: missing.isEmpty ? .ok : .problem,
             summary: missing.isEmpty ? "every provider is an executable in \(binDirectory)"
@@ -66,6 +87,7 @@ package struct NodeDoctor: Sendable {
             details: binDetails + (missing.isEmpty ? [] : ["\(binDirectory) holds: " + (candidates.isEmpty ? "nothing like a credential provider" : candidates.joined(separator: ", "))]),
             hint: missing.isEmpty ? nil : "a provider's name must be the file name of its executable in --image-credential-provider-bin-dir"
                 + (candidates.isEmpty ? "" : " (here: \(candidates.joined(separator: " or ")))") + "; the kubelet pulls anonymously otherwise"))
+        }
 
         for input in images {
             checks += imageChecks(input, config: config, runnable: runnable, binDirectory: binDirectory)
@@ -108,7 +130,10 @@ package struct NodeDoctor: Sendable {
         }
         let keyHost = (try? RegistryAddress(parsing: authKey))?.host ?? authKey
         let tokenRegistry = ECRRegistry(host: keyHost) ?? mirror?.registry
-        let finding = RegistryCheck(transport: transport, timeouts: timeouts).run(image: target, password: password, tokenRegistry: tokenRegistry)
+        var providerEnvironment = environment
+        for (name, value) in provider.env { providerEnvironment[name] = value }
+        let finding = RegistryCheck(transport: transport, timeouts: timeouts).run(
+            image: target, password: password, tokenRegistry: tokenRegistry, secrets: RegistryCheck.secrets(in: providerEnvironment))
         var details = mirror.map { ["\(image.address) is mirrored by \($0.target) (\($0.origin))"] } ?? []
         if finding.row == .tokenRefused, tokenRegistry == nil {
             // A pattern key says nothing of where the token came from: name the likely cause.
@@ -136,14 +161,24 @@ package struct NodeDoctor: Sendable {
         } catch {
             return problem("\(error)", hint: "the kubelet cannot run it either")
         }
-        let errors = String(decoding: result.errors.prefix(2000), as: UTF8.self).split(separator: "\n").map { TerminalText.printable(String($0), limit: 400) }
+        // The provider may print what it was given: no secret of its environment reaches the report.
+        let secrets = RegistryCheck.secrets(in: environment)
+        let errors = SecretRedaction.secrets(secrets, in: String(decoding: result.errors.prefix(2000), as: UTF8.self))
+            .split(separator: "\n").map { TerminalText.printable(String($0), limit: 400) }
         if result.timedOut {
             return problem("\(shown) did not answer within \(Int(providerTimeout)) s", errors, hint: "the kubelet gives up after a minute: see its stderr")
+        }
+        if let signal = result.signal {
+            return problem("\(shown) was killed by signal \(signal)\(Self.signalName(signal).map { " (\($0))" } ?? "")", errors,
+                           hint: "the kubelet logs this and pulls anonymously; the provider crashed or was killed")
         }
         guard result.status == 0 else {
             return problem("\(shown) exited with status \(result.status)", errors, hint: "the kubelet logs this stderr and pulls anonymously; fix what it says")
         }
         switch ProviderAnswer.decode(result.output, apiVersion: provider.apiVersion, image: lookup) {
+        case .failure(let reason) where reason.noMatchingKey:
+            return problem("the kubelet would find no credentials in the response of \(shown): \(reason)", errors,
+                           hint: "the kubelet uses only an auth key that matches the image: it pulls \(lookup) anonymously (\"no basic auth credentials\")")
         case .failure(let reason):
             return problem("the kubelet would refuse the response of \(shown): \(reason)", errors,
                            hint: "the kubelet decodes strictly (\"error decoding credential provider plugin response\") and pulls anonymously")
@@ -152,6 +187,53 @@ package struct NodeDoctor: Sendable {
                                  summary: "\(shown) answered \(answer.key) for \(lookup), cacheDuration \(answer.cacheDuration ?? "unset (defaultCacheDuration \(provider.defaultCacheDuration))")",
                                  details: [], hint: nil), answer.password, answer.key)
         }
+    }
+
+    /// The name of a common signal (`SIGSEGV`), for a provider it killed.
+    static func signalName(_ signal: Int32) -> String? {
+        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
+                                      SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+                                      SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGSYS: "SIGSYS", SIGXCPU: "SIGXCPU"]
+        return names[signal]
+    }
+
+    /// Why a user other than root could change `path` (a provider, a config, or a directory
+    /// above either, as given and as its symbolic links resolve), or nil when only root can:
+    /// "/opt/x/bin/p is writable by uid 1000: anyone who can write it runs code as root at every pull".
+    /// A directory that every user may write into but only an entry's owner may rename (the sticky
+    /// bit, as /tmp) is root's enough, since what lies under it is checked too.
+    static func foreignWriter(of path: String) -> String? {
+        var chains = [path]
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            let real = String(cString: resolved)
+            if real != path { chains.append(real) }
+        }
+        for chain in chains where chain.hasPrefix("/") {
+            var current = chain
+            while true {
+                if let who = writer(of: current) {
+                    let shown = TerminalText.printable(current, limit: 300)
+                    let place = current == path ? shown : "\(shown) (above \(TerminalText.printable(path, limit: 300)))"
+                    return "\(place) is writable by \(who): anyone who can write it runs code as root at every pull"
+                }
+                guard let slash = current.lastIndex(of: "/"), current != "/" else { break }
+                current = slash == current.startIndex ? "/" : String(current[..<slash])
+            }
+        }
+        return nil
+    }
+
+    /// Who other than root can change the file or directory at `path` itself (not following a link); nil: no one.
+    private static func writer(of path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        if info.st_uid != 0 { return "uid \(info.st_uid)" }
+        if (info.st_mode & S_IFMT) == S_IFLNK { return nil }
+        let sticky = (info.st_mode & S_IFMT) == S_IFDIR && (info.st_mode & S_ISVTX) != 0
+        if info.st_mode & S_IWOTH != 0, !sticky { return "every user" }
+        if info.st_mode & S_IWGRP != 0, info.st_gid != 0, !sticky { return "group \(info.st_gid)" }
+        return nil
     }
 
     static func isExecutableFile(_ path: String) -> Bool {
@@ -171,7 +253,13 @@ enum ProviderAnswer {
     static func decode(_ output: [UInt8], apiVersion: String, image: String) -> Result<Answer, Refusal> {
         func fail(_ reason: String) -> Result<Answer, Refusal> { .failure(Refusal(reason)) }
         guard !output.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return fail("it printed nothing") }
-        guard let document = try? JSONDocument(parsing: output), let members = document.members else { return fail("it is not a JSON object") }
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(parsing: output)
+        } catch {
+            return fail("it is not JSON the kubelet reads: \(TerminalText.printable("\(error)", limit: 200))")
+        }
+        guard let members = document.members else { return fail("it is not a JSON object") }
         let known = ["kind", "apiVersion", "cacheKeyType", "cacheDuration", "auth"]
         if let unknown = members.first(where: { !known.contains($0.key) }) {
             return fail("unknown field \"\(TerminalText.printable(unknown.key, limit: 80))\"")
@@ -191,13 +279,17 @@ enum ProviderAnswer {
                   fields.allSatisfy({ $0.value.stringValue != nil }) else { return fail("auth[\(TerminalText.printable(entry.key, limit: 80))] must be {username, password}") }
         }
         guard let match = auth.first(where: { ImagePattern.matches($0.key, image: image) }), let password = match.value["password"]?.stringValue else {
-            return fail("no auth key matches \(image) (keys: \(auth.map { TerminalText.printable($0.key, limit: 80) }.joined(separator: ", ")))")
+            var refusal = Refusal("no auth key matches \(image) (keys: \(auth.map { TerminalText.printable($0.key, limit: 80) }.joined(separator: ", ")))")
+            refusal.noMatchingKey = true
+            return .failure(refusal)
         }
         return .success(Answer(key: match.key, password: password, cacheDuration: duration))
     }
 
     struct Refusal: Error, CustomStringConvertible {
         var description: String
+        /// The response was valid but gave no credentials for the image: the kubelet pulls anonymously.
+        var noMatchingKey = false
         init(_ description: String) { self.description = description }
     }
 }

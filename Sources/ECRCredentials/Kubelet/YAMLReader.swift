@@ -66,6 +66,15 @@ package struct YAMLReader: Sendable {
         var failure: Failure?
         var documents = 0
 
+        /// The deepest nesting read, as the JSON reader's: 256 levels.
+        static let maximumDepth = 256
+        static let tooDeep = "nested more than \(maximumDepth) levels deep"
+        /// Below this depth, paths and lines are not kept: no config field lies that deep, and a
+        /// path per level would make the cost grow with the square of the depth.
+        static let pathDepth = 8
+        /// The most characters of a key kept in a path.
+        static let keyInPath = 100
+
         /// 0 to go on, 1 to stop (with `failure` set, or at the end of the first document).
         func take(_ event: cyaml_event) -> Int32 {
             let line = Int(event.line)
@@ -76,9 +85,11 @@ package struct YAMLReader: Sendable {
             case CYAML_DOCUMENT_END:
                 return 1
             case CYAML_MAPPING_START:
+                guard stack.count < Self.maximumDepth else { return fail(line, Self.tooDeep) }
                 guard let path = childPath(line: line) else { return 1 }
                 stack.append(.mapping(path: path, anchor: anchor, members: [], key: nil, merged: []))
             case CYAML_SEQUENCE_START:
+                guard stack.count < Self.maximumDepth else { return fail(line, Self.tooDeep) }
                 guard let path = childPath(line: line) else { return 1 }
                 stack.append(.sequence(path: path, anchor: anchor, items: []))
             case CYAML_MAPPING_END:
@@ -96,10 +107,10 @@ package struct YAMLReader: Sendable {
                     let key = Self.keyText(Self.resolve(text, plain: event.plain != 0, tag: tag))
                     if key != "<<" || event.plain == 0, members.contains(where: { $0.key == key }) && !merged.contains(key) {
                         failure = Failure(line: line, reason: "given twice; the kubelet decodes strictly and refuses it",
-                                          field: path.isEmpty ? key : "\(path).\(key)")
+                                          field: Self.path(path, key))
                         return 1
                     }
-                    lines[path.isEmpty ? key : "\(path).\(key)"] = line
+                    if stack.count <= Self.pathDepth { lines[Self.path(path, key)] = line }
                     stack[stack.count - 1] = .mapping(path: path, anchor: mappingAnchor, members: members, key: key, merged: merged)
                     if let anchor { anchors[anchor] = .string(key) }
                     return 0
@@ -128,12 +139,20 @@ package struct YAMLReader: Sendable {
                     _ = fail(line, "a key that is not a plain string is not one the kubelet reads")
                     return nil
                 }
-                return path.isEmpty ? key : "\(path).\(key)"
+                guard stack.count <= Self.pathDepth else { return path }
+                return Self.path(path, key)
             case .sequence(let path, _, let items)?:
+                guard stack.count <= Self.pathDepth else { return path }
                 let item = "\(path)[\(items.count)]"
                 lines[item] = line
                 return item
             }
+        }
+
+        /// `parent.key`, the key cut to `keyInPath` characters.
+        static func path(_ parent: String, _ key: String) -> String {
+            let shown = key.count > keyInPath ? key.prefix(keyInPath) + "…" : key
+            return parent.isEmpty ? shown : "\(parent).\(shown)"
         }
 
         /// Adds a finished node to its parent (or makes it the root).

@@ -25,6 +25,8 @@ package enum ChildProcess {
         package var errors: [UInt8]
         /// Whether it was killed for taking too long.
         package var timedOut: Bool
+        /// The signal that killed it, when one did (`status` is then 128 + it).
+        package var signal: Int32? = nil
     }
 
     /// Why a program could not be started.
@@ -155,6 +157,8 @@ package enum ChildProcess {
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: exitCode, output: output, errors: errors, timedOut: timedOut)
+        var result = Result(status: exitCode, output: output, errors: errors, timedOut: timedOut)
+        if (status & 0x7f) != 0 { result.signal = status & 0x7f }
+        return result
     }
 }

@@ -166,24 +166,55 @@ private extension String {
         #expect(assignments[1].1 == "--v=2" && assignments[2].1 == "--x=1 --y=2")
     }
 
-    @Test func aRunningKubeletIsFoundInProc() throws {
+    @Test func aRunningKubeletIsFoundInProcOnlyWhenRootRunsIt() throws {
         let proc = "/tmp/kubelet-flags-test-\(getpid())"
+        let pids = ["40", "41", "42", "7"]
         defer {
-            for pid in ["40", "41", "7"] {
-                unlink("\(proc)/\(pid)/cmdline")
+            for pid in pids {
+                for file in ["cmdline", "status", "exe"] { unlink("\(proc)/\(pid)/\(file)") }
                 rmdir("\(proc)/\(pid)")
             }
             rmdir(proc)
         }
         try PrivateFile.makeDirectory(proc)
-        for (pid, argv) in [("40", ["/usr/bin/containerd"]), ("41", ["/usr/bin/kubelet", "--image-credential-provider-bin-dir", "/bin"]),
-                            ("7", ["/snap/microk8s/123/kubelite", "--kubelet-args-file=/x"])] {
+        // pid 42 names itself kubelet with a lower kind order than kubelite, but a user runs it.
+        for (pid, argv, uid) in [("40", ["/usr/bin/containerd"], 0), ("41", ["/usr/bin/kubelet", "--image-credential-provider-bin-dir", "/bin"], 0),
+                                 ("42", ["kubelet", "--image-credential-provider-bin-dir", "/tmp/evil"], 1000),
+                                 ("7", ["/snap/microk8s/123/kubelite", "--kubelet-args-file=/x"], 0)] {
             try PrivateFile.makeDirectory("\(proc)/\(pid)")
             try PrivateFile.writeAtomically(Array((argv.joined(separator: "\0") + "\0").utf8), to: "\(proc)/\(pid)/cmdline")
+            try PrivateFile.writeAtomically(Array("Name:\tx\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\n".utf8), to: "\(proc)/\(pid)/status")
+            #expect(symlink("/bin/sh", "\(proc)/\(pid)/exe") == 0)
         }
-        let process = try #require(KubeletFlags.runningKubelet(proc: proc))
+        let search = KubeletFlags.search(proc: proc)
+        let process = try #require(search.process)
         #expect(process.pid == 41 && process.kind == "kubelet")
+        #expect(search.ignored == ["pid 42 (kubelet): its real uid is 1000, not root"])
         let flags = try #require(KubeletFlags.fromProcess(process))
         #expect(flags.config == nil && flags.binDirectory == "/bin" && flags.source == "the running kubelet (pid 41: /usr/bin/kubelet)")
+    }
+
+    @Test(arguments: [
+        ("${SNAP_DATA}/args/c.yaml", "/var/snap/microk8s/current/args/c.yaml"),
+        ("$SNAP_COMMON/bin $SNAP/x", "/var/snap/microk8s/common/bin /snap/microk8s/current/x"),
+        ("$SNAP_COMMONX/bin ${SNAP_COMMONX} $$ $", "$SNAP_COMMONX/bin ${SNAP_COMMONX} $$ $"),
+        ("${SNAP_DATA", "${SNAP_DATA"),
+    ])
+    func snapVariablesExpandByWholeName(text: String, expanded: String) {
+        #expect(KubeletFlags.expandingSnapVariables(text) == expanded)
+    }
+}
+
+@Suite struct YAMLDepthTests {
+    @Test func nestingIsRefusedPast256LevelsAsInJSON() throws {
+        let deep = Array(("a: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+        do {
+            _ = try YAMLReader(parsing: deep)
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "line 1: nested more than 256 levels deep")
+        }
+        let fine = Array(("a: " + String(repeating: "[", count: 200) + String(repeating: "]", count: 200)).utf8)
+        _ = try YAMLReader(parsing: fine)
     }
 }

@@ -170,3 +170,28 @@ private func run(_ replies: [MockTransport.Reply], image: String = "\(host)/team
         }
     }
 }
+
+@Suite struct PullCheckRedactionTests {
+    @Test func aPasswordEchoedInEveryFormIsRedacted() throws {
+        // A password with '/' near its end: its JSON-escaped form must not be redacted first.
+        let password = "eyJwYXlsb2FkIjogImFiYyJ9abcdefghij/klmnopqrstu/vw=="
+        let basic = Data("AWS:\(password)".utf8).base64EncodedString()
+        let text = "raw=\(password) basic=Basic \(basic) b64=\(basic) half=\(password.prefix(password.count / 2)) key=AKIAIOSFODNN7EXAMPLE id=AKIAEMULATOR"
+        var finding = PullFinding(row: .otherAction, step: .manifest, image: try ImageReference(parsing: "\(host)/team/app:1"),
+                                  httpStatus: 403, errorCode: "DENIED", errorMessage: text)
+        finding.redact(RegistryCheck.sentForms(of: password))
+        #expect(finding.errorMessage == "raw=<redacted> basic=<redacted> b64=<redacted> half=<redacted> key=<redacted> id=AKIAEMULATOR")
+    }
+
+    @Test func environmentSecretsAreTheSecretValuesNotKeyIDs() {
+        let secrets = RegistryCheck.secrets(in: ["AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+                                                 "GITHUB_TOKEN": "ghp_0123456789", "DB_PASSWORD": "short", "PATH": "/usr/bin:/bin"])
+        #expect(secrets == ["ghp_0123456789", "wJalrXUtnFEMI"])
+    }
+
+    @Test(arguments: [("https://user:pw@host/x", true), ("https://host/x?a=b@c", false), ("https://@host/", true), ("https://host", false)])
+    func userInfoInALocation(location: String, has: Bool) {
+        #expect(RegistryCheck.hasUserInfo(location) == has)
+        if has { #expect(RegistryCheck.downloadRequest(location) == nil) }
+    }
+}

@@ -131,6 +131,22 @@ CORPORA = {
                        json.dumps({"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "CredentialProviderConfig", "providers": [
                            {"name": "x", "matchImages": ["docker.io", "*.*:5000/a"], "defaultCacheDuration": "1h30m",
                             "apiVersion": "credentialprovider.kubelet.k8s.io/v1beta1"}]})],
+    "kubelet-yaml": ["apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: ecr-credential-provider\n"
+                     "    matchImages:\n      - \"*.dkr.ecr.*.amazonaws.com\"\n    defaultCacheDuration: 12h\n"
+                     "    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    args: [get-credentials]\n"
+                     "    env:\n      - {name: AWS_REGION, value: us-west-2}\n",
+                     "base: &b {name: x, matchImages: ['*.dkr.ecr.*.amazonaws.com'], defaultCacheDuration: 1h}\n"
+                     "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: CredentialProviderConfig\nproviders:\n  - <<: *b\n"
+                     "    apiVersion: credentialprovider.kubelet.k8s.io/v1beta1\n---\nsecond: document\n",
+                     "a: yes\nb: 0x1F\nc: 1e3\nd: ~\ne: !!binary aGVsbG8=\n"],
+    "kubelet-flags": ["KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock "
+                      "--image-credential-provider-config=/etc/kubernetes/credential-provider.yaml "
+                      "--image-credential-provider-bin-dir /usr/local/bin\"\n",
+                      "NODEADM_KUBELET_ARGS='--image-credential-provider-config=/etc/eks/image-credential-provider/config.json' \\\n"
+                      "  EXTRA=\"a \\\"quoted\\\" b\"\n# comment\n",
+                      "--image-credential-provider-config=${SNAP_DATA}/args/image-credential-provider-config.yaml\n"
+                      "--image-credential-provider-bin-dir=${SNAP_COMMON}/bin\n$SNAP_COMMONX\n"],
+
 }
 
 

@@ -51,10 +51,10 @@ import Glibc
     }
 
     @Test func aKeyGivenTwiceIsRefusedWithItsLine() {
-        #expect(throws: YAMLReader.Failure.self) { try read("a: 1\nb: 2\na: 3\n") }
+        #expect(throws: YAMLReader.ParseError.self) { try read("a: 1\nb: 2\na: 3\n") }
         do {
             _ = try read("a: 1\nb:\n  c: 1\n  c: 2\n")
-        } catch let failure as YAMLReader.Failure {
+        } catch let failure as YAMLReader.ParseError {
             #expect(failure.line == 4 && failure.field == "b.c" && failure.reason.hasPrefix("given twice"))
         } catch {
             Issue.record("unexpected \(error)")
@@ -65,7 +65,7 @@ import Glibc
         do {
             _ = try read("kind: x\nproviders:\n  - name: a\n   bad: [\n")
             Issue.record("parsed")
-        } catch let failure as YAMLReader.Failure {
+        } catch let failure as YAMLReader.ParseError {
             #expect(failure.line != nil && failure.line! >= 4)
         } catch {
             Issue.record("unexpected \(error)")

@@ -30,6 +30,8 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "mirror-map": mirrorMap,
     "registry-reply": registryReply,
     "kubelet-config": kubeletConfig,
+    "kubelet-yaml": kubeletYAML,
+    "kubelet-flags": kubeletFlags,
 ]
 
 // MARK: the kubelet plugin and the workstation commands
@@ -122,6 +124,31 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
             _ = ImagePattern.closeness(pattern, image: "docker.io/library/busybox")
         }
     }
+}
+
+/// A kubelet config in YAML (libyaml, as the node doctor reads it): what parses is the same
+/// value tree the JSON reader gives, and is then read as a provider config.
+@Sendable func kubeletYAML(_ bytes: [UInt8]) {
+    guard let yaml = try? YAMLReader(parsing: bytes) else { return }
+    for (path, line) in yaml.lines { precondition(line >= 1, "\(path) has line \(line)") }
+    // The value tree, written as JSON, reads back as itself.
+    let written = yaml.document.text
+    guard let again = try? JSONDocument(parsing: Array(written.utf8)), again == yaml.document else {
+        fatalError("a YAML document's JSON form did not read back")
+    }
+    _ = try? KubeletProviderConfig.providers(in: bytes, file: "config.yaml")
+}
+
+/// The kubelet's flags as the node doctor finds them: an environment file (kubeadm, nodeadm,
+/// /etc/default/kubelet), its words, MicroK8s's snap variables.
+@Sendable func kubeletFlags(_ bytes: [UInt8]) {
+    let text = text(bytes)
+    for (_, value) in KubeletFlags.environmentFile(text) {
+        let words = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        _ = KubeletFlags.flags(in: words)
+    }
+    _ = KubeletFlags.flags(in: text.split(separator: "\n").map(String.init))
+    _ = KubeletFlags.expandingSnapVariables(text)
 }
 
 let selected: @Sendable ([UInt8]) -> Void = {

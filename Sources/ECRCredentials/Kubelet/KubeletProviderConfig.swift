@@ -122,7 +122,7 @@ package struct KubeletProviderConfig: Sendable {
                 let yaml = try YAMLReader(parsing: bytes)
                 document = yaml.document
                 lines = yaml.lines
-            } catch let failure as YAMLReader.Failure {
+            } catch let failure as YAMLReader.ParseError {
                 if let field = failure.field { throw Invalid(file: file, field: field, reason: failure.reason, line: failure.line) }
                 throw Invalid(file: file, field: "", reason: "not YAML the kubelet can read: \(failure.reason)", line: failure.line)
             }

@@ -9,7 +9,7 @@ import CYAML
 /// stream is read, as the kubelet does. libyaml is opened with dlopen here, on the doctor's path only.
 package struct YAMLReader: Sendable {
     /// YAML the kubelet would refuse, or libyaml missing.
-    package struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
         /// The 1-based line, when the failure has one.
         package var line: Int?
         /// Why.
@@ -26,11 +26,11 @@ package struct YAMLReader: Sendable {
     package var lines: [String: Int]
 
     /// Parses `bytes`.
-    /// - Throws: `Failure`.
+    /// - Throws: `ParseError`.
     package init(parsing bytes: [UInt8]) throws {
         var message = [CChar](repeating: 0, count: 512)
         if cyaml_load(&message, message.count) != 0 {
-            throw Failure(line: nil, reason: Self.text(message) + " to read YAML (or give the config as JSON)")
+            throw ParseError(line: nil, reason: Self.text(message) + " to read YAML (or give the config as JSON)")
         }
         let builder = Builder()
         var line = 0, column = 0
@@ -43,7 +43,7 @@ package struct YAMLReader: Sendable {
             }
         }
         if let failure = builder.failure { throw failure }
-        if status == -1 { throw Failure(line: line, reason: Self.text(message)) }
+        if status == -1 { throw ParseError(line: line, reason: Self.text(message)) }
         document = builder.root ?? .null
         lines = builder.lines
     }
@@ -63,7 +63,7 @@ package struct YAMLReader: Sendable {
         var anchors: [String: JSONDocument] = [:]
         var lines: [String: Int] = [:]
         var root: JSONDocument?
-        var failure: Failure?
+        var failure: ParseError?
         var documents = 0
 
         /// The deepest nesting read, as the JSON reader's: 256 levels.
@@ -106,7 +106,7 @@ package struct YAMLReader: Sendable {
                     // A key: always a string in the JSON the kubelet decodes.
                     let key = Self.keyText(Self.resolve(text, plain: event.plain != 0, tag: tag))
                     if key != "<<" || event.plain == 0, members.contains(where: { $0.key == key }) && !merged.contains(key) {
-                        failure = Failure(line: line, reason: "given twice; the kubelet decodes strictly and refuses it",
+                        failure = ParseError(line: line, reason: "given twice; the kubelet decodes strictly and refuses it",
                                           field: Self.path(path, key))
                         return 1
                     }
@@ -191,7 +191,7 @@ package struct YAMLReader: Sendable {
         }
 
         func fail(_ line: Int, _ reason: String) -> Int32 {
-            failure = Failure(line: line, reason: reason)
+            failure = ParseError(line: line, reason: reason)
             return 1
         }
 

@@ -179,6 +179,17 @@ import Testing
         #expect(fixture.clock.now().timeIntervalSince1970 - 1_800_000_000 <= 9)
     }
 
+    /// A budget too short for one long-window retry keeps the quick three tries of a budget of
+    /// 0: a positive budget never gives fewer tries.
+    @Test(arguments: [0.0, 1.0, 2.9])
+    func aShortBudgetKeepsTheThreeQuickTries(budget: Double) throws {
+        let fixture = try Fixture(replies: Array(repeating: Self.throttled, count: 50), budget: budget, random: 0.9)
+        let error = try #require(throws: AWSServiceError.self) { try fixture.service.token(for: Self.registry) }
+        #expect(error.code == "ThrottlingException")
+        #expect(fixture.transport.requests.count == 3)
+        #expect(fixture.clock.now().timeIntervalSince1970 - 1_800_000_000 < 1)
+    }
+
     @Test(arguments: [10.0, 50.0])
     func aThrottledFetchEndsAtItsBudget(budget: Double) throws {
         let fixture = try Fixture(replies: Array(repeating: Self.throttled, count: 50), budget: budget, random: 0.9)

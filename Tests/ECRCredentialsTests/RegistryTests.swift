@@ -100,6 +100,17 @@ import Testing
         #expect(ECRRegistry(host: host) == nil)
     }
 
+    /// A backslash ends the authority, as WHATWG URL parsers end it: the host before it is the
+    /// one named, not the ECR host after a `@`.
+    @Test(arguments: ["https://evil.example\\@123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                      "evil.example\\@123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                      "https://evil.example\\x@123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/"])
+    func aBackslashEndsTheAuthority(input: String) throws {
+        let address = try RegistryAddress(parsing: input)
+        #expect(address.host == "evil.example")
+        #expect(ECRRegistry(address: address) == nil)
+    }
+
     @Test func portsOtherThan443AreNotECR() throws {
         #expect(ECRRegistry(address: try RegistryAddress(parsing: "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000")) == nil)
         #expect(ECRRegistry(address: try RegistryAddress(parsing: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com:443")) != nil)

@@ -431,7 +431,11 @@ def lookup_counts(stderr: str) -> dict:
     return {"identities": count("credentials from "),
             "kernel": (count("login lookup (kernel keyring) took"), count("token lookup (kernel keyring) took")),
             "secret service": (count("login lookup (Secret Service) took"), count("token lookup (Secret Service) took")),
-            "files": count("login lookup (file) took")}
+            "files": count("login lookup (file) took"),
+            # Every lookup line names one tier: none for the keyring as a whole besides its tiers'.
+            "other": sum(" lookup (" in line and " took " in line for line in lines)
+                     - sum(count(f"{kind} lookup ({tier}) took") for kind in ("login", "token")
+                           for tier in ("kernel keyring", "Secret Service", "file"))}
 
 
 def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, keyring, moto, tier):
@@ -447,13 +451,13 @@ def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, key
         return json.loads(result.stdout)["Secret"], lookup_counts(result.stderr.decode())
 
     cold_secret, cold = get()
-    assert cold == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1}
+    assert cold == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1, "other": 0}
     assert re.fullmatch(rb"docker-credential-ecr 2\n[0-9a-f]{32}\nnone\n" + re.escape(HOST.encode()) + rb"\n",
                         kernel_keys.entries(tier)[f"login:-:{HOST}"][1])
 
     hit_secret, hit = get()
     assert hit_secret == cold_secret
-    assert hit == {"identities": 1, "kernel": (1, 1), "secret service": (0, 0), "files": 1}
+    assert hit == {"identities": 1, "kernel": (1, 1), "secret service": (0, 0), "files": 1, "other": 0}
 
     # A logout starts a new generation: the kernel's copies from before it, the "no login" note
     # among them, answer no more, so the next get asks the Secret Service for the login once.
@@ -463,7 +467,7 @@ def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, key
     # shows that fetch); a moment later it does not.
     time.sleep(0.2)
     _, after_logout = get()
-    assert after_logout == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1}
+    assert after_logout == {"identities": 1, "kernel": (1, 1), "secret service": (1, 1), "files": 1, "other": 0}
     # Behind a current note: the token taken from both tiers directly (no new generation), the
     # login is answered by the kernel's note and only the token is asked of the Secret Service.
     for serial in kernel_keys.serials(tier, prefix="token:"):
@@ -472,5 +476,5 @@ def test_each_get_resolves_the_identity_once_and_asks_each_tier_once(helper, key
     assert not tokens(tier) and f"login:-:{HOST}" in kernel_keys.entries(tier)
     time.sleep(0.2)
     _, behind_note = get()
-    assert behind_note == {"identities": 1, "kernel": (1, 1), "secret service": (0, 1), "files": 1}
+    assert behind_note == {"identities": 1, "kernel": (1, 1), "secret service": (0, 1), "files": 1, "other": 0}
     assert len(tokens(tier)) == 1

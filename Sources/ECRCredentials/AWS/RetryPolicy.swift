@@ -49,6 +49,16 @@ package struct ThrottlingBackoff: Sendable, Equatable {
     /// Attempts in all while throttled, the first included. Default 6.
     package var maximumAttempts: Int
 
+    /// The shortest budget (seconds) that holds one retry with the default window and reserve:
+    /// a shorter one gets the three quick tries of a budget of 0, never fewer.
+    package static let minimumBudget = 3.0
+
+    /// The backoff for a throttling budget of `budget` seconds from `start`; nil when the budget
+    /// is shorter than `minimumBudget` (the quick tries apply).
+    package static func forBudget(_ budget: Double, from start: Double) -> ThrottlingBackoff? {
+        budget >= minimumBudget ? ThrottlingBackoff(deadline: Date(timeIntervalSince1970: start + budget)) : nil
+    }
+
     /// Creates a backoff that ends at `deadline`.
     package init(deadline: Date, firstWindow: Double = 40, minimumWindow: Double = 2, reserve: Double = 1, maximumAttempts: Int = 6) {
         self.deadline = deadline

@@ -110,7 +110,7 @@ package struct CredentialHelper: Sendable {
         var newest: (login: CredentialRecord, source: String)?
         if case .stored(let login) = kernelLogin, stores == nil, login.isUsable(at: now) { newest = (login, "kernel keyring") }
         func consider(_ source: any CredentialStore) {
-            let login: CredentialRecord? = timed(key, "login", source.name) {
+            let login: CredentialRecord? = timed(key, "login", source.name, tiered: source is TieredKeyringStore) {
                 do {
                     return try source.record(kind: .login, registry: key, identity: "")
                 } catch {
@@ -133,10 +133,12 @@ package struct CredentialHelper: Sendable {
     }
 
     /// Runs one lookup of one tier, with its debug line: "KEY: KIND lookup (TIER) took N ms".
-    private func timed<T>(_ key: String, _ kind: String, _ tier: String, _ lookup: () -> T) -> T {
+    /// The tiered keyring (`TieredKeyringStore`) writes the lines of its own tiers instead.
+    private func timed<T>(_ key: String, _ kind: String, _ tier: String, tiered: Bool = false, _ lookup: () -> T) -> T {
         let started = MonotonicTime.seconds()
-        defer { diagnostics.debug("\(key): \(kind) lookup (\(tier)) took \(TokenService.milliseconds(since: started)) ms") }
-        return lookup()
+        let result = lookup()
+        if !tiered { diagnostics.debug("\(key): \(kind) lookup (\(tier)) took \(TokenService.milliseconds(since: started)) ms") }
+        return result
     }
 
     // MARK: store, erase, list

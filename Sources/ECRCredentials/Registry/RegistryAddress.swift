@@ -43,7 +43,9 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
             guard scheme == "https" || scheme == "http" else { throw fail("unsupported scheme \(scheme)") }
             rest = rest[schemeEnd.upperBound...]
         }
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
+        // The authority ends where WHATWG URL parsers (browsers, most HTTP libraries) end it: a
+        // backslash is a path separator there, so `evil.example\@HOST` names evil.example.
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "\\" }) {
             rest = rest[..<end]
         }
         if let at = rest.lastIndex(of: "@") {

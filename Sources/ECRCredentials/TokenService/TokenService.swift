@@ -146,12 +146,11 @@ public struct TokenService: Sendable {
         let registry = lookup.registry
         let (provider, client, fingerprint) = (lookup.provider, lookup.client, lookup.fingerprint)
         let now = clock.now().timeIntervalSince1970
-        let deadline = Date(timeIntervalSince1970: now + settings.throttlingBudget)
         if !warned { warnWhenUncached(cache) }
 
         guard let store = cache.store else {
             return IssuedToken(try fetch(registry, identity: fingerprint, provider: provider,
-                                         client: client.retryingThrottling(settings.throttlingBudget > 0 ? ThrottlingBackoff(deadline: deadline) : nil)),
+                                         client: client.retryingThrottling(ThrottlingBackoff.forBudget(settings.throttlingBudget, from: now))),
                                source: .fetched)
         }
         // The lock file's time is the file system's, so the read is timed by the system clock.
@@ -163,7 +162,7 @@ public struct TokenService: Sendable {
         // With a still-valid token to fall back on, a throttled refresh gives up as quickly as
         // any other passing failure; without one, it keeps trying until the deadline.
         let canFallBack = cached?.isUsable(at: now, margin: settings.staleTokenMargin) ?? false
-        let throttling = canFallBack || settings.throttlingBudget <= 0 ? nil : ThrottlingBackoff(deadline: deadline)
+        let throttling = canFallBack ? nil : ThrottlingBackoff.forBudget(settings.throttlingBudget, from: now)
         // One process fetches; the others wait for its result instead of calling ECR too (as
         // long as a throttled holder may keep trying, when there is nothing to fall back on).
         let lockPath = self.lockPath(registry: registry.host, identity: fingerprint)
@@ -298,7 +297,12 @@ public struct TokenService: Sendable {
 
     private func read(_ store: any CredentialStore, registry: String, identity: String) -> CredentialRecord? {
         let started = MonotonicTime.seconds()
-        defer { diagnostics.debug("\(registry): token lookup (\(store.name)) took \(Self.milliseconds(since: started)) ms") }
+        // The tiered keyring writes the lines of its own tiers (kernel keyring, Secret Service).
+        defer {
+            if !(store is TieredKeyringStore) {
+                diagnostics.debug("\(registry): token lookup (\(store.name)) took \(Self.milliseconds(since: started)) ms")
+            }
+        }
         do {
             return try store.record(kind: .token, registry: registry, identity: identity)
         } catch {

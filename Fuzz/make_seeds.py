@@ -138,7 +138,8 @@ CORPORA = {
                      "base: &b {name: x, matchImages: ['*.dkr.ecr.*.amazonaws.com'], defaultCacheDuration: 1h}\n"
                      "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: CredentialProviderConfig\nproviders:\n  - <<: *b\n"
                      "    apiVersion: credentialprovider.kubelet.k8s.io/v1beta1\n---\nsecond: document\n",
-                     "a: yes\nb: 0x1F\nc: 1e3\nd: ~\ne: !!binary aGVsbG8=\n"],
+                     "a: yes\nb: 0x1F\nc: 1e3\nd: ~\ne: !!binary aGVsbG8=\n",
+                     "a: -0x-1\nb: 0b+1\n"],
     "kubelet-flags": ["KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock "
                       "--image-credential-provider-config=/etc/kubernetes/credential-provider.yaml "
                       "--image-credential-provider-bin-dir /usr/local/bin\"\n",

@@ -32,6 +32,15 @@ import Glibc
         ]))
     }
 
+    /// Found by the kubelet-yaml fuzz target: a second sign after `0x` made the number text
+    /// "--1", which no JSON reader takes back. Such a scalar is a string, as YAML 1.1 reads it.
+    @Test(arguments: ["-0x-1", "0x+1", "-0b-1", "+0x-ff"])
+    func aSignAfterTheRadixPrefixIsAString(scalar: String) throws {
+        let yaml = try read("a: \(scalar)\n")
+        #expect(yaml.document == .object([("a", .string(scalar))]))
+        #expect(try JSONDocument(parsing: Array(yaml.document.text.utf8)) == yaml.document)
+    }
+
     @Test func listsAnchorsAndMerges() throws {
         let yaml = try read("""
         base: &base

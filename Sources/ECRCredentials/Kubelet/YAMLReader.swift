@@ -232,7 +232,8 @@ package struct YAMLReader: Sendable {
             }
             guard !digits.isEmpty else { return nil }
             func integer(_ body: Substring, radix: Int) -> String? {
-                guard !body.isEmpty, let value = Int64(body, radix: radix) else { return nil }
+                // Digits only: Int64(_:radix:) would also take a second sign ("-0x-1").
+                guard !body.isEmpty, body.first != "-", body.first != "+", let value = Int64(body, radix: radix) else { return nil }
                 return sign + String(value)
             }
             if digits.hasPrefix("0x") { return integer(digits.dropFirst(2), radix: 16) }

@@ -12,7 +12,9 @@ The peer is Debian's amazon-ecr-credential-helper (`docker-credential-ecr-login`
 emulator: its cache hit is timed from a `~/.ecr/cache.json` seeded in its own format, and
 HTTPS_PROXY points at a closed loopback port so that nothing it tries can leave the machine.
 
-Cases: `version`; `get` for a non-ECR host; a cache-hit `get` from the private file cache and,
+Cases: the start-up floor (bench/floor.swift, a Swift program that writes one line, built by
+`scripts/build-release --start-up-floor` with the release binaries' runtime and link: the part of
+every start that no change to this package's code removes); `version`; `get` for a non-ECR host; a cache-hit `get` from the private file cache and,
 in keyring mode with a real gnome-keyring on a private D-Bus session, from the kernel keyring tier
 and from the Secret Service alone (the kernel tier turned off); a cold `get` against the
 loopback ECR emulator (the cache is emptied before each run); 50 parallel cold `get`s for one
@@ -211,8 +213,14 @@ def main():
         assert spawn_time([peer, "get"], inputs["ecr"], peer_env)[1] == 0, "the peer's cache hit failed (cache format?)"
         assert spawn_time([plugin], inputs["kubelet"], env)[1] == 0, "the kubelet plugin failed against the emulator"
         true = shutil.which("true")
+        floor_program = str(scratch / "floor")
+        built = subprocess.run([str(REPOSITORY / "scripts/build-release"), "--start-up-floor", floor_program],
+                               capture_output=True, text=True, timeout=300)
+        if built.returncode != 0:
+            sys.exit(f"scripts/build-release --start-up-floor failed: {built.stderr.strip()}")
         cases = {
             "/bin/true (floor)": ([true], inputs["none"], env, 0, None),
+            "Swift start-up floor": ([floor_program], inputs["none"], env, 0, None),
             "version": ([binary, "version"], inputs["none"], env, 0, None),
             "get, not ECR": ([binary, "get"], inputs["other"], env, 1, None),
             "get, cache hit (file)": ([binary, "get"], inputs["ecr"], env, 0, None),
@@ -310,6 +318,9 @@ def main():
         row("get, cache hit", statistics.median(samples["get, cache hit (file)"]) - floor,
             statistics.median(samples["peer: get, cache hit"]) - floor)
         row("list", statistics.median(samples["list"]) - floor, statistics.median(samples["peer: list"]) - floor)
+        # The best ratio any hit can reach in a Swift program linked this way: the peer's hit against the floor.
+        row("Swift start-up floor, against peer's hit", statistics.median(samples["Swift start-up floor"]) - floor,
+            statistics.median(samples["peer: get, cache hit"]) - floor)
         for label, (times, _) in failures.items():
             failure_floor = statistics.median(times["floor"])
             row(f"get, no credentials, {label}", statistics.median(times["ours"]) - failure_floor,

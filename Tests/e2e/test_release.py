@@ -62,16 +62,56 @@ def test_arc4random_is_defined_locally_not_taken_from_glibc_2_36():
         assert "arc4random" not in glibc_symbols(executable), executable.name
 
 
+def test_dl_find_object_is_defined_locally_not_taken_from_glibc_2_35():
+    """The static libgcc's unwinder calls _dl_find_object (glibc 2.35); Sources/CGlibcCompat defines it."""
+    for executable in built_executables():
+        assert "_dl_find_object" not in glibc_symbols(executable), executable.name
+
+
+UNWIND_CHECK = r"""
+#include <cstdio>
+#include <stdexcept>
+#include <unwind.h>
+__attribute__((noinline)) void thrower(int level) { if (level > 0) throw std::runtime_error("thrown"); }
+static _Unwind_Reason_Code count(struct _Unwind_Context *, void *frames) { ++*(int *)frames; return _URC_NO_REASON; }
+int main(int argc, char **) {
+    int frames = 0;
+    _Unwind_Backtrace(count, &frames);
+    try { thrower(argc); } catch (const std::exception &error) { std::printf("%s %d\n", error.what(), frames); return 0; }
+    return 1;
+}
+"""
+
+
+def test_the_static_unwinder_finds_its_tables_through_the_local_dl_find_object(tmp_path):
+    """libgcc linked in as scripts/build-release links it, with Sources/CGlibcCompat's _dl_find_object in place of
+    glibc's: a C++ exception is caught and a backtrace walks the frames, with no libgcc_s loaded."""
+    clang = require("clang", "the Swift toolchain's clang (PATH=/opt/swift/usr/bin:$PATH)")
+    (tmp_path / "check.cpp").write_text(UNWIND_CHECK)
+    program = tmp_path / "check"
+    subprocess.run([clang, "-x", "c++", str(tmp_path / "check.cpp"), "-x", "c",
+                    str(REPOSITORY / "Sources/CGlibcCompat/glibc_compat.c"), f"-I{REPOSITORY}/Sources/CGlibcCompat/include",
+                    "-O1", "-o", str(program), "-static-libgcc", f"-L{REPOSITORY}/.build/static-libstdc++", "-lstdc++",
+                    "-lm", "-pie", "-Wl,-z,relro,-z,now", "-ldl"], check=True, timeout=120)
+    assert "_dl_find_object" not in glibc_symbols(program)
+    assert "libgcc_s" not in subprocess.run(["ldd", program], capture_output=True, text=True, timeout=30).stdout
+    ran = subprocess.run([program], capture_output=True, text=True, timeout=30)
+    assert ran.returncode == 0, ran
+    what, frames = ran.stdout.split()
+    assert what == "thrown" and int(frames) >= 3, ran.stdout
+
+
 def test_release_binaries_are_hardened_and_start_light():
     """The link choices of scripts/build-release: position-independent with full RELRO (BIND_NOW
-    and a GNU_RELRO segment), and, for start-up, the C++ library linked in (libstdc++.so is not
-    loaded) and no export of the program's own symbols."""
+    and a GNU_RELRO segment), and, for start-up, the C++ library and libgcc linked in (neither
+    libstdc++.so nor libgcc_s.so is loaded) and no export of the program's own symbols."""
     readelf = require("readelf", "apt-get install binutils")
     for executable in built_executables():
         header = subprocess.run([readelf, "-h", "-l", "-d", "--dyn-syms", "-W", executable], capture_output=True, text=True,
                                 check=True, timeout=60).stdout
         needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", header)
-        assert "libc.so.6" in needed and not any(name.startswith("libstdc++") for name in needed), (executable.name, needed)
+        assert "libc.so.6" in needed and not any(name.startswith(("libstdc++", "libgcc_s")) for name in needed), \
+            (executable.name, needed)
         assert re.search(r"Type:\s+DYN ", header), f"{executable.name} is not position-independent"
         assert re.search(r"\(FLAGS\)\s+.*\bBIND_NOW\b", header) or re.search(r"\(FLAGS_1\)\s+Flags:.*\bNOW\b", header), \
             f"{executable.name} is not linked with -z now"

@@ -129,7 +129,8 @@ package struct RegistryLocks: Sendable {
     /// The fetch locks are those in the directory (one per identity that ever fetched there);
     /// the `store` lock of a named registry is made when missing, so that a `store` that begins
     /// now waits too. Only regular files the user owns are taken, never through a symbolic link;
-    /// another file under a lock's name is skipped with a warning.
+    /// another file under a lock's name is skipped with a warning, and one that cannot be opened
+    /// (a read-only file system) with a debug line: nobody else can lock it either.
     /// - Parameters:
     ///   - timeout: the seconds all the waits together may take (a lock still held after that
     ///     is tried once more and then reported in `Held.busy`).
@@ -174,8 +175,12 @@ package struct RegistryLocks: Sendable {
                 busy.append(Busy(registry: registry, holder: holder, path: path, waited: timeout - max(remaining, 0)))
             } catch let failure as SystemError where failure.code == ENOENT {
                 continue  // removed meanwhile: nobody holds it
+            } catch let refusal as PrivateFile.Refusal {
+                // Not a file this tool made: someone put it there.
+                diagnostics.warning("ignoring the lock file \(TerminalText.printable(path, limit: 1000)): \(refusal)")
             } catch {
-                diagnostics.warning("ignoring the lock file \(TerminalText.printable(path, limit: 1000)): \(error)")
+                // It cannot be opened (a read-only file system, a directory): nobody holds it either.
+                diagnostics.debug("ignoring the lock file \(TerminalText.printable(path, limit: 1000)): \(error)")
             }
         }
         return Held(locks: locks, busy: busy)

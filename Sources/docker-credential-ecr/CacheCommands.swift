@@ -28,7 +28,9 @@ struct LogoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout",
         abstract: "Remove cached tokens: of the registries given, or with --all of every registry.",
-        discussion: "Logins kept by `store` (docker login) stay unless --logins is given.")
+        discussion: "Logins kept by `store` (docker login) stay unless --logins is given. A `get` still fetching a token of those "
+            + "registries is waited for (up to 30 s in all), so its token is removed too. Exit status 1, after removing the rest, "
+            + "when one is still fetching then or the keyring is out of reach.")
 
     @Argument(help: ArgumentHelp("Registry hosts.", valueName: "registry"))
     var registries: [String] = []

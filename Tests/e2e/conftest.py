@@ -159,6 +159,11 @@ class Emulator:
         """Successful GetAuthorizationToken calls."""
         return [r for r in self.requests if r["kind"] == "ecr" and r["error"] is None]
 
+    def arrivals(self):
+        """When each GetAuthorizationToken call arrived (time.time()), before its delay: a fetch
+        in flight shows here before it shows in `requests`."""
+        return list(self.emulator.arrivals)
+
     def calls(self, kind):
         """Every request of one kind: ecr, sts, sso, oidc, container, imds."""
         return [r for r in self.requests if r["kind"] == kind]

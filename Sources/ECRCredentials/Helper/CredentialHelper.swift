@@ -222,17 +222,23 @@ package struct CredentialHelper: Sendable {
     }
 
     /// Forgets everything kept for `serverURL` (logins and cached tokens of every identity).
-    /// Succeeds when nothing was kept, as `podman logout --all` requires.
-    /// - Throws: `HelperError` for empty input or when a file cannot be removed.
+    /// Succeeds when nothing was kept, as `podman logout --all` requires. A fetch of the host's
+    /// token (or a `store` of its login) still running is waited for, up to the lock timeout, so
+    /// that what it saves is erased too.
+    /// - Throws: `HelperError` for empty input, when a file cannot be removed, when the keyring
+    ///   is out of reach, or when a fetch or `store` was still running at the lock timeout
+    ///   (its underlying error is then `RegistryLocks.Busy`).
     package func erase(_ serverURL: String) throws {
         let input = serverURL.trimmingASCIIWhitespace()
         guard !input.isEmpty else { throw HelperError.missingServerURL }
         guard !configuration.ignoreStorage, let address = try? RegistryAddress(parsing: input) else { return }
         let key = Self.registryKey(address)
         let stores = stores(everyBackend: true)
-        // The lock `store` holds: an erase never lands between a store's keyring and kernel writes.
-        let lock = try? FileLock(path: try loginLockPath(key), timeout: configuration.tokens.lockTimeout, clock: clock)
-        defer { withExtendedLifetime(lock) {} }
+        // The locks `store` and fetches hold: an erase never lands between a store's keyring and
+        // kernel writes, and a fetch still running cannot save its token after the erase.
+        let held = RegistryLocks(directory: configuration.tokens.lockDirectory)
+            .hold(registries: [key], logins: true, timeout: configuration.tokens.lockTimeout, clock: clock, diagnostics: diagnostics)
+        defer { withExtendedLifetime(held) {} }
         do {
             var removed = 0
             for store in stores.everything {
@@ -248,6 +254,12 @@ package struct CredentialHelper: Sendable {
         if let problem = stores.unreachableKeyring(holding: [key]) {
             throw HelperError(.failed, message: "cannot erase the credentials for \(key) kept in the keyring: \(problem) "
                                   + "(the other copies are gone; erase again once \(problem.retryCondition))", underlying: problem)
+        }
+        // A fetch or `store` still running after the lock timeout may save after this erase.
+        if let first = held.busy.first {
+            throw HelperError(.failed, message: "cannot be sure the credentials for \(key) are gone: "
+                                  + "\(held.busy.map { "\($0)" }.joined(separator: "; ")), and what it saves may stay "
+                                  + "(the copies kept now are gone; erase again once it has finished)", underlying: first)
         }
     }
 
@@ -291,7 +303,7 @@ package struct CredentialHelper: Sendable {
     /// The lock that serialises `store` of one registry's login.
     private func loginLockPath(_ registry: String) throws -> String {
         try PrivateFile.makeDirectory(configuration.tokens.lockDirectory)
-        return "\(configuration.tokens.lockDirectory)/\(FileCredentialStore.fileStem(registry))@login.lock"
+        return RegistryLocks(directory: configuration.tokens.lockDirectory).path(registry: registry, holder: .store)
     }
 
     // MARK: keys

@@ -29,18 +29,39 @@ package final class FileLock {
     /// The lock file's time when this instance created it; nil when it existed.
     private let createdAt: Double?
 
-    /// Opens (creating, mode 0600) the lock file and waits at most `timeout` seconds for the lock.
+    /// Opens (creating, mode 0600, unless `creating` is false) the lock file and waits at most
+    /// `timeout` seconds for the lock. The file must be a regular file the user owns, reached
+    /// without a symbolic link (`O_NOFOLLOW`, then `fstat` on the descriptor).
     /// - Parameter clock: what the pauses between tries sleep on; the wait is the sum of them.
-    /// - Throws: `SystemError` if the file cannot be opened, `FileLock.TimedOut` on timeout.
-    package init(path: String, timeout: Double, clock: any WallClock = SystemClock()) throws {
+    /// - Throws: `SystemError` if the file cannot be opened (`ENOENT` when it is missing and
+    ///   `creating` is false), `PrivateFile.Refusal` for a symbolic link, a file that is not
+    ///   regular or one owned by someone else, `FileLock.TimedOut` on timeout.
+    package init(path: String, timeout: Double, clock: any WallClock = SystemClock(), creating: Bool = true) throws {
         self.path = path
-        var descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+        var descriptor = creating ? open(path, flags | O_CREAT | O_EXCL, 0o600) : -1
         var created = descriptor >= 0
-        if descriptor < 0, errno == EEXIST {
-            descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if descriptor < 0, !creating || errno == EEXIST {
+            descriptor = open(path, flags | (creating ? O_CREAT : 0), 0o600)
             created = false
         }
-        guard descriptor >= 0 else { throw SystemError.current("open lock", path: path) }
+        guard descriptor >= 0 else {
+            if errno == ELOOP { throw PrivateFile.Refusal(path: path, reason: "it is a symbolic link, not a lock file of this tool") }
+            throw SystemError.current("open lock", path: path)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let failure = SystemError.current("stat lock", path: path)
+            close(descriptor)
+            throw failure
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid() else {
+            close(descriptor)
+            let reason = (info.st_mode & S_IFMT) != S_IFREG
+                ? "it is \(PrivateFile.kindName(info.st_mode)), not a regular file"
+                : "it is owned by uid \(info.st_uid), not by you (uid \(geteuid()))"
+            throw PrivateFile.Refusal(path: path, reason: reason)
+        }
         self.descriptor = descriptor
         createdAt = created ? Self.modified(descriptor) : nil
         var waited = 0.0

@@ -292,7 +292,7 @@ public struct TokenService: Sendable {
 
     /// The cross-process lock file of one registry and identity.
     private func lockPath(registry: String, identity: String) -> String {
-        "\(settings.lockDirectory)/\(FileCredentialStore.fileStem(registry))@\(identity).lock"
+        RegistryLocks(directory: settings.lockDirectory).path(registry: registry, holder: .fetch(identity: identity))
     }
 
     private func read(_ store: any CredentialStore, registry: String, identity: String) -> CredentialRecord? {

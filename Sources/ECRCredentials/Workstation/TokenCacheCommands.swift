@@ -61,8 +61,14 @@ package struct TokenCacheCommands: Sendable {
 
     /// Removes the cached tokens of `registries` (every identity), or of every registry when
     /// `registries` is empty; with `logins`, also what `store` kept for them.
+    ///
+    /// Fetches of those tokens still running (and, with `logins`, `store`s of those logins) are
+    /// waited for first, up to the lock timeout in all: their locks (`RegistryLocks`) are held
+    /// until the entries are removed, so nothing they save stays behind.
     /// - Returns: how many entries were removed.
-    /// - Throws: `RegistryList.Invalid` for an input that is not a registry address; what a store threw.
+    /// - Throws: `RegistryList.Invalid` for an input that is not a registry address; what a store
+    ///   threw; `Incomplete`, after removing what it could, when the keyring was out of reach or a
+    ///   fetch was still running at the lock timeout.
     @discardableResult
     package func logout(_ registries: [String], logins: Bool) throws -> Int {
         let keys = try registries.map { input -> String in
@@ -71,6 +77,11 @@ package struct TokenCacheCommands: Sendable {
             }
             return CredentialHelper.registryKey(address)
         }
+        let settings = context.configuration.tokens
+        let held = RegistryLocks(directory: settings.lockDirectory).hold(registries: keys.isEmpty ? nil : Set(keys), logins: logins,
+                                                                         timeout: settings.lockTimeout, clock: context.clock,
+                                                                         diagnostics: context.diagnostics)
+        defer { withExtendedLifetime(held) {} }
         let stores = context.stores(everyBackend: true)
         var removed = 0
         for store in stores.everything {
@@ -83,23 +94,39 @@ package struct TokenCacheCommands: Sendable {
                 try kernel.removeEverything(of: logins ? [.token, .login] : [.token], registries: keys.isEmpty ? nil : Set(keys))
             }
         }
-        // A locked or hung keyring may still hold entries: saying all is gone would be wrong.
-        if let problem = stores.unreachableKeyring(holding: keys.isEmpty ? nil : keys) {
-            throw Incomplete(removed: removed, problem: problem)
+        // A locked or hung keyring may still hold entries, and a fetch still running may save one
+        // after this: saying all is gone would be wrong.
+        let problem = stores.unreachableKeyring(holding: keys.isEmpty ? nil : keys)
+        if problem != nil || !held.busy.isEmpty {
+            throw Incomplete(removed: removed, problem: problem, busy: held.busy)
         }
         return removed
     }
 
-    /// `logout` removed what it could reach, but the keyring, which may hold more, was out of reach.
+    /// `logout` removed what it could reach, but the keyring, which may hold more, was out of
+    /// reach, or a fetch (or `store`) was still running at the lock timeout and may save after it.
     package struct Incomplete: Error, Sendable, CustomStringConvertible {
         /// How many entries were removed.
         package var removed: Int
-        /// Why the keyring could not be used.
-        package var problem: KeyringCredentialStore.Unavailable
-        /// For example "removed 2 cached entries, but not those in the keyring: ...".
+        /// Why the keyring could not be used, when it could not.
+        package var problem: KeyringCredentialStore.Unavailable?
+        /// The locks a fetch or `store` still held at the lock timeout.
+        package var busy: [RegistryLocks.Busy] = []
+        /// For example "removed 2 cached entries, but not those in the keyring: ..." or "removed
+        /// 0 cached entries, but a token fetch for HOST was still running after 30 s ...".
         package var description: String {
-            "removed \(removed) cached \(removed == 1 ? "entry" : "entries"), but not those in the keyring: \(problem) "
-                + "(run logout again once \(problem.retryCondition))"
+            var missed: [String] = []
+            var retry: [String] = []
+            if let problem {
+                missed.append("not those in the keyring: \(problem)")
+                retry.append(problem.retryCondition)
+            }
+            if !busy.isEmpty {
+                missed.append(busy.map { "\($0)" }.joined(separator: "; ") + ", and what \(busy.count == 1 ? "it saves" : "they save") may stay")
+                retry.append(busy.count == 1 ? "it has finished" : "they have finished")
+            }
+            return "removed \(removed) cached \(removed == 1 ? "entry" : "entries"), but \(missed.joined(separator: "; and "))"
+                + " (run logout again once \(retry.joined(separator: " and ")))"
         }
     }
 }

@@ -20,7 +20,8 @@ a token request that finds the bucket empty is answered `ThrottlingException: Ra
 
 Tests drive it in process: `faults` (answered, in order, to the next token requests),
 `outages` (kind -> error, for every request of that kind until removed), `requests` (what was
-asked), and the settings attributes that `reset()` sets.
+asked), `arrivals` (when each token request came in, before its `delay`), and the settings
+attributes that `reset()` sets.
 
 Run standalone: python3 aws_emulator.py [--port N] prints "port N" once it listens.
 """
@@ -82,6 +83,9 @@ class AWSEmulator:
     def reset(self):
         with getattr(self, "lock", threading.Lock()):
             self.requests = []
+            # When each ECR token request arrived (time.time()), before any delay or fault: a
+            # test sees a fetch in flight here, while `requests` logs it only once answered.
+            self.arrivals = []
             self.faults = []
             self.ttl = TWELVE_HOURS
             self.delay = 0.0
@@ -307,6 +311,7 @@ class AWSEmulator:
             self.record(target, None, None, error.code)
             return error.status, {"__type": error.code, "message": error.message}
         with self.lock:
+            self.arrivals.append(time.time())
             fault = self.faults.pop(0) if self.faults else None
             if fault is None and self.bucket is not None and not self.bucket.take():
                 fault = {"status": 400, "code": "ThrottlingException", "message": "Rate exceeded"}

@@ -446,14 +446,18 @@ def planted_keyrings(uid: int) -> set:
 
 def every_planted_keyring() -> set:
     """`planted_keyrings` of every uid the kernel keeps keys for (/proc/key-users); only this
-    process's own uid when it is not root."""
+    process's own uid when it is not root. A uid whose keyring cannot be read (key calls refused
+    here, its key quota full) is named on stderr and left out."""
     if os.geteuid() != 0:
         uids = [os.geteuid()]
     else:
         uids = [int(line.split(":")[0]) for line in Path("/proc/key-users").read_text().splitlines() if line.strip()]
     found = set()
     for uid in uids:
-        found |= planted_keyrings(uid)
+        try:
+            found |= planted_keyrings(uid)
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            print(f"\nnot checked for planted kernel keyrings: {error}", file=sys.stderr)
     return found
 
 

@@ -171,12 +171,39 @@ import Testing
         (#"{"ServerURL":"","Username":"u","Secret":"s"}"#, "no credentials server URL"),
         (#"{"ServerURL":"h.example","Secret":"s"}"#, "no credentials username"),
         (#"{"ServerURL":"ftp://h","Username":"u","Secret":"s"}"#, "invalid registry address \"ftp://h\": unsupported scheme ftp"),
+        (#"{"ServerURL":"h.example","Username":"u"}"#, "no credentials secret (store needs a non-empty \"Secret\": the password or identity token)"),
+        (#"{"ServerURL":"h.example","Username":"u","Secret":""}"#, "no credentials secret (store needs a non-empty \"Secret\": the password or identity token)"),
+        (#"{"ServerURL":"h.example","Username":"u","Secret":null}"#, "no credentials secret (store needs a non-empty \"Secret\": the password or identity token)"),
+        (#"{"ServerURL":"../x","Username":"u","Secret":"s"}"#, "invalid registry address \"../x\": the host \"..\" has an empty label; "
+            + "a registry host is labels of letters, digits and '-' joined by single dots, or an IPv6 address in brackets"),
+        (#"{"ServerURL":"https://reg_istry.example/v2/","Username":"u","Secret":"s"}"#, "invalid registry address \"https://reg_istry.example/v2/\": "
+            + "the host \"reg_istry.example\" has '_'; a registry host is labels of letters, digits and '-' joined by single dots, "
+            + "or an IPv6 address in brackets"),
+        (#"{"ServerURL":"-x-:5000","Username":"u","Secret":"s"}"#, "invalid registry address \"-x-:5000\": the host label \"-x-\" starts with '-'; "
+            + "a registry host is labels of letters, digits and '-' joined by single dots, or an IPv6 address in brackets"),
     ])
     func badStoreInputIsRefusedAndKeepsNothing(input: String, message: String) throws {
         let fixture = try Fixture()
         let outcome = fixture.helper.run(.store, input: Array(input.utf8), diagnostics: Diagnostics(level: .quiet))
         #expect(outcome == HelperOutcome(standardOutput: message + "\n", exitCode: 1))
         #expect(try fixture.helper.list() == [:])
+        for directory in ["logins", "tokens"] {
+            #expect(!FileManager.default.fileExists(atPath: fixture.scratch.path + "/" + directory), "\(directory)")
+        }
+    }
+
+    /// What real clients store: docker's password and identity-token logins, podman's and nerdctl's.
+    @Test(arguments: [
+        (#"{"ServerURL":"registry.example","Username":"me","Secret":"pw"}"# + "\n", "registry.example", "me"),
+        (#"{"ServerURL":"https://index.docker.io/v1/","Username":"<token>","Secret":"identity-token"}"#, "https://index.docker.io/v1/", "<token>"),
+        (#"{"ServerURL":"localhost:5000","Username":"me","Secret":" "}"#, "localhost:5000", "me"),
+        (#"{"ServerURL":"[::1]:5000","Username":"me","Secret":"pw"}"#, "[::1]:5000", "me"),
+        (#"{"ServerURL":"https://registry-1.example:443","Username":"me","Secret":"pw"}"#, "registry-1.example", "me"),
+    ])
+    func whatRealClientsStoreIsKept(input: String, server: String, username: String) throws {
+        let fixture = try Fixture()
+        try fixture.helper.store(Array(input.utf8))
+        #expect(try fixture.helper.get(server).username == username)
     }
 
     @Test func eraseRemovesEveryFormAndEveryIdentity() throws {

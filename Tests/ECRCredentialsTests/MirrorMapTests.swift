@@ -39,8 +39,8 @@ import Testing
         ("https://docker.io=\(r)/hub", "without scheme or path"),
         ("docker.io/library=\(r)/hub", "without scheme or path"),
         ("\(r)=\(r)/x", "a registry cannot mirror itself"),
-        ("_default=\(r)/x", "without scheme or path"),
-        ("my_registry.example=\(r)/x", "without scheme or path"),
+        ("_default=\(r)/x", "the upstream is not a registry host"),
+        ("my_registry.example=\(r)/x", "the upstream is not a registry host"),
     ])
     func badMappingsAreRefusedWithOneLine(text: String, message: String) {
         let error = #expect(throws: Mirror.InvalidMapping.self) { try Mirror(parsing: text) }

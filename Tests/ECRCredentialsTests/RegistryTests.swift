@@ -16,6 +16,17 @@ import Testing
         ("localhost:5000", "localhost", 5000),
         ("[::1]:5000", "::1", 5000),
         ("https://user@registry.example:8443/x?y#z", "registry.example", 8443),
+        ("LOCALHOST", "localhost", nil),
+        ("127.0.0.1:5000", "127.0.0.1", 5000),
+        ("my-registry.example-1.io", "my-registry.example-1.io", nil),
+        ("a", "a", nil),
+        ("0-0.x", "0-0.x", nil),
+        ("[2001:DB8::1]:443", "2001:db8::1", 443),
+        ("[::]", "::", nil),
+        ("[1:2:3:4:5:6:7:8]", "1:2:3:4:5:6:7:8", nil),
+        ("https://[fd00:ec2::254]/x", "fd00:ec2::254", nil),
+        ("registry.example/../x", "registry.example", nil),
+        (String(repeating: "a.", count: 126) + "a", String(repeating: "a.", count: 126) + "a", nil),
     ] as [(String, String, Int?)])
     func parses(input: String, host: String, port: Int?) throws {
         let address = try RegistryAddress(parsing: input)
@@ -26,6 +37,41 @@ import Testing
     @Test(arguments: ["", "   ", "ftp://host", "https://", "host:", "host:0", "host:65536", "host:12a", "[::1", "bad host", "h\u{e9}st.example", "https://:443"])
     func rejects(input: String) {
         #expect(throws: RegistryAddress.ParseError.self) { try RegistryAddress(parsing: input) }
+    }
+
+    /// Hosts docker's reference grammar does not take for a registry: each is refused with what is wrong.
+    @Test(arguments: [
+        ("../x", "the host \"..\" has an empty label"),
+        ("..", "the host \"..\" has an empty label"),
+        (".registry.example", "the host \".registry.example\" has an empty label"),
+        ("registry.example.", "the host \"registry.example.\" has an empty label"),
+        ("registry..example", "the host \"registry..example\" has an empty label"),
+        ("https://./v2/", "the host \".\" has an empty label"),
+        ("-registry.example", "the host label \"-registry\" starts with '-'"),
+        ("registry-.example", "the host label \"registry-\" ends with '-'"),
+        ("registry.example.-", "the host label \"-\" starts with '-'"),
+        ("reg_istry.example", "the host \"reg_istry.example\" has '_'"),
+        ("reg.example.com_5000", "the host \"reg.example.com_5000\" has '_'"),
+        ("_default", "the host \"_default\" has '_'"),
+        ("bad host", "the host \"bad host\" has ' '"),
+        ("h\u{e9}st.example", "the host \"h?st.example\" has U+E9"),
+        ("a%2e%2e", "the host \"a%2e%2e\" has '%'"),
+        ("::1", "the host \":\" has ':' (an IPv6 address goes in brackets"),
+        ("::1:5000", "the host \"::1\" has ':' (an IPv6 address goes in brackets"),
+        ("[]", "no host"),
+        ("[::1%eth0]", "\"[::1%eth0]\" is not an IPv6 address"),
+        ("[abc]", "\"[abc]\" is not an IPv6 address"),
+        ("[1:2:3:4:5:6:7:8:9]", "\"[1:2:3:4:5:6:7:8:9]\" is not an IPv6 address"),
+        ("[1::2::3]", "\"[1::2::3]\" is not an IPv6 address"),
+        ("[12345::1]", "\"[12345::1]\" is not an IPv6 address"),
+        ("[::ffff:1.2.3.4]", "\"[::ffff:1.2.3.4]\" is not an IPv6 address"),
+        ("[g::1]", "\"[g::1]\" is not an IPv6 address"),
+        (String(repeating: "a.", count: 127) + "a", "the host is longer than 253 characters"),
+    ])
+    func refusesHostsThatAreNoRegistry(input: String, reason: String) {
+        let error = #expect(throws: RegistryAddress.ParseError.self) { try RegistryAddress(parsing: input) }
+        #expect(error?.reason.hasPrefix(reason) == true, "\(error.map { "\($0)" } ?? "no error")")
+        #expect(error?.input == input)
     }
 
     @Test func everyNerdctlFormFindsTheSameKey() throws {

@@ -405,3 +405,119 @@ def other_user() -> OtherUser:
 def third_user() -> OtherUser:
     """A third local user, for what one user could make root do to another."""
     return local_user("ecr-test-third")
+
+
+# --- kernel keyrings one user plants in another's ------------------------------------------------
+
+TOOL_KEYRING = "docker-credential-ecr"
+
+
+def user_keyring_links(uid: int) -> list:
+    """(serial, `type;uid;gid;perm;description`) of each key linked in `uid`'s user keyring, read
+    as that uid with keyctl, possessing the keyring (so a key planted with possessor rights only
+    shows too); the description is "" for a key that cannot be described. Needs root for any uid
+    but this process's own."""
+    keyctl = require("keyctl", "apt-get install keyutils")
+    script = 'keyctl link @u @s >/dev/null || exit 90; for k in $(keyctl rlist @u); do printf "%s;" "$k"; ' \
+             'keyctl rdescribe "$k" 2>/dev/null || echo; done'
+    command = [keyctl, "session", "-", "sh", "-c", script]
+    if uid != os.geteuid():
+        command = [require("setpriv", "apt-get install util-linux"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                   *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot read the user keyring of uid {uid}: {result.stderr.strip()}")
+    links = []
+    for line in result.stdout.splitlines():
+        serial, _, description = line.partition(";")
+        if serial.strip().isdigit():
+            links.append((int(serial), description))
+    return links
+
+
+def planted_keyrings(uid: int) -> set:
+    """(uid, serial, owner) of each keyring named docker-credential-ecr in `uid`'s user keyring
+    that another uid owns (what another user who possesses that keyring after a plain `su` can
+    put there), and of each key there that cannot be described (whose owner is unknown, "?")."""
+    found = set()
+    for serial, description in user_keyring_links(uid):
+        fields = description.split(";", 4)
+        if len(fields) != 5:
+            found.add((uid, serial, "?"))
+        elif fields[0] == "keyring" and fields[4] == TOOL_KEYRING and int(fields[1]) != uid:
+            found.add((uid, serial, fields[1]))
+    return found
+
+
+def every_planted_keyring() -> set:
+    """`planted_keyrings` of every uid the kernel keeps keys for (/proc/key-users); only this
+    process's own uid when it is not root. A uid whose keyring cannot be read (key calls refused
+    here, its key quota full) is named on stderr and left out."""
+    if os.geteuid() != 0:
+        uids = [os.geteuid()]
+    else:
+        uids = [int(line.split(":")[0]) for line in Path("/proc/key-users").read_text().splitlines() if line.strip()]
+    found = set()
+    for uid in uids:
+        try:
+            found |= planted_keyrings(uid)
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            print(f"\nnot checked for planted kernel keyrings: {error}", file=sys.stderr)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_keyring_left_planted():
+    """Fails the run when a tool keyring of one uid is left in another uid's user keyring: it
+    would stay there (user keyrings outlive the processes and users they belong to) and keep the
+    kernel tier off for a user made later with that uid. What was there before the run is not
+    this run's doing and is only named."""
+    if shutil.which("keyctl") is None and os.environ.get("CI") != "true":
+        yield
+        return
+    before = every_planted_keyring()
+    if before:
+        print(f"\nkernel keyrings planted before this run (left alone): {sorted(before)}", file=sys.stderr)
+    yield
+    left = every_planted_keyring() - before
+    if left:
+        pytest.fail("the run left tool keyrings of one uid in another uid's user keyring (uid, serial, owner): "
+                    f"{sorted(left)}; remove them with `keyctl unlink SERIAL` as that uid", pytrace=False)
+
+
+class KernelPlants:
+    """What a test plants in another user's user keyring as `owner`; `sweep` removes it."""
+
+    def __init__(self, owner: "OtherUser"):
+        self.owner = owner
+        self.serials = []
+        self.victims = set()
+
+    def planted(self, serial: int, victim: "OtherUser"):
+        """Notes a keyring or key `owner` planted in `victim`'s user keyring."""
+        self.serials.append(serial)
+        self.victims.add(victim)
+
+    def sweep(self) -> set:
+        """Unlinks every key of another uid from each victim's user keyring (as the victim, who
+        owns that keyring) and invalidates what was noted (as its owner); returns what is left."""
+        keyctl = require("keyctl", "apt-get install keyutils")
+        for victim in self.victims:
+            for serial, _, _ in planted_keyrings(victim.uid):
+                subprocess.run(victim.command(keyctl, "unlink", str(serial), "@u"), capture_output=True, timeout=30)
+        for serial in self.serials:
+            subprocess.run(self.owner.command(keyctl, "invalidate", str(serial)), capture_output=True, timeout=30)
+        left = set()
+        for victim in self.victims:
+            left |= planted_keyrings(victim.uid)
+        return left
+
+
+@pytest.fixture
+def kernel_plants(third_user):
+    """Keys the third user plants in another user's user keyring: removed after the test, even
+    when it failed, and the test errs if any is left."""
+    plants = KernelPlants(third_user)
+    yield plants
+    left = plants.sweep()
+    assert not left, f"planted keys left in a user keyring (uid, serial, owner): {sorted(left)}"

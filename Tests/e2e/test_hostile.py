@@ -271,13 +271,16 @@ def test_the_cache_directory_is_private_even_when_the_first_fetch_fails(helper, 
 # --- names -------------------------------------------------------------------------------------
 
 def test_colliding_registry_names_keep_separate_logins(helper):
-    for server, secret in (("reg.example.com:5000", "colon"), ("reg.example.com_5000", "underscore")):
-        assert helper.run("store", stdin=json.dumps({"ServerURL": server, "Username": "u", "Secret": secret})).returncode == 0
+    """`reg.example.com_5000` once shared a file name with `reg.example.com:5000`; it is no
+    registry host now (no '_'), so store refuses it and get and erase never reach the other's login."""
+    assert helper.run("store", stdin=json.dumps({"ServerURL": "reg.example.com:5000", "Username": "u", "Secret": "colon"})).returncode == 0
+    refused = helper.run("store", stdin=json.dumps({"ServerURL": "reg.example.com_5000", "Username": "u", "Secret": "underscore"}))
+    assert refused.returncode == 1 and 'the host "reg.example.com_5000" has \'_\'' in refused.stdout.decode()
     assert helper.get("reg.example.com:5000")[0]["Secret"] == "colon"
-    assert helper.get("reg.example.com_5000")[0]["Secret"] == "underscore"  # before: "colon" was overwritten
-    assert helper.run("erase", stdin="reg.example.com_5000").returncode == 0
-    assert helper.get("reg.example.com:5000")[0]["Secret"] == "colon"  # before: erased too
     assert helper.get("reg.example.com_5000")[3] == 1
+    assert helper.run("erase", stdin="reg.example.com_5000").returncode == 0
+    assert helper.get("reg.example.com:5000")[0]["Secret"] == "colon"
+    assert files(login_dir(helper)) == ["reg.example.com%3A5000@login-any.json"]
 
 
 def test_a_login_stored_under_the_old_file_name_survives_the_upgrade(helper):

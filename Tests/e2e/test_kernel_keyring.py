@@ -14,7 +14,7 @@ import time
 import pytest
 
 import kernel_keys
-from conftest import HOST, SessionBus, require, secret_tool
+from conftest import HOST, SessionBus, planted_keyrings, require, secret_tool
 
 USER_ONLY = 0x003F0000  # user: view, read, write, search, link, setattr; possessor, group, other: none
 LOGIN = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "s3cret-login"}
@@ -108,6 +108,42 @@ def test_another_user_who_possesses_the_user_keyring_can_neither_read_nor_replac
     second = helper.get(HOST, **emulator.env())
     assert second[3] == 0 and second[0]["Secret"] == first[0]["Secret"]
     assert len(emulator.token_requests()) == 1
+
+
+def test_a_keyring_another_user_plants_in_the_users_keyring_is_never_used(binary, other_user, third_user, kernel_plants):
+    """After a plain `su` another user possesses this user's user keyring and may link a keyring
+    of theirs named docker-credential-ecr into it, in place of the tool's, with a forged login:
+    it is not used (the login comes from the Secret Service), and the test removes what it
+    planted (kernel_plants), since a user keyring outlives its user."""
+    from test_namespaces import UserSession
+    victim = UserSession(other_user, binary)
+    try:
+        assert victim.store("reg.example", "me", "real-login").returncode == 0
+        real = victim.kernel_entries()["login:-:reg.example"]
+        assert real.endswith("real-login")
+        victim_keyring = int(subprocess.run(other_user.command("keyctl", "id", "@u"), capture_output=True, text=True,
+                                            timeout=30, check=True).stdout)
+        as_victim, as_attacker = " ".join(other_user.command("keyctl")), " ".join(third_user.command("keyctl"))
+        script = f"""
+            {as_victim} link @u @s >/dev/null || exit 90
+            ring=$({as_attacker} newring docker-credential-ecr "$1") || exit 91
+            echo "$ring"
+            {as_attacker} setperm "$ring" 0x3f3f3f3f || exit 92
+            printf %s "$2" | {as_attacker} padd user "docker-credential-ecr:1:$3:login:-:reg.example" "$ring" >/dev/null || exit 93
+        """
+        attack = keyctl("session", "-", "sh", "-c", script, "sh", str(victim_keyring),
+                        real.replace("real-login", "forged-login"), victim.scope)
+        for line in attack.stdout.decode().split():
+            if line.isdigit():
+                kernel_plants.planted(int(line), other_user)
+        assert attack.returncode == 0, (attack.returncode, attack.stdout, attack.stderr)
+        [(_, planted, owner)] = planted_keyrings(other_user.uid)
+        assert int(owner) == third_user.uid
+        document, _, err, status = victim.get("reg.example", DOCKER_CREDENTIAL_ECR_LOG="debug")
+        assert status == 0 and document["Secret"] == "real-login", err
+        assert "the kernel keyring docker-credential-ecr is not the user's own; not using it" in err
+    finally:
+        victim.close()
 
 
 def test_a_kept_key_open_to_others_is_never_served_and_goes_away(helper, keyring, emulator, tier):

@@ -1,10 +1,12 @@
 """The docker credential helper protocol, exactly: actions, texts, exit codes, streams."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from conftest import HOST, NOT_FOUND
+import kernel_keys
+from conftest import HOST, NOT_FOUND, secret_tool
 
 
 def test_version(helper):
@@ -91,3 +93,87 @@ def test_unknown_cache_backend_is_a_clear_error(helper):
     result = helper.run("get", stdin=HOST, DOCKER_CREDENTIAL_ECR_CACHE="disk")
     assert result.returncode == 1
     assert result.stdout.decode() == "DOCKER_CREDENTIAL_ECR_CACHE=disk is not one of auto, keyring, file, none\n"
+
+
+# --- store keeps registry logins only ------------------------------------------------------------
+
+RULE = "a registry host is labels of letters, digits and '-' joined by single dots, or an IPv6 address in brackets"
+NO_SECRET = 'no credentials secret (store needs a non-empty "Secret": the password or identity token)'
+GOOD = {"ServerURL": "https://registry.example", "Username": "me", "Secret": "kept"}
+
+# (what the client sends, what store answers on stdout): each was kept before.
+REFUSED = [
+    ({"ServerURL": "../x", "Username": "u", "Secret": "s"},
+     f'invalid registry address "../x": the host ".." has an empty label; {RULE}'),
+    ({"ServerURL": "https://reg_istry.example/v2/", "Username": "u", "Secret": "s"},
+     f'invalid registry address "https://reg_istry.example/v2/": the host "reg_istry.example" has \'_\'; {RULE}'),
+    ({"ServerURL": "-registry.example:5000", "Username": "u", "Secret": "s"},
+     f'invalid registry address "-registry.example:5000": the host label "-registry" starts with \'-\'; {RULE}'),
+    ({"ServerURL": "registry.example.", "Username": "u", "Secret": "s"},
+     f'invalid registry address "registry.example.": the host "registry.example." has an empty label; {RULE}'),
+    ({"ServerURL": "::1", "Username": "u", "Secret": "s"},
+     f'invalid registry address "::1": the host ":" has \':\' (an IPv6 address goes in brackets, such as [::1]:5000); {RULE}'),
+    ({"ServerURL": "[g::1]:5000", "Username": "u", "Secret": "s"},
+     'invalid registry address "[g::1]:5000": "[g::1]" is not an IPv6 address (up to eight groups of hex digits joined by \':\', '
+     "one '::' at most)"),
+    ({"ServerURL": GOOD["ServerURL"], "Username": "me"}, NO_SECRET),
+    ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": ""}, NO_SECRET),
+    ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": None}, NO_SECRET),
+]
+REFUSED_IDS = ["dot-dot", "underscore", "leading-dash", "trailing-dot", "bare-ipv6", "bad-ipv6", "no-secret", "empty-secret",
+               "null-secret"]
+
+
+def tree(home: Path) -> dict:
+    """Every file and directory under `home` (but the helper's bin/): mode, size, mtime, bytes."""
+    found = {}
+    for path in sorted(home.rglob("*")):
+        if path.relative_to(home).parts[0] == "bin":
+            continue
+        info = path.lstat()
+        found[str(path.relative_to(home))] = (info.st_mode, info.st_size, info.st_mtime_ns,
+                                             path.read_bytes() if path.is_file() and not path.is_symlink() else None)
+    return found
+
+
+def refused_store(helper, request, message, **extra):
+    result = helper.run("store", stdin=json.dumps(request) + "\n", **extra)
+    assert (result.returncode, result.stdout.decode(), result.stderr.decode()) == (1, message + "\n", "")
+
+
+def after_refusal_nothing_changed(helper, request):
+    """The login stored before still answers; get and erase take the refused server as they take
+    any input that is no registry (not found; success)."""
+    document = helper.get("registry.example")[0]
+    assert document == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
+    assert json.loads(helper.run("list").stdout) == {GOOD["ServerURL"]: "me"}
+    if request["ServerURL"] != GOOD["ServerURL"]:
+        assert helper.get(request["ServerURL"])[1:] == (NOT_FOUND + "\n", "", 1)
+        assert helper.run("erase", stdin=request["ServerURL"]).returncode == 0
+        assert helper.get("registry.example")[0] == document
+
+
+@pytest.mark.parametrize("request_, message", REFUSED, ids=REFUSED_IDS)
+def test_store_refuses_what_is_no_registry_login_and_keeps_nothing(helper, request_, message):
+    assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
+    before = tree(helper.home)
+    assert any(name.endswith("@login-any.json") for name in before), before  # the login file of GOOD
+    refused_store(helper, request_, message)
+    assert tree(helper.home) == before
+    after_refusal_nothing_changed(helper, request_)
+
+
+@pytest.mark.parametrize("request_, message", REFUSED, ids=REFUSED_IDS)
+def test_a_refused_store_leaves_the_keyring_and_the_kernel_keyring_untouched(helper, keyring, request_, message):
+    assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
+    scope = kernel_keys.scope(keyring.address)
+    items = secret_tool(keyring, "search", "--all", "xdg:schema", "io.github.docker_credential_ecr.Credential")
+    kernel = kernel_keys.entries(scope)
+    assert "secret = kept" in items and "login:-:registry.example" in kernel, (items, kernel)
+    before = tree(helper.home)
+    refused_store(helper, request_, message)
+    assert secret_tool(keyring, "search", "--all", "xdg:schema", "io.github.docker_credential_ecr.Credential") == items
+    assert kernel_keys.entries(scope) == kernel
+    assert tree(helper.home) == before
+    after_refusal_nothing_changed(helper, request_)
+

@@ -233,6 +233,18 @@ func registry(_ bytes: [UInt8]) {
     _ = ECRRegistry.isRegionName(input)
     _ = ECRRegistry(host: input)
     guard let address = try? RegistryAddress(parsing: input) else { return }
+    // The host is docker's registry domain: dot-joined labels of letters, digits and '-' (not at
+    // either end), or an IPv6 address (parsed from brackets: hex digits and ':').
+    let host = address.host
+    if host.contains(":") {
+        precondition(host.unicodeScalars.allSatisfy { $0 == ":" || ($0.isASCII && Character($0).isHexDigit) }, "not IPv6: \(host)")
+    } else {
+        for label in host.split(separator: ".", omittingEmptySubsequences: false) {
+            precondition(!label.isEmpty && !label.hasPrefix("-") && !label.hasSuffix("-")
+                         && label.unicodeScalars.allSatisfy { $0.isASCII && (Character($0).isLetter || Character($0).isNumber || $0 == "-") },
+                         "a host outside docker's grammar: \(host)")
+        }
+    }
     let key = CredentialHelper.registryKey(address)
     let stem = FileCredentialStore.fileStem(key)
     precondition(!stem.contains("/"), "a registry key made a file name with a slash: \(stem)")

@@ -144,7 +144,11 @@ package struct CredentialHelper: Sendable {
     // MARK: store, erase, list
 
     /// Keeps the credentials a client hands over (the JSON `store` reads from stdin).
-    /// - Throws: `HelperError` for malformed input or when they cannot be kept.
+    ///
+    /// Input that is no registry login keeps nothing: a server URL whose host is not a registry
+    /// host (`RegistryAddress(parsing:)`), or no user name or secret.
+    /// - Throws: `HelperError` for malformed input (`.missingServerURL`, `.missingUsername`,
+    ///   `.missingSecret`, `.invalidInput`) or when they cannot be kept.
     package func store(_ input: [UInt8]) throws {
         struct Request: Decodable {
             var ServerURL: String?
@@ -161,14 +165,16 @@ package struct CredentialHelper: Sendable {
             throw HelperError.missingServerURL
         }
         guard let username = request.Username, !username.isEmpty else { throw HelperError.missingUsername }
+        // A login without a secret is no login: nothing a client sends (docker, podman, nerdctl,
+        // and docker's identity-token logins as user `<token>`) lacks one.
+        guard let secret = request.Secret, !secret.isEmpty else { throw HelperError.missingSecret }
         let address: RegistryAddress
         do {
             address = try RegistryAddress(parsing: serverURL)
         } catch {
-            throw HelperError(.invalidInput, message: "\(error)")
+            throw HelperError(.invalidInput, message: "\(error)", underlying: error)
         }
         guard !configuration.ignoreStorage else { return }
-        let secret = request.Secret ?? ""
         let now = clock.now().timeIntervalSince1970
         var expiresAt: Double?
         if ECRRegistry(address: address) != nil {

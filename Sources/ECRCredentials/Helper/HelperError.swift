@@ -19,6 +19,8 @@ package struct HelperError: Error, Sendable, CustomStringConvertible, TransientF
         package static let missingServerURL = Code("missingServerURL")
         /// `store` without a user name.
         package static let missingUsername = Code("missingUsername")
+        /// `store` without a secret, or with an empty one.
+        package static let missingSecret = Code("missingSecret")
         /// Input that is not what the action takes.
         package static let invalidInput = Code("invalidInput")
         /// The action could not be carried out.
@@ -59,6 +61,8 @@ package struct HelperError: Error, Sendable, CustomStringConvertible, TransientF
     package static let missingServerURL = HelperError(.missingServerURL, message: "no credentials server URL")
     /// The protocol's text for a store without a user name.
     package static let missingUsername = HelperError(.missingUsername, message: "no credentials username")
+    /// The text for a store without a secret (docker, podman and nerdctl always send one).
+    package static let missingSecret = HelperError(.missingSecret, message: "no credentials secret (store needs a non-empty \"Secret\": the password or identity token)")
 
     /// The stdout text.
     package var description: String { message }

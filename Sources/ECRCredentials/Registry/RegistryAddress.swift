@@ -4,6 +4,10 @@
 ///
 /// Accepts `host`, `host:443`, `https://host[:port][/path]` and `http://...` (nerdctl tries
 /// those too). The host is lower-cased; user info, path, query and fragment are dropped.
+///
+/// The host is what docker's reference grammar takes for a registry domain: labels of letters,
+/// digits and `-` (neither first nor last) joined by single dots (`localhost`, `10.0.0.1` and
+/// `registry.example` are such names), or an IPv6 address in brackets (`[::1]`).
 public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
     /// Why an address was not understood.
     public struct ParseError: Error, Sendable, CustomStringConvertible {
@@ -53,7 +57,8 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         }
         var hostPart = rest
         var port: Int?
-        if rest.hasPrefix("[") {
+        let bracketed = rest.hasPrefix("[")
+        if bracketed {
             guard let close = rest.firstIndex(of: "]") else { throw fail("unclosed [ in IPv6 address") }
             hostPart = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
@@ -67,12 +72,56 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         }
         guard !hostPart.isEmpty else { throw fail("no host") }
         let host = hostPart.lowercased()
-        let allowed = host.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2d || byte == 0x2e
-                || byte == 0x5f || byte == 0x3a
-        }
-        guard allowed, host.utf8.count <= 253 else { throw fail("invalid characters in host") }
+        if let problem = bracketed ? Self.ipv6Problem(host) : Self.domainProblem(host) { throw fail(problem) }
         self.init(host: host, port: port)
+    }
+
+    /// What keeps `host` from being a registry domain as docker's reference grammar has it
+    /// (`[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` labels joined by dots), or nil when it is one.
+    private static func domainProblem(_ host: String) -> String? {
+        let rule = "a registry host is labels of letters, digits and '-' joined by single dots, or an IPv6 address in brackets"
+        guard host.utf8.count <= 253 else { return "the host is longer than 253 characters" }
+        if let bad = host.unicodeScalars.first(where: { !(isLetterOrDigit($0) || $0 == "-" || $0 == ".") }) {
+            let shown = bad.isASCII && bad.value >= 0x20 && bad.value < 0x7f ? "'\(Character(bad))'" : "U+\(String(bad.value, radix: 16, uppercase: true))"
+            let hint = bad == ":" ? " (an IPv6 address goes in brackets, such as [::1]:5000)" : ""
+            return "the host \"\(printable(host))\" has \(shown)\(hint); \(rule)"
+        }
+        for label in host.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.isEmpty { return "the host \"\(host)\" has an empty label; \(rule)" }
+            if label.hasPrefix("-") || label.hasSuffix("-") {
+                return "the host label \"\(label)\" \(label.hasPrefix("-") ? "starts" : "ends") with '-'; \(rule)"
+            }
+        }
+        return nil
+    }
+
+    /// What keeps `host` (the text between brackets) from being an IPv6 address, or nil when it is one:
+    /// up to eight groups of one to four hex digits, with at most one `::` standing for the rest.
+    private static func ipv6Problem(_ host: String) -> String? {
+        let problem = "\"[\(printable(host))]\" is not an IPv6 address (up to eight groups of hex digits joined by ':', one '::' at most)"
+        guard host.utf8.count <= 39, host.contains(":"),
+              host.unicodeScalars.allSatisfy({ $0 == ":" || ($0.isASCII && Character($0).isHexDigit) })
+        else { return problem }
+        let halves = host.components(separatedBy: "::")
+        guard halves.count <= 2 else { return problem }
+        var groups = 0
+        for half in halves where !half.isEmpty {
+            for group in half.split(separator: ":", omittingEmptySubsequences: false) {
+                guard (1...4).contains(group.count) else { return problem }
+                groups += 1
+            }
+        }
+        guard halves.count == 2 ? groups <= 7 : groups == 8 else { return problem }
+        return nil
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    /// `text` with anything but printable ASCII shown as `?`, for a message.
+    private static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(256).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? $0 : "?" }))
     }
 
     private static func port(_ text: Substring, _ fail: (String) -> ParseError) throws -> Int {

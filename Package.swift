@@ -17,7 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-        // 4.x: 3.x imports full Foundation (ICU), which costs milliseconds on every `get`.
+        // Tests only: BoringSSL's SHA-256, SHA-1 and HMAC, against which the library's own
+        // (Support/Digest.swift) are checked.
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
@@ -47,7 +48,6 @@ let package = Package(
                 "CKernelKeyring",
                 "CLibsecret",
                 "CYAML",
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ECRCredentialsTests",
-            dependencies: ["ECRCredentials"],
+            dependencies: ["ECRCredentials", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Resources"]
         ),
     ]

@@ -1,5 +1,4 @@
 // AWS Signature Version 4 for request headers.
-import Crypto
 import FoundationEssentials
 
 /// Signs requests with AWS Signature Version 4 (header form).
@@ -41,8 +40,8 @@ package struct SigV4Signer: Sendable {
         let canonical = canonicalRequest(for: request)
         let scope = credentialScope(amzDate: amzDate)
         let toSign = stringToSign(canonicalRequest: canonical.text, amzDate: amzDate)
-        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8),
-                                                                    using: signingKey(secret: credentials.secretAccessKey, amzDate: amzDate)))
+        let signature = Hex.encode(Digest.hmacSHA256(key: signingKey(secret: credentials.secretAccessKey, amzDate: amzDate),
+                                                     message: Array(toSign.utf8)))
         return "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
     }
 
@@ -72,7 +71,7 @@ package struct SigV4Signer: Sendable {
             .sorted { (lhs, rhs) -> Bool in lhs.name == rhs.name ? lhs.value < rhs.value : lhs.name < rhs.name }
             .map { "\($0.name)=\($0.value)" }
             .joined(separator: "&")
-        let payloadHash = Hex.encode(SHA256.hash(data: request.body))
+        let payloadHash = Hex.encode(Digest.sha256(request.body))
         let text = [request.method, Self.canonicalPath(request.path), query, headerBlock, signedHeaders, payloadHash]
             .joined(separator: "\n")
         return (text, signedHeaders)
@@ -80,15 +79,15 @@ package struct SigV4Signer: Sendable {
 
     /// The string to sign for a canonical request.
     package func stringToSign(canonicalRequest: String, amzDate: String) -> String {
-        let hash = Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))
+        let hash = Hex.encode(Digest.sha256(Array(canonicalRequest.utf8)))
         return "\(Self.algorithm)\n\(amzDate)\n\(credentialScope(amzDate: amzDate))\n\(hash)"
     }
 
     /// The derived key: HMAC chain over date, region, service and `aws4_request`.
-    func signingKey(secret: String, amzDate: String) -> SymmetricKey {
-        var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
+    func signingKey(secret: String, amzDate: String) -> [UInt8] {
+        var key = Array("AWS4\(secret)".utf8)
         for part in [String(amzDate.prefix(8)), region, service, "aws4_request"] {
-            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+            key = Digest.hmacSHA256(key: key, message: Array(part.utf8))
         }
         return key
     }

@@ -1,5 +1,4 @@
 // Credentials of an IAM Identity Center (SSO) permission set, from the AWS CLI's login.
-import Crypto
 import FoundationEssentials
 
 /// IAM Identity Center: the access token `aws sso login` cached, refreshed when it nears
@@ -40,7 +39,7 @@ package struct SSOCredentialProvider: CredentialProvider {
     /// `~/.aws/sso/cache/<sha1 hex>.json`: SHA-1 of the session name, or of the start URL (legacy).
     package var tokenCachePath: String {
         let key = sessionName ?? startURL
-        let digest = Insecure.SHA1.hash(data: Array(key.utf8))
+        let digest = Digest.sha1(Array(key.utf8))
         return context.environment.homeDirectory + "/.aws/sso/cache/" + Hex.encode(digest) + ".json"
     }
 

@@ -1,5 +1,4 @@
 // Who a Kubernetes service-account token stands for, read from its claims (not verified here).
-import Crypto
 import FoundationEssentials
 
 /// The issuer and subject of a service-account token (a JWT), for cache keys and session names.
@@ -37,7 +36,7 @@ package struct ServiceAccountToken: Sendable, Equatable {
     package var owner: String {
         // Quoted, so no pair of claims can spell another pair.
         if let issuer, let subject { return "jwt:\(JSONText.quote(issuer)),\(JSONText.quote(subject))" }
-        return "sha256:" + Hex.encode(SHA256.hash(data: Array(value.utf8)))
+        return "sha256:" + Hex.encode(Digest.sha256(Array(value.utf8)))
     }
 
     /// `NAMESPACE.NAME` of a `system:serviceaccount:NAMESPACE:NAME` subject, as a role session

@@ -1,5 +1,4 @@
 // The kernel tier's scope: one per Secret Service, named after the session bus however it is spelled.
-import Crypto
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +7,7 @@ import Glibc
 extension KernelKeyringStore {
     /// The scope of the session bus the environment names (see `busIdentity(_:)`).
     package static func scope(environment: Environment) -> String {
-        let digest = SHA256.hash(data: Array("docker-credential-ecr/kernel/2\0\(busIdentity(environment))".utf8))
+        let digest = Digest.sha256(Array("docker-credential-ecr/kernel/2\0\(busIdentity(environment))".utf8))
         return Hex.encode(digest.prefix(8))
     }
 

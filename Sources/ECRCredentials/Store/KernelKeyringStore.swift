@@ -1,6 +1,5 @@
 // Credential records in the Linux kernel's user keyring: the fast tier in front of the Secret Service.
 import CKernelKeyring
-import Crypto
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,4 @@
 // When a cached token is refreshed: a point in its life fixed per machine and registry.
-import Crypto
 
 /// Where in its life a token is refreshed, so that a fleet started together does not refresh
 /// together.
@@ -21,7 +20,7 @@ package struct RefreshSchedule: Sendable {
 
     /// The fraction of a token's life after which this machine refreshes `registry`'s token.
     package func fraction(registry: String) -> Double {
-        let digest = Array(SHA256.hash(data: Array("docker-credential-ecr/refresh\0\(machine.name())\0\(registry)".utf8)))
+        let digest = Array(Digest.sha256(Array("docker-credential-ecr/refresh\0\(machine.name())\0\(registry)".utf8)))
         let draw = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let unit = Double(draw >> 11) / Double(1 << 53)
         return window.lowerBound + unit * (window.upperBound - window.lowerBound)

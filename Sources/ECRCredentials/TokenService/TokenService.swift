@@ -1,5 +1,4 @@
 // The one way every front end gets an ECR token: cache, single flight, fetch, fallback.
-import Crypto
 import FoundationEssentials
 
 /// Turns a registry and an identity into an ECR authorization token, with its expiry.
@@ -343,7 +342,7 @@ public struct TokenService: Sendable {
     /// A short fingerprint of an identity and the endpoint its tokens come from: the cache key,
     /// so one identity never sees another's token.
     package static func fingerprint(_ identity: String, endpoint: Endpoint) -> String {
-        let digest = SHA256.hash(data: Array("docker-credential-ecr/1\0\(identity)\0\(endpoint)".utf8))
+        let digest = Digest.sha256(Array("docker-credential-ecr/1\0\(identity)\0\(endpoint)".utf8))
         return Hex.encode(digest.prefix(16))
     }
 

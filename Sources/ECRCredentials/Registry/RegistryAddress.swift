@@ -41,34 +41,37 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
     public init(parsing input: String) throws {
         let trimmed = input.trimmingASCIIWhitespace()
         func fail(_ reason: String) -> ParseError { ParseError(input: input, reason: reason) }
+        // The delimiters are ASCII, so they are looked for byte by byte (in UTF-8 no byte of a
+        // longer character is ASCII), as URL parsers look for them: a combining mark after a
+        // delimiter does not hide it.
         var rest = Substring(trimmed)
-        if let schemeEnd = rest.firstRange(of: "://") {
+        if let schemeEnd = Self.schemeSeparator(in: rest) {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
             guard scheme == "https" || scheme == "http" else { throw fail("unsupported scheme \(scheme)") }
             rest = rest[schemeEnd.upperBound...]
         }
         // The authority ends where WHATWG URL parsers (browsers, most HTTP libraries) end it: a
         // backslash is a path separator there, so `evil.example\@HOST` names evil.example.
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "\\" }) {
+        if let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") }) {
             rest = rest[..<end]
         }
-        if let at = rest.lastIndex(of: "@") {
-            rest = rest[rest.index(after: at)...]
+        if let at = rest.utf8.lastIndex(of: UInt8(ascii: "@")) {
+            rest = rest[rest.utf8.index(after: at)...]
         }
         var hostPart = rest
         var port: Int?
-        let bracketed = rest.hasPrefix("[")
+        let bracketed = rest.utf8.first == UInt8(ascii: "[")
         if bracketed {
-            guard let close = rest.firstIndex(of: "]") else { throw fail("unclosed [ in IPv6 address") }
-            hostPart = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
+            guard let close = rest.utf8.firstIndex(of: UInt8(ascii: "]")) else { throw fail("unclosed [ in IPv6 address") }
+            hostPart = rest[rest.utf8.index(after: rest.startIndex)..<close]
+            let after = rest[rest.utf8.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw fail("unexpected text after ]") }
-                port = try Self.port(after.dropFirst(), fail)
+                guard after.utf8.first == UInt8(ascii: ":") else { throw fail("unexpected text after ]") }
+                port = try Self.port(after[after.utf8.index(after: after.startIndex)...], fail)
             }
-        } else if let colon = rest.lastIndex(of: ":") {
+        } else if let colon = rest.utf8.lastIndex(of: UInt8(ascii: ":")) {
             hostPart = rest[..<colon]
-            port = try Self.port(rest[rest.index(after: colon)...], fail)
+            port = try Self.port(rest[rest.utf8.index(after: colon)...], fail)
         }
         guard !hostPart.isEmpty else { throw fail("no host") }
         let host = hostPart.lowercased()
@@ -76,9 +79,50 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
+    /// The range of the first `://` in `text`.
+    private static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while let colon = bytes[index...].firstIndex(of: UInt8(ascii: ":")) {
+            let first = bytes.index(after: colon)
+            if first != bytes.endIndex, bytes[first] == UInt8(ascii: "/") {
+                let second = bytes.index(after: first)
+                if second != bytes.endIndex, bytes[second] == UInt8(ascii: "/") { return colon..<bytes.index(after: second) }
+            }
+            index = first
+        }
+        return nil
+    }
+
+    /// Whether `host` is a registry domain (see `domainProblem`), checked in one pass over its
+    /// bytes: the answer for every address a client sends, before any message is composed.
+    private static func isDomain(_ host: String) -> Bool {
+        var labelLength = 0
+        var previous: UInt8 = 0
+        var count = 0
+        for byte in host.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                labelLength += 1
+            case UInt8(ascii: "-"):
+                guard labelLength > 0 else { return false }
+                labelLength += 1
+            case UInt8(ascii: "."):
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                labelLength = 0
+            default:
+                return false
+            }
+            previous = byte
+            count += 1
+        }
+        return count <= 253 && labelLength > 0 && previous != UInt8(ascii: "-")
+    }
+
     /// What keeps `host` from being a registry domain as docker's reference grammar has it
     /// (`[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` labels joined by dots), or nil when it is one.
     private static func domainProblem(_ host: String) -> String? {
+        if isDomain(host) { return nil }
         let rule = "a registry host is labels of letters, digits and '-' joined by single dots, or an IPv6 address in brackets"
         guard host.utf8.count <= 253 else { return "the host is longer than 253 characters" }
         if let bad = host.unicodeScalars.first(where: { !(isLetterOrDigit($0) || $0 == "-" || $0 == ".") }) {
@@ -135,6 +179,9 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
 extension StringProtocol {
     /// The string without leading and trailing ASCII white space (space, tab, CR, LF, VT, FF).
     func trimmingASCIIWhitespace() -> String {
+        // Most text has nothing to trim: one look at each end, byte-wise, answers it.
+        let isSpaceByte: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        if let first = utf8.first, let last = self.last?.utf8.last, !isSpaceByte(first), !isSpaceByte(last) { return String(self) }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" || $0 == "\u{0B}" || $0 == "\u{0C}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""

@@ -67,11 +67,26 @@ import Testing
         ("[::ffff:1.2.3.4]", "\"[::ffff:1.2.3.4]\" is not an IPv6 address"),
         ("[g::1]", "\"[g::1]\" is not an IPv6 address"),
         (String(repeating: "a.", count: 127) + "a", "the host is longer than 253 characters"),
+        ("registry." + String(repeating: "a", count: 64) + ".example", "the host label \"aaaaaaaaaaaaaaaaaaaa...\" is longer than 63 characters"),
     ])
     func refusesHostsThatAreNoRegistry(input: String, reason: String) {
         let error = #expect(throws: RegistryAddress.ParseError.self) { try RegistryAddress(parsing: input) }
         #expect(error?.reason.hasPrefix(reason) == true, "\(error.map { "\($0)" } ?? "no error")")
         #expect(error?.input == input)
+    }
+
+    @Test func aLabelOfSixtyThreeCharactersIsAHost() throws {
+        let label = String(repeating: "a", count: 63)
+        #expect(try RegistryAddress(parsing: "\(label).example:5000").host == "\(label).example")
+    }
+
+    @Test(arguments: [
+        ("https://me:pw@registry.example/v2/", true), ("me@registry.example", true), ("http://@registry.example", true),
+        ("https://registry.example/v2/@x", false), ("registry.example?u=a@b", false), ("registry.example", false),
+        ("evil.example\\@registry.example", false), ("ftp://me@x", false),
+    ])
+    func userInformationIsFoundInTheAuthorityOnly(input: String, found: Bool) {
+        #expect(RegistryAddress.hasUserInfo(input) == found)
     }
 
     @Test func everyNerdctlFormFindsTheSameKey() throws {

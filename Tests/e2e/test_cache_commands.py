@@ -168,3 +168,19 @@ def test_logout_never_takes_a_lock_through_a_symbolic_link(helper, emulator, tim
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_logout_and_erase_pass_thousands_of_lock_files_one_open_file_at_a_time(helper, emulator):
+    """Every identity that ever fetched leaves a lock file (a rotated AWS_SESSION_TOKEN is a new
+    identity). logout and erase take them one at a time and let each free one go: with 1,100 of
+    them and 256 open files allowed, both still remove the token."""
+    assert helper.get(HOST, **emulator.env())[3] == 0
+    for index in range(1100):
+        (helper.cache_dir / "locks" / f"{HOST}@{index:032x}.lock").touch(mode=0o600)
+    for arguments, stdin in ((("logout", "--all"), ""), (("erase",), HOST)):
+        assert helper.get(HOST, **emulator.env())[3] == 0
+        assert len(cached_tokens(helper)) == 1
+        removal = helper.run(*arguments, stdin=stdin, prefix=("prlimit", "--nofile=256:256"))
+        assert removal.returncode == 0, removal.stderr.decode()
+        assert removal.stderr.decode() == ""
+        assert cached_tokens(helper) == []

@@ -119,9 +119,15 @@ REFUSED = [
     ({"ServerURL": GOOD["ServerURL"], "Username": "me"}, NO_SECRET),
     ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": ""}, NO_SECRET),
     ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": None}, NO_SECRET),
+    ({"ServerURL": "https://me:hunter2@registry.example/v2/", "Username": "me", "Secret": "s"},
+     "the ServerURL carries user information (user@ or user:password@); store takes the user name and secret as Username "
+     "and Secret, and the registry as registry.example"),
+    ({"ServerURL": "registry." + "a" * 64 + ".example", "Username": "u", "Secret": "s"},
+     f'invalid registry address "registry.{"a" * 64}.example": the host label "{"a" * 20}..." is longer than 63 characters; '
+     f"{RULE}"),
 ]
 REFUSED_IDS = ["dot-dot", "underscore", "leading-dash", "trailing-dot", "bare-ipv6", "bad-ipv6", "no-secret", "empty-secret",
-               "null-secret"]
+               "null-secret", "userinfo", "long-label"]
 
 
 def tree(home: Path) -> dict:
@@ -147,7 +153,8 @@ def after_refusal_nothing_changed(helper, request):
     document = helper.get("registry.example")[0]
     assert document == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
     assert json.loads(helper.run("list").stdout) == {GOOD["ServerURL"]: "me"}
-    if request["ServerURL"] != GOOD["ServerURL"]:
+    # (A URL with user information names a registry: get and erase take it as registry.example.)
+    if request["ServerURL"] != GOOD["ServerURL"] and "@" not in request["ServerURL"]:
         assert helper.get(request["ServerURL"])[1:] == (NOT_FOUND + "\n", "", 1)
         assert helper.run("erase", stdin=request["ServerURL"]).returncode == 0
         assert helper.get("registry.example")[0] == document

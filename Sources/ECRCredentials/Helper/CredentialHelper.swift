@@ -173,6 +173,11 @@ package struct CredentialHelper: Sendable {
         } catch {
             throw HelperError(.invalidInput, message: "\(error)", underlying: error)
         }
+        // A password in the URL would be kept in the stored ServerURL and shown by `list`.
+        guard !RegistryAddress.hasUserInfo(serverURL) else {
+            throw HelperError(.invalidInput, message: "the ServerURL carries user information (user@ or user:password@); "
+                + "store takes the user name and secret as Username and Secret, and the registry as \(address)")
+        }
         guard !configuration.ignoreStorage else { return }
         let now = clock.now().timeIntervalSince1970
         var expiresAt: Double?

@@ -6,7 +6,7 @@
 /// those too). The host is lower-cased; user info, path, query and fragment are dropped.
 ///
 /// The host is what docker's reference grammar takes for a registry domain: labels of letters,
-/// digits and `-` (neither first nor last) joined by single dots (`localhost`, `10.0.0.1` and
+/// digits and `-` (neither first nor last, and at most 63 of them, as DNS has it) joined by single dots (`localhost`, `10.0.0.1` and
 /// `registry.example` are such names), or an IPv6 address in brackets (`[::1]`).
 public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
     /// Why an address was not understood.
@@ -44,17 +44,7 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         // The delimiters are ASCII, so they are looked for byte by byte (in UTF-8 no byte of a
         // longer character is ASCII), as URL parsers look for them: a combining mark after a
         // delimiter does not hide it.
-        var rest = Substring(trimmed)
-        if let schemeEnd = Self.schemeSeparator(in: rest) {
-            let scheme = rest[..<schemeEnd.lowerBound].lowercased()
-            guard scheme == "https" || scheme == "http" else { throw fail("unsupported scheme \(scheme)") }
-            rest = rest[schemeEnd.upperBound...]
-        }
-        // The authority ends where WHATWG URL parsers (browsers, most HTTP libraries) end it: a
-        // backslash is a path separator there, so `evil.example\@HOST` names evil.example.
-        if let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") }) {
-            rest = rest[..<end]
-        }
+        var rest = try Self.authority(of: Substring(trimmed), fail)
         if let at = rest.utf8.lastIndex(of: UInt8(ascii: "@")) {
             rest = rest[rest.utf8.index(after: at)...]
         }
@@ -77,6 +67,31 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         let host = hostPart.lowercased()
         if let problem = bracketed ? Self.ipv6Problem(host) : Self.domainProblem(host) { throw fail(problem) }
         self.init(host: host, port: port)
+    }
+
+    /// Whether the authority of `input` (a server URL) carries user information (`user:password@`),
+    /// which the parsed address drops: `store` refuses such a URL rather than keep it.
+    package static func hasUserInfo(_ input: String) -> Bool {
+        guard let authority = try? authority(of: Substring(input.trimmingASCIIWhitespace()), { ParseError(input: input, reason: $0) }) else {
+            return false
+        }
+        return authority.utf8.contains(UInt8(ascii: "@"))
+    }
+
+    /// The authority of `text` (`[userinfo@]host[:port]`): after an `http://` or `https://`
+    /// scheme, up to where WHATWG URL parsers (browsers, most HTTP libraries) end it. A backslash
+    /// is a path separator there, so `evil.example\@HOST` names evil.example.
+    private static func authority(of text: Substring, _ fail: (String) -> ParseError) throws -> Substring {
+        var rest = text
+        if let schemeEnd = schemeSeparator(in: rest) {
+            let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+            guard scheme == "https" || scheme == "http" else { throw fail("unsupported scheme \(scheme)") }
+            rest = rest[schemeEnd.upperBound...]
+        }
+        if let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") }) {
+            rest = rest[..<end]
+        }
+        return rest
     }
 
     /// The range of the first `://` in `text`.
@@ -103,9 +118,10 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         for byte in host.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard labelLength < 63 else { return false }
                 labelLength += 1
             case UInt8(ascii: "-"):
-                guard labelLength > 0 else { return false }
+                guard labelLength > 0, labelLength < 63 else { return false }
                 labelLength += 1
             case UInt8(ascii: "."):
                 guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
@@ -132,6 +148,7 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         }
         for label in host.split(separator: ".", omittingEmptySubsequences: false) {
             if label.isEmpty { return "the host \"\(host)\" has an empty label; \(rule)" }
+            if label.utf8.count > 63 { return "the host label \"\(label.prefix(20))...\" is longer than 63 characters; \(rule)" }
             if label.hasPrefix("-") || label.hasSuffix("-") {
                 return "the host label \"\(label)\" \(label.hasPrefix("-") ? "starts" : "ends") with '-'; \(rule)"
             }

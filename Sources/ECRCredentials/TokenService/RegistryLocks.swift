@@ -14,8 +14,12 @@ import Glibc
 /// - `<stem>@login.lock`: held by `store` while it keeps a login.
 ///
 /// A removal (`logout`, `erase`) takes every lock of the registries it clears before it removes
-/// anything and keeps them until it is done (`hold`): a fetch or `store` still running then
-/// finishes first, and what it saves is removed with the rest instead of landing afterwards.
+/// anything (`hold`): a fetch or `store` still running then finishes first, and what it saves is
+/// removed with the rest instead of landing afterwards. Each lock is marked changed as it is
+/// taken, so that a fetch that began earlier without its lock (it gave up waiting for it) sees the
+/// mark and does not save afterwards either. Only the locks someone was holding are kept until the
+/// removal is done; the others are let go at once, so a directory of thousands of lock files (one
+/// per identity that ever fetched) costs no more than one open file at a time.
 package struct RegistryLocks: Sendable {
     /// The lock directory.
     package let directory: String
@@ -111,20 +115,25 @@ package struct RegistryLocks: Sendable {
     /// The locks `hold` took, held until this is released, and those it could not take in time.
     /// Not thread-safe; it belongs to the removal that took it.
     package final class Held {
-        /// The locks held.
+        /// The locks held: those a fetch or `store` was holding (the removal waited for them), and
+        /// the `store` locks of the registries named.
         package let locks: [FileLock]
+        /// The lock files taken at once, marked and let go: nobody was using them.
+        package let passed: [String]
         /// The locks still held by a fetch or `store` when the time was up.
         package let busy: [Busy]
 
-        init(locks: [FileLock], busy: [Busy]) {
+        init(locks: [FileLock], passed: [String], busy: [Busy]) {
             self.locks = locks
+            self.passed = passed
             self.busy = busy
         }
     }
 
     /// Takes, one after another in the order of their paths (so two removals never wait for each
     /// other in a circle), the fetch locks of `registries` (every registry when nil) and, with
-    /// `logins`, their `store` locks, and keeps them until the result is released.
+    /// `logins`, their `store` locks, marks each changed, and keeps those it had to wait for (and
+    /// the `store` locks of named registries) until the result is released.
     ///
     /// The fetch locks are those in the directory (one per identity that ever fetched there);
     /// the `store` lock of a named registry is made when missing, so that a `store` that begins
@@ -162,14 +171,22 @@ package struct RegistryLocks: Sendable {
             diagnostics.debug("not waiting for fetches in progress: \(error)")
         }
         var locks: [FileLock] = []
+        var passed: [String] = []
         var busy: [Busy] = []
         var remaining = timeout
         for (path, (registry, holder, creating)) in wanted.sorted(by: { $0.key < $1.key }) {
             do {
                 let lock = try FileLock(path: path, timeout: max(remaining, 0), clock: clock, creating: creating)
                 remaining -= lock.waited
-                if lock.waited > 0 { diagnostics.debug("\(registry): waited \(Int(lock.waited.rounded())) s for \(path)") }
-                locks.append(lock)
+                lock.markChanged()
+                if lock.waited > 0 {
+                    diagnostics.debug("\(registry): waited \(Int(lock.waited.rounded())) s for \(path)")
+                    locks.append(lock)
+                } else if creating {
+                    locks.append(lock)  // a `store` that begins now waits for the removal
+                } else {
+                    passed.append(path)  // free: let go now (the lock closes here)
+                }
             } catch let failure as FileLock.TimedOut {
                 remaining -= failure.waited
                 busy.append(Busy(registry: registry, holder: holder, path: path, waited: timeout - max(remaining, 0)))
@@ -183,6 +200,6 @@ package struct RegistryLocks: Sendable {
                 diagnostics.debug("ignoring the lock file \(TerminalText.printable(path, limit: 1000)): \(error)")
             }
         }
-        return Held(locks: locks, busy: busy)
+        return Held(locks: locks, passed: passed, busy: busy)
     }
 }

@@ -204,11 +204,16 @@ public struct TokenService: Sendable {
                 if lock.waited > 0 { throw failure }
             }
         }
+        let fetchStarted = SystemClock().now().timeIntervalSince1970
         do {
             let record = try fetch(registry, identity: fingerprint, provider: provider, client: client.retryingThrottling(throttling))
-            save(record, in: store, superseded: cache.superseded)
-            lock?.markChanged()
-            if lock != nil { try? PrivateFile.remove(lockPath + ".failed") }
+            if let lock {
+                save(record, in: store, superseded: cache.superseded)
+                lock.markChanged()
+                try? PrivateFile.remove(lockPath + ".failed")
+            } else {
+                saveWithoutHavingLocked(record, in: store, superseded: cache.superseded, lockPath: lockPath, since: fetchStarted)
+            }
             return IssuedToken(record, source: .fetched)
         } catch {
             if lock != nil, ErrorChain.isTransient(error) {
@@ -287,6 +292,32 @@ public struct TokenService: Sendable {
                 diagnostics.warning("\(record.registry): could not remove the older copy in the \(older.name) store: \(error)")
             }
         }
+    }
+
+    /// Keeps a token fetched without its lock (another process held the lock past the timeout,
+    /// or the lock could not be made) only if the lock is free now and nobody marked it since the
+    /// fetch began: a `logout` or `erase` that ran meanwhile marks every lock it passes, and a
+    /// fetch that saved meanwhile marks its own, so the token is served but not cached over
+    /// either. Where no lock can be made at all, nothing can mark one, and the token is kept.
+    private func saveWithoutHavingLocked(_ record: CredentialRecord, in store: any CredentialStore, superseded: [any CredentialStore],
+                                         lockPath: String, since fetchStarted: Double) {
+        let late: FileLock
+        do {
+            late = try FileLock(path: lockPath, timeout: 0, clock: clock)
+        } catch is FileLock.TimedOut {
+            diagnostics.debug("\(record.registry): not caching the token fetched without the lock: another process holds it now")
+            return
+        } catch {
+            save(record, in: store, superseded: superseded)
+            return
+        }
+        // File times come from the kernel's coarse clock, up to a tick behind: hence the margin.
+        guard !late.changed(since: fetchStarted - 0.05) else {
+            diagnostics.debug("\(record.registry): not caching the token fetched without the lock: the cache changed meanwhile (a logout, or another fetch)")
+            return
+        }
+        save(record, in: store, superseded: superseded)
+        late.markChanged()
     }
 
     /// The cross-process lock file of one registry and identity.

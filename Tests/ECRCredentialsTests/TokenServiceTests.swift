@@ -206,6 +206,54 @@ import Testing
         withExtendedLifetime(holder) {}
     }
 
+    /// A transport that runs `during` while the request is in flight, then answers as `inner`.
+    final class InFlight: HTTPTransport, @unchecked Sendable {
+        let inner: MockTransport
+        let during: () -> Void
+        init(_ inner: MockTransport, during: @escaping () -> Void) {
+            self.inner = inner
+            self.during = during
+        }
+        func send(_ request: HTTPRequest, timeouts: HTTPTimeouts) throws -> HTTPResponse {
+            during()
+            return try inner.send(request, timeouts: timeouts)
+        }
+    }
+
+    /// A fetch that gave up waiting for its lock (another process held it past the timeout):
+    /// its token is served, and cached only when the lock is free afterwards and nobody marked it
+    /// meanwhile (a `logout` or `erase` marks every lock it passes; a fetch that saved marks its own).
+    @Test(arguments: [("held throughout", false, false, false), ("released", true, false, true),
+                      ("released and marked by a logout", true, true, false)])
+    func aTokenFetchedWithoutTheLockIsCachedOnlyIfNothingChangedMeanwhile(_ case: String, release: Bool, mark: Bool, cached: Bool) throws {
+        let scratch = try TemporaryDirectory()
+        let store = MemoryCredentialStore()
+        let environment = Environment(Self.keys.merging(["HOME": scratch.path, "AWS_EC2_METADATA_DISABLED": "true"]) { $1 })
+        let settings = TokenSettings(cacheBackend: .file, tokenDirectory: scratch.path + "/tokens", lockTimeout: 1)
+        let probe = TokenService(settings: settings, cache: TokenCache(store: store), environment: environment,
+                                 transport: MockTransport(), clock: ManualClock())
+        let lookup = try probe.lookup(Self.registry)
+        let lockPath = RegistryLocks(directory: settings.lockDirectory).path(registry: Self.registry.host,
+                                                                           holder: .fetch(identity: lookup.fingerprint))
+        try PrivateFile.makeDirectory(settings.lockDirectory)
+        let holder = LockHolder(try FileLock(path: lockPath, timeout: 0))
+        Thread.sleep(forTimeInterval: 0.2)  // the lock file's own time is well before the fetch
+        let transport = InFlight(MockTransport([MockTransport.ecrToken("tok", expiresAt: 1_800_043_200)])) {
+            if release { holder.release() }
+            if mark { try? FileLock(path: lockPath, timeout: 0).markChanged() }
+        }
+        let messages = CredentialHelperTests.Messages()
+        let service = TokenService(settings: settings, cache: TokenCache(store: store), environment: environment,
+                                   transport: transport, clock: ManualClock(), diagnostics: Diagnostics(level: .debug, sink: { messages.append($0) }))
+        let token = try service.token(for: Self.registry)
+        #expect(token.password == "tok" && token.source == .fetched, "\(`case`)")
+        #expect(store.records.count == (cached ? 1 : 0), "\(`case`): \(messages.text)")
+        if !cached {
+            #expect(messages.text.contains("not caching the token fetched without the lock"), "\(`case`)")
+        }
+        withExtendedLifetime(holder) {}
+    }
+
     // MARK: classification through the layers
 
     static let throttled = AWSServiceError(service: "STS", operation: "AssumeRole", status: 400, code: "Throttling", message: "")

@@ -23,7 +23,11 @@ and a failing `get` off EC2 with no credentials, when the metadata endpoint refu
 and when it never answers. Side by side with the peer: cache-hit `get`, `list`, the failing
 `get`s (few runs: the peer takes seconds each) and peak RSS.
 
-Usage: bench/bench.py [--runs N] [--failure-runs N] [--binary PATH] [--peer PATH]
+With `--compare PATH` (another build of docker-credential-ecr, such as the one before a change),
+its `version` and file-cache hit run in the same rounds, against the same cache, and a last table
+gives both builds side by side: a before-and-after that the machine's drift cannot skew.
+
+Usage: bench/bench.py [--runs N] [--failure-runs N] [--binary PATH] [--peer PATH] [--compare PATH]
 """
 import argparse
 import base64
@@ -171,10 +175,14 @@ def main():
                         help="the binary to measure (default: the release build of scripts/build-release)")
     parser.add_argument("--peer", default=shutil.which("docker-credential-ecr-login"),
                         help="the AWS Go helper (default: docker-credential-ecr-login on PATH)")
+    parser.add_argument("--compare", help="another build of docker-credential-ecr to time beside --binary (version, file-cache hit)")
     arguments = parser.parse_args()
     binary = os.path.abspath(arguments.binary)
     if not os.path.isfile(binary):
         sys.exit(f"{binary} is missing: build it with scripts/build-release")
+    compare = os.path.abspath(arguments.compare) if arguments.compare else None
+    if compare and not os.path.isfile(compare):
+        sys.exit(f"{compare} is missing")
     peer = arguments.peer
     if not peer or not os.path.isfile(peer):
         sys.exit("docker-credential-ecr-login is missing: ./install --dev installs Debian's amazon-ecr-credential-helper")
@@ -231,6 +239,10 @@ def main():
             "kubelet plugin, cache hit": ([plugin], inputs["kubelet"], env, 0, None),
             "kubelet plugin, cold": ([plugin], inputs["kubelet"], plugin_cold_env, 0, scratch / "plugin-cold-cache"),
         }
+        if compare:
+            assert spawn_time([compare, "get"], inputs["ecr"], env)[1] == 0, "the --compare build missed the cache"
+            cases["compare: version"] = ([compare, "version"], inputs["none"], env, 0, None)
+            cases["compare: get, cache hit (file)"] = ([compare, "get"], inputs["ecr"], env, 0, None)
         if bus_env:
             keyring_env = dict(env, XDG_CACHE_HOME=str(scratch / "keyring-cache"), **bus_env)
             assert spawn_time([binary, "get"], inputs["ecr"], keyring_env)[1] == 0, "get with the keyring failed"
@@ -333,6 +345,15 @@ def main():
                                       for label, (_, peaks) in failures.items())):
             ours, theirs = statistics.median(ours), statistics.median(theirs)
             print(f"| {label:<40} | {ours:>11.0f} | {theirs:>11.0f} | {theirs / ours:>10.1f}x |")
+
+        if compare:
+            print(f"\nThis build against --compare {compare} (net of /bin/true, same rounds, same cache)\n")
+            print(f"| {'case':<40} | {'this build':>11} | {'--compare':>11} | {'compare / this':>14} |")
+            print(f"|{'-' * 42}|{'-' * 12}:|{'-' * 12}:|{'-' * 15}:|")
+            for name in ("version", "get, cache hit (file)"):
+                this = statistics.median(samples[name]) - floor
+                other = statistics.median(samples[f"compare: {name}"]) - floor
+                print(f"| {name:<40} | {this:>11.2f} | {other:>11.2f} | {other / this if this > 0 else float('inf'):>13.2f}x |")
 
         # Parallel pulls: single flight for one registry, no lost entries for many.
         emulator.reset()

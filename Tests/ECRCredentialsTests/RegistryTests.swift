@@ -81,12 +81,25 @@ import Testing
     }
 
     @Test(arguments: [
-        ("https://me:pw@registry.example/v2/", true), ("me@registry.example", true), ("http://@registry.example", true),
-        ("https://registry.example/v2/@x", false), ("registry.example?u=a@b", false), ("registry.example", false),
-        ("evil.example\\@registry.example", false), ("ftp://me@x", false),
+        ("https://me:pw@registry.example/v2/", "user information"), ("me@registry.example", "user information"),
+        ("http://@registry.example", "user information"), ("https://registry.example/v2/@x", nil), ("registry.example", nil),
+        ("registry.example?u=a@b", "a query"), ("https://registry.example/#:pw", "a fragment"),
+        ("https://registry.example\\me:pw@x", "a backslash"), ("https://index.docker.io/v1/", nil), ("[::1]:5000", nil),
     ])
-    func userInformationIsFoundInTheAuthorityOnly(input: String, found: Bool) {
-        #expect(RegistryAddress.hasUserInfo(input) == found)
+    func partsALoginURLHasNoUseForAreFound(input: String, part: String?) {
+        let found = RegistryAddress.extraneousPart(input)
+        #expect(found?.hasPrefix(part ?? "") ?? (part == nil), "\(found ?? "none")")
+        #expect((found == nil) == (part == nil))
+    }
+
+    @Test(arguments: [
+        ("https://me:pw@old.example/v2/", "https://old.example/v2/"), ("https://q.example/v2/?password=x", "https://q.example/v2/"),
+        ("https://f.example/#:pw", "https://f.example/"), ("https://bs.example\\me:pw@x", "https://bs.example"),
+        ("me:pw@plain.example", "plain.example"), ("https://index.docker.io/v1/", "https://index.docker.io/v1/"),
+        ("registry.example:5000", "registry.example:5000"),
+    ])
+    func listShowsAKeptURLWithoutItsUserInformationQueryOrFragment(url: String, shown: String) {
+        #expect(RegistryAddress.displayForm(url) == shown)
     }
 
     @Test func everyNerdctlFormFindsTheSameKey() throws {

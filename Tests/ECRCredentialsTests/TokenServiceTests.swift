@@ -237,7 +237,9 @@ import Testing
                                                                            holder: .fetch(identity: lookup.fingerprint))
         try PrivateFile.makeDirectory(settings.lockDirectory)
         let holder = LockHolder(try FileLock(path: lockPath, timeout: 0))
-        Thread.sleep(forTimeInterval: 0.2)  // the lock file's own time is well before the fetch
+        // The lock file's own time, well before the fetch (marks are compared to the second before it).
+        var times = [timespec(tv_sec: time(nil) - 10, tv_nsec: 0), timespec(tv_sec: time(nil) - 10, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, lockPath, &times, 0) == 0)
         let transport = InFlight(MockTransport([MockTransport.ecrToken("tok", expiresAt: 1_800_043_200)])) {
             if release { holder.release() }
             if mark { try? FileLock(path: lockPath, timeout: 0).markChanged() }

@@ -122,12 +122,21 @@ REFUSED = [
     ({"ServerURL": "https://me:hunter2@registry.example/v2/", "Username": "me", "Secret": "s"},
      "the ServerURL carries user information (user@ or user:password@); store takes the user name and secret as Username "
      "and Secret, and the registry as registry.example"),
+    ({"ServerURL": "https://registry.example/v2/?password=hunter2", "Username": "me", "Secret": "s"},
+     "the ServerURL carries a query (?...); store takes the user name and secret as Username and Secret, and the registry as "
+     "registry.example"),
+    ({"ServerURL": "https://registry.example/#:hunter2", "Username": "me", "Secret": "s"},
+     "the ServerURL carries a fragment (#...); store takes the user name and secret as Username and Secret, and the registry "
+     "as registry.example"),
+    ({"ServerURL": "https://registry.example\\me:hunter2@x", "Username": "me", "Secret": "s"},
+     "the ServerURL carries a backslash; store takes the user name and secret as Username and Secret, and the registry as "
+     "registry.example"),
     ({"ServerURL": "registry." + "a" * 64 + ".example", "Username": "u", "Secret": "s"},
      f'invalid registry address "registry.{"a" * 64}.example": the host label "{"a" * 20}..." is longer than 63 characters; '
      f"{RULE}"),
 ]
 REFUSED_IDS = ["dot-dot", "underscore", "leading-dash", "trailing-dot", "bare-ipv6", "bad-ipv6", "no-secret", "empty-secret",
-               "null-secret", "userinfo", "long-label"]
+               "null-secret", "userinfo", "query", "fragment", "backslash", "long-label"]
 
 
 def tree(home: Path) -> dict:
@@ -154,7 +163,7 @@ def after_refusal_nothing_changed(helper, request):
     assert document == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
     assert json.loads(helper.run("list").stdout) == {GOOD["ServerURL"]: "me"}
     # (A URL with user information names a registry: get and erase take it as registry.example.)
-    if request["ServerURL"] != GOOD["ServerURL"] and "@" not in request["ServerURL"]:
+    if request["ServerURL"] != GOOD["ServerURL"] and not any(part in request["ServerURL"] for part in "@?#\\"):
         assert helper.get(request["ServerURL"])[1:] == (NOT_FOUND + "\n", "", 1)
         assert helper.run("erase", stdin=request["ServerURL"]).returncode == 0
         assert helper.get("registry.example")[0] == document

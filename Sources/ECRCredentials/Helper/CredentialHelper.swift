@@ -173,9 +173,9 @@ package struct CredentialHelper: Sendable {
         } catch {
             throw HelperError(.invalidInput, message: "\(error)", underlying: error)
         }
-        // A password in the URL would be kept in the stored ServerURL and shown by `list`.
-        guard !RegistryAddress.hasUserInfo(serverURL) else {
-            throw HelperError(.invalidInput, message: "the ServerURL carries user information (user@ or user:password@); "
+        // A password there would be kept in the stored ServerURL and shown by `list`.
+        if let part = RegistryAddress.extraneousPart(serverURL) {
+            throw HelperError(.invalidInput, message: "the ServerURL carries \(part); "
                 + "store takes the user name and secret as Username and Secret, and the registry as \(address)")
         }
         guard !configuration.ignoreStorage else { return }
@@ -287,7 +287,7 @@ package struct CredentialHelper: Sendable {
             }
             for record in records {
                 if record.isUsable(at: now, margin: 0) {
-                    result[record.serverURL] = record.username
+                    result[RegistryAddress.displayForm(record.serverURL)] = record.username
                 } else {
                     removeIfExpired(kind: record.kind, registry: record.registry, identity: record.identity, in: store, now: now)
                 }

@@ -69,13 +69,38 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
-    /// Whether the authority of `input` (a server URL) carries user information (`user:password@`),
-    /// which the parsed address drops: `store` refuses such a URL rather than keep it.
-    package static func hasUserInfo(_ input: String) -> Bool {
-        guard let authority = try? authority(of: Substring(input.trimmingASCIIWhitespace()), { ParseError(input: input, reason: $0) }) else {
-            return false
+    /// What `input` (a server URL) carries that a registry login's URL has no use for and that
+    /// `list` would show: user information (`user:password@`), a query, a fragment, or a
+    /// backslash (after which URL parsers read a path); nil when it carries none of them.
+    package static func extraneousPart(_ input: String) -> String? {
+        let trimmed = Substring(input.trimmingASCIIWhitespace())
+        if let authority = try? authority(of: trimmed, { ParseError(input: input, reason: $0) }),
+           authority.utf8.contains(UInt8(ascii: "@")) {
+            return "user information (user@ or user:password@)"
         }
-        return authority.utf8.contains(UInt8(ascii: "@"))
+        for (byte, part) in [(UInt8(ascii: "?"), "a query (?...)"), (UInt8(ascii: "#"), "a fragment (#...)"),
+                             (UInt8(ascii: "\\"), "a backslash")] where trimmed.utf8.contains(byte) {
+            return part
+        }
+        return nil
+    }
+
+    /// `url` as `list` shows it: without user information, query or fragment, and nothing from
+    /// a backslash on, so that a login kept from such a URL (by an earlier version, which took
+    /// them) never shows a password there.
+    package static func displayForm(_ url: String) -> String {
+        let text = Substring(url)
+        var start = text.startIndex
+        if let schemeEnd = schemeSeparator(in: text) { start = schemeEnd.upperBound }
+        let rest = text[start...]
+        let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") })
+            ?? rest.endIndex
+        var kept = rest[..<end]
+        let authorityEnd = kept.utf8.firstIndex(of: UInt8(ascii: "/")) ?? kept.endIndex
+        if let at = kept[..<authorityEnd].utf8.lastIndex(of: UInt8(ascii: "@")) {
+            kept = kept[kept.utf8.index(after: at)...]
+        }
+        return String(text[..<start]) + String(kept)
     }
 
     /// The authority of `text` (`[userinfo@]host[:port]`): after an `http://` or `https://`

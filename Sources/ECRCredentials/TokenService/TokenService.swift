@@ -311,8 +311,10 @@ public struct TokenService: Sendable {
             save(record, in: store, superseded: superseded)
             return
         }
-        // File times come from the kernel's coarse clock, up to a tick behind: hence the margin.
-        guard !late.changed(since: fetchStarted - 0.05) else {
+        // Conservatively: some file systems keep whole seconds (ext4 with small inodes, some
+        // NFS servers) and NFS takes the server's clock, so a mark in the second before the fetch
+        // began counts too. The cost of a false alarm is one token not cached.
+        guard !late.changed(since: fetchStarted.rounded(.down) - 1) else {
             diagnostics.debug("\(record.registry): not caching the token fetched without the lock: the cache changed meanwhile (a logout, or another fetch)")
             return
         }

@@ -278,12 +278,12 @@ def main():
         print(f"binary: {binary}; peer: {peer}")
         print(f"\n{arguments.runs} interleaved runs per case; net = median - median of /bin/true ({floor:.2f} ms); "
               f"peak RSS from 20 more runs under /usr/bin/time\n")
-        print(f"| {'case':<28} | {'median ms':>9} | {'p90 ms':>7} | {'net ms':>7} | {'peak RSS KiB':>12} |")
-        print(f"|{'-' * 30}|{'-' * 11}:|{'-' * 8}:|{'-' * 8}:|{'-' * 13}:|")
+        print(f"| {'case':<30} | {'median ms':>9} | {'p90 ms':>7} | {'net ms':>7} | {'peak RSS KiB':>12} |")
+        print(f"|{'-' * 32}|{'-' * 11}:|{'-' * 8}:|{'-' * 8}:|{'-' * 13}:|")
         for name, values in samples.items():
             median = statistics.median(values)
             p90 = statistics.quantiles(values, n=10)[-1]
-            print(f"| {name:<28} | {median:>9.2f} | {p90:>7.2f} | {median - floor:>7.2f} | {statistics.median(rss[name]):>12.0f} |")
+            print(f"| {name:<30} | {median:>9.2f} | {p90:>7.2f} | {median - floor:>7.2f} | {statistics.median(rss[name]):>12.0f} |")
         if not bus_env:
             print(f"get, cache hit (keyring): not measured: {keyring_processes}")
         else:

@@ -119,18 +119,13 @@ REFUSED = [
     ({"ServerURL": GOOD["ServerURL"], "Username": "me"}, NO_SECRET),
     ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": ""}, NO_SECRET),
     ({"ServerURL": GOOD["ServerURL"], "Username": "me", "Secret": None}, NO_SECRET),
-    ({"ServerURL": "https://me:hunter2@registry.example/v2/", "Username": "me", "Secret": "s"},
-     "the ServerURL carries user information (user@ or user:password@); store takes the user name and secret as Username "
-     "and Secret, and the registry as registry.example"),
-    ({"ServerURL": "https://registry.example/v2/?password=hunter2", "Username": "me", "Secret": "s"},
-     "the ServerURL carries a query (?...); store takes the user name and secret as Username and Secret, and the registry as "
-     "registry.example"),
-    ({"ServerURL": "https://registry.example/#:hunter2", "Username": "me", "Secret": "s"},
-     "the ServerURL carries a fragment (#...); store takes the user name and secret as Username and Secret, and the registry "
-     "as registry.example"),
-    ({"ServerURL": "https://registry.example\\me:hunter2@x", "Username": "me", "Secret": "s"},
-     "the ServerURL carries a backslash; store takes the user name and secret as Username and Secret, and the registry as "
-     "registry.example"),
+    *(({"ServerURL": url, "Username": "me", "Secret": "s"},
+        f"the ServerURL carries {part}; store takes the user name and secret as Username and Secret, and the registry as "
+        "registry.example")
+      for url, part in (("https://me:hunter2@registry.example/v2/", "user information (user@ or user:password@)"),
+                        ("https://registry.example/v2/?password=hunter2", "a query (?...)"),
+                        ("https://registry.example/#:hunter2", "a fragment (#...)"),
+                        ("https://registry.example\\me:hunter2@x", "a backslash"))),
     ({"ServerURL": "registry." + "a" * 64 + ".example", "Username": "u", "Secret": "s"},
      f'invalid registry address "registry.{"a" * 64}.example": the host label "{"a" * 20}..." is longer than 63 characters; '
      f"{RULE}"),

@@ -164,6 +164,21 @@ def after_refusal_nothing_changed(helper, request):
         assert helper.get("registry.example")[0] == document
 
 
+def test_list_shows_a_login_kept_by_an_earlier_version_without_the_secrets_in_its_url(helper):
+    """Earlier versions kept a ServerURL with user information, a query or a fragment as sent:
+    list shows it without them, and the login still answers for its registry."""
+    assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
+    [login] = list(helper.home.glob(".local/share/docker-credential-ecr/*@login-any.json"))
+    record = json.loads(login.read_text())
+    record["serverURL"] = "https://me:hunter2@registry.example/v2/?token=hunter3#hunter4"
+    login.write_text(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    listed = helper.run("list")
+    assert listed.returncode == 0, listed.stderr.decode()
+    assert json.loads(listed.stdout) == {"https://registry.example/v2/": "me"}
+    assert b"hunter" not in listed.stdout + listed.stderr
+    assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
+
+
 @pytest.mark.parametrize("request_, message", REFUSED, ids=REFUSED_IDS)
 def test_store_refuses_what_is_no_registry_login_and_keeps_nothing(helper, request_, message):
     assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0

@@ -190,16 +190,21 @@ def test_an_unknown_service_that_asks_is_refused_not_prompted(helper, unknown_se
     assert display.windows() == before
 
 
-# --- KWallet ---------------------------------------------------------------------------------
-
-
-def test_kwallet_open_stores_reads_back_and_erases_without_a_dialog(helper, kwallet, display, bounded):
-    before = display.windows()
+def store_twice_and_read_back_the_second(bounded):
+    """Two stores of the registry's login, silently; a get (past the kernel tier) answers the second."""
     for secret in ("first", "second"):
         stored = bounded("store", stdin=json.dumps({**LOGIN, "Secret": secret}))
         assert stored.returncode == 0 and stored.stderr == b"", stored
     got = bounded("get", stdin="registry.example", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off")
     assert json.loads(got.stdout)["Secret"] == "second"
+
+
+# --- KWallet ---------------------------------------------------------------------------------
+
+
+def test_kwallet_open_stores_reads_back_and_erases_without_a_dialog(helper, kwallet, display, bounded):
+    before = display.windows()
+    store_twice_and_read_back_the_second(bounded)
     unlocked, locked = search(kwallet.bus, registry="registry.example")
     assert len(unlocked) == 1 and locked == []  # the old login was replaced, in the wallet
     assert login_files(helper) == []
@@ -229,11 +234,7 @@ def test_kwallet_locked_falls_back_and_erase_answers_from_the_attributes(helper,
 
 def test_gnome_keyring_unlocked_stores_and_reads_back_without_a_dialog(helper, gnome_keyring, display, bounded):
     before = display.windows()
-    for secret in ("first", "second"):
-        stored = bounded("store", stdin=json.dumps({**LOGIN, "Secret": secret}))
-        assert stored.returncode == 0 and stored.stderr == b"", stored
-    got = bounded("get", stdin="registry.example", DOCKER_CREDENTIAL_ECR_KERNEL_KEYRING="off")
-    assert json.loads(got.stdout)["Secret"] == "second"
+    store_twice_and_read_back_the_second(bounded)
     found = secret_tool(gnome_keyring, "search", "--all", "registry", "registry.example")
     assert found.count("secret = ") == 1 and "secret = second" in found
     assert login_files(helper) == []

@@ -25,6 +25,18 @@ from conftest import require
 # the start; a dialog ("Access Request", "Delete entry") would be a new window.
 
 
+
+def end_process(process):
+    """Terminates a daemon this module started (if it is still running), killing it after 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
 class Display:
     """A private X server (Xvfb), chosen by the server itself (-displayfd)."""
 
@@ -62,12 +74,7 @@ class Display:
         return sorted("KeePassXC database window" if ".kdbx" in name else name for name in names)
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        end_process(self.process)
 
 
 class KeePassXC:
@@ -153,12 +160,7 @@ class KeePassXC:
             return ""
 
     def close(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        end_process(self.process)
 
 
 def search(bus, **attributes) -> tuple:
@@ -278,12 +280,7 @@ class KWallet:
         assert self.locked()
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        end_process(self.process)
         deadline = time.monotonic() + 10
         while self.bus.secrets_running() and time.monotonic() < deadline:
             time.sleep(0.05)

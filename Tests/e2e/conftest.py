@@ -25,6 +25,18 @@ HOST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 NOT_FOUND = "credentials not found in native keychain"
 
 
+def end_process(process):
+    """Terminates a daemon a test started (if it is still running), killing it after 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def require(command: str, install: str) -> str:
     path = shutil.which(command)
     if path is None:
@@ -281,12 +293,7 @@ class SessionBus:
 
     def close(self):
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            end_process(process)
 
 
 @pytest.fixture

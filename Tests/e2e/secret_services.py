@@ -19,23 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from conftest import end_process, require
 
 # What a client of the Secret Service sees of a running KeePassXC: its main window is there from
 # the start; a dialog ("Access Request", "Delete entry") would be a new window.
 
 
-
-def end_process(process):
-    """Terminates a daemon this module started (if it is still running), killing it after 10 s."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 class Display:
     """A private X server (Xvfb), chosen by the server itself (-displayfd)."""

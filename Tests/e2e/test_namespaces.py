@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import kernel_keys
-from conftest import HOST, NOT_FOUND, require
+from conftest import HOST, NOT_FOUND, end_process, require
 
 PYTHON = "/usr/bin/python3"  # Debian's, which the test user may run
 E2E = Path(__file__).resolve().parent
@@ -176,12 +176,7 @@ class UserSession:
             script = f"import sys; sys.path.insert(0, {str(E2E)!r}); import kernel_keys; kernel_keys.clear({self.scope!r})"
             self.run(PYTHON, "-c", script)
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            end_process(process)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

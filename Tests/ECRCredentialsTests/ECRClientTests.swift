@@ -14,7 +14,7 @@ import Testing
     @Test func privateRegistryRequest() throws {
         let transport = MockTransport([MockTransport.ecrToken("pw", expiresAt: 1_800_043_200.5)])
         let token = try Self.client(transport).authorizationToken(for: Self.registry, credentials: Self.credentials)
-        #expect(token == AuthorizationToken(username: "AWS", password: "pw", expiresAt: Date(timeIntervalSince1970: 1_800_043_200.5)))
+        #expect(token == AuthorizationToken(username: "AWS", password: "pw", expiresAt: Timestamp(timeIntervalSince1970: 1_800_043_200.5)))
         let request = try #require(transport.requests.first)
         #expect(request.url == "https://api.ecr.eu-west-1.amazonaws.com/")
         #expect(request.method == "POST")

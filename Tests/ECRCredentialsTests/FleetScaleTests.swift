@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 @Suite struct ThrottlingBackoffTests {
-    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let start = Timestamp(timeIntervalSince1970: 1_800_000_000)
 
     @Test func theFirstPauseSpansTheWholeWindowAndNeverCrossesTheDeadline() {
         let far = ThrottlingBackoff(deadline: Self.start + 1000)

@@ -45,7 +45,7 @@ import Testing
         var ours: [HTTPRequest] = []
         for item in cases {
             var signed = item.request
-            SigV4Signer(service: item.service, region: item.region).sign(&signed, credentials: item.credentials, at: Date(timeIntervalSince1970: time))
+            SigV4Signer(service: item.service, region: item.region).sign(&signed, credentials: item.credentials, at: Timestamp(timeIntervalSince1970: time))
             ours.append(signed)
             var entry: [String: Any] = [
                 "method": item.request.method, "url": item.request.url,

@@ -47,7 +47,7 @@ import Testing
         var request = HTTPRequest(method: "GET", authority: "example.amazonaws.com")
         let temporary = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: Self.credentials.secretAccessKey,
                                        sessionToken: "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267")
-        Self.signer.sign(&request, credentials: temporary, at: Date(timeIntervalSince1970: 1_440_938_160))
+        Self.signer.sign(&request, credentials: temporary, at: Timestamp(timeIntervalSince1970: 1_440_938_160))
         let base = try #require(Self.cases.first { $0.hasSuffix("get-vanilla-with-session-token") })
         let expected = try String(contentsOfFile: base + ".authz", encoding: .utf8)
         #expect(request.header("x-amz-date") == "20150830T123600Z")

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func formats() {
-        let date = Date(timeIntervalSince1970: 1_440_938_160.9)
+        let date = Timestamp(timeIntervalSince1970: 1_440_938_160.9)
         #expect(Timestamp.amzDate(date) == "20150830T123600Z")
         #expect(Timestamp.iso8601(date) == "2015-08-30T12:36:00Z")
     }

@@ -1,5 +1,4 @@
 // AWS access keys, long-term or temporary.
-import FoundationEssentials
 
 /// A set of AWS credentials. Its description never shows the secret or the session token.
 package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -10,10 +9,10 @@ package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
     /// The session token of temporary credentials.
     package var sessionToken: String?
     /// When temporary credentials stop working.
-    package var expiration: Date?
+    package var expiration: Timestamp?
 
     /// Creates credentials.
-    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
+    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Timestamp? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken

@@ -1,5 +1,4 @@
 // When and how long to wait before trying an AWS call again.
-import FoundationEssentials
 
 /// Retries with capped exponential backoff and full jitter.
 package struct RetryPolicy: Sendable {
@@ -39,7 +38,7 @@ package struct RetryPolicy: Sendable {
 /// A `Retry-After` from the service is honoured: the pause is never shorter.
 package struct ThrottlingBackoff: Sendable, Equatable {
     /// No throttled retry starts after this time.
-    package var deadline: Date
+    package var deadline: Timestamp
     /// The window of the first pause, in seconds. Default 40.
     package var firstWindow: Double
     /// A window shorter than this (seconds) is not worth a retry. Default 2.
@@ -56,11 +55,11 @@ package struct ThrottlingBackoff: Sendable, Equatable {
     /// The backoff for a throttling budget of `budget` seconds from `start`; nil when the budget
     /// is shorter than `minimumBudget` (the quick tries apply).
     package static func forBudget(_ budget: Double, from start: Double) -> ThrottlingBackoff? {
-        budget >= minimumBudget ? ThrottlingBackoff(deadline: Date(timeIntervalSince1970: start + budget)) : nil
+        budget >= minimumBudget ? ThrottlingBackoff(deadline: Timestamp(timeIntervalSince1970: start + budget)) : nil
     }
 
     /// Creates a backoff that ends at `deadline`.
-    package init(deadline: Date, firstWindow: Double = 40, minimumWindow: Double = 2, reserve: Double = 1, maximumAttempts: Int = 6) {
+    package init(deadline: Timestamp, firstWindow: Double = 40, minimumWindow: Double = 2, reserve: Double = 1, maximumAttempts: Int = 6) {
         self.deadline = deadline
         self.firstWindow = firstWindow
         self.minimumWindow = minimumWindow
@@ -71,7 +70,7 @@ package struct ThrottlingBackoff: Sendable, Equatable {
     /// The pause before the next attempt, after `attempt` throttled attempts (1-based), at `now`;
     /// nil when no retry fits before the deadline.
     /// - Parameter retryAfter: the seconds the service asked to wait, when it said.
-    package func delay(afterAttempt attempt: Int, now: Date, retryAfter: Double? = nil, random: any RandomSource) -> Double? {
+    package func delay(afterAttempt attempt: Int, now: Timestamp, retryAfter: Double? = nil, random: any RandomSource) -> Double? {
         guard attempt < maximumAttempts else { return nil }
         let left = deadline.timeIntervalSince(now) - reserve
         let window = min(firstWindow * Double(1 << min(max(attempt - 1, 0), 16)), left)

@@ -1,5 +1,4 @@
 // AWS Signature Version 4 for request headers.
-import FoundationEssentials
 
 /// Signs requests with AWS Signature Version 4 (header form).
 ///
@@ -22,7 +21,7 @@ package struct SigV4Signer: Sendable {
     }
 
     /// Adds `X-Amz-Date`, `X-Amz-Security-Token` (temporary credentials) and `Authorization`.
-    package func sign(_ request: inout HTTPRequest, credentials: AWSCredentials, at date: Date) {
+    package func sign(_ request: inout HTTPRequest, credentials: AWSCredentials, at date: Timestamp) {
         let amzDate = Timestamp.amzDate(date)
         request.headers.removeAll {
             let name = $0.name.lowercased()

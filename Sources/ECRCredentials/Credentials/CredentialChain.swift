@@ -1,5 +1,4 @@
 // Picks the source of AWS credentials in the order the AWS SDKs use.
-import FoundationEssentials
 
 /// Chooses the credential provider from configuration alone, without network calls.
 ///
@@ -63,7 +62,7 @@ package struct CredentialChain: Sendable {
         case (nil, .some):
             throw CredentialError(.invalidConfiguration, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
         case (.some(let keyID), .some(let secret)):
-            var expiration: Date?
+            var expiration: Timestamp?
             if let text = environment["AWS_CREDENTIAL_EXPIRATION"] {
                 guard let date = Timestamp.parseISO8601(text) else {
                     throw CredentialError(.invalidConfiguration, "AWS_CREDENTIAL_EXPIRATION is not an ISO 8601 time: \(text)")

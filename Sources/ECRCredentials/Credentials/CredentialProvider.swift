@@ -1,5 +1,4 @@
 // The boundary between this tool and the sources of AWS credentials.
-import FoundationEssentials
 
 /// A configured source of AWS credentials.
 ///
@@ -94,7 +93,7 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible, Transie
 
     /// The optional `Expiration` a credential source sent, parsed as ISO 8601.
     /// - Throws: a `.providerFailed` error naming `source` when it is not a time.
-    static func expiration(_ text: String?, from source: String) throws -> Date? {
+    static func expiration(_ text: String?, from source: String) throws -> Timestamp? {
         guard let text else { return nil }
         guard let date = Timestamp.parseISO8601(text) else {
             throw CredentialError(.providerFailed, "\(source) gave an Expiration that is not an ISO 8601 time: \(text)")

@@ -1,13 +1,12 @@
 // HTTP dates, as servers send them in the Date header.
 
-import FoundationEssentials
 
 /// HTTP dates (`Mon, 23 Nov 2026 14:39:17 GMT`), the `Date` header AWS answers with.
 enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The time of an IMF-fixdate; nil for anything else.
-    static func parse(_ text: String) -> Date? {
+    static func parse(_ text: String) -> Timestamp? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
               let year = Int(parts[3]), (1970...9999).contains(year), (1...31).contains(day)

@@ -1,5 +1,4 @@
 // A private, size-bounded log file: where diagnostics go when docker hides the helper's stderr.
-import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)

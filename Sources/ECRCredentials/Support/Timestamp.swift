@@ -1,21 +1,61 @@
-// The date formats AWS uses: SigV4's basic ISO 8601 and the extended form in replies.
-import FoundationEssentials
+// A point in time as seconds since 1970, and the formats AWS uses: SigV4's basic ISO 8601 and
+// the extended form in replies.
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Formatting and parsing of the timestamps AWS sends and expects.
-package enum Timestamp {
+/// A point in time: seconds since 1970-01-01T00:00:00Z, as a plain value.
+///
+/// Named so that a program importing both this library and Foundation can still say `Date`.
+/// Its members follow `Date`'s names; `Timestamp.iso8601(_:)` and the others format and parse
+/// the timestamps AWS sends and expects.
+public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible {
+    /// Seconds since 1970-01-01T00:00:00Z (negative before).
+    public var timeIntervalSince1970: Double
+
+    /// The time `seconds` after 1970-01-01T00:00:00Z.
+    public init(timeIntervalSince1970 seconds: Double) {
+        timeIntervalSince1970 = seconds
+    }
+
+    /// This time moved by `seconds` (earlier when negative).
+    public func addingTimeInterval(_ seconds: Double) -> Timestamp {
+        Timestamp(timeIntervalSince1970: timeIntervalSince1970 + seconds)
+    }
+
+    /// The seconds from `other` to this time: positive when this time is later.
+    public func timeIntervalSince(_ other: Timestamp) -> Double {
+        timeIntervalSince1970 - other.timeIntervalSince1970
+    }
+
+    /// `time` moved by `seconds`.
+    public static func + (time: Timestamp, seconds: Double) -> Timestamp {
+        time.addingTimeInterval(seconds)
+    }
+
+    /// `time` moved back by `seconds`.
+    public static func - (time: Timestamp, seconds: Double) -> Timestamp {
+        time.addingTimeInterval(-seconds)
+    }
+
+    /// Whether `lhs` is earlier than `rhs`.
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.timeIntervalSince1970 < rhs.timeIntervalSince1970
+    }
+
+    /// The time in UTC, for example `2015-08-30T12:36:00Z`.
+    public var description: String { Self.iso8601(self) }
+
     /// `20150830T123600Z`, the `X-Amz-Date` form.
-    package static func amzDate(_ date: Date) -> String {
+    package static func amzDate(_ date: Timestamp) -> String {
         let parts = utc(date)
         return pad(parts.year, 4) + pad(parts.month, 2) + pad(parts.day, 2) + "T"
             + pad(parts.hour, 2) + pad(parts.minute, 2) + pad(parts.second, 2) + "Z"
     }
 
     /// `2015-08-30T12:36:00Z`.
-    package static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Timestamp) -> String {
         let parts = utc(date)
         return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T"
             + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))Z"
@@ -23,7 +63,7 @@ package enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`; a space may stand for `T`,
     /// and `UTC` for `Z`. Returns nil for anything else.
-    package static func parseISO8601(_ text: String) -> Date? {
+    package static func parseISO8601(_ text: String) -> Timestamp? {
         let bytes = Array(text.trimmingASCIIWhitespace().utf8)
         var index = 0
         func number(_ width: Int) -> Int? {
@@ -78,10 +118,10 @@ package enum Timestamp {
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
         let seconds = timegm(&parts)
-        return Date(timeIntervalSince1970: Double(seconds - offset) + fraction)
+        return Timestamp(timeIntervalSince1970: Double(seconds - offset) + fraction)
     }
 
-    private static func utc(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+    private static func utc(_ date: Timestamp) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
         // time_t(_:) traps on values it cannot hold: clamp to years 0001-9999 first (NaN to 1970).
         let interval = date.timeIntervalSince1970
         let bounded = interval.isNaN ? 0 : min(max(interval.rounded(.down), -62_135_596_800), EpochSeconds.range.upperBound)

@@ -1,5 +1,4 @@
 // Time as an injectable dependency: the current time and sleeping.
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +7,7 @@ import Glibc
 /// The source of the current time and of pauses between retries.
 package protocol WallClock: Sendable {
     /// The current time.
-    func now() -> Date
+    func now() -> Timestamp
     /// Pauses the calling thread.
     func sleep(seconds: Double)
 }
@@ -19,10 +18,10 @@ package struct SystemClock: WallClock {
     package init() {}
 
     /// The current time from `clock_gettime(CLOCK_REALTIME)`.
-    package func now() -> Date {
+    package func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return Date(timeIntervalSince1970: Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9)
+        return Timestamp(timeIntervalSince1970: Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9)
     }
 
     /// Sleeps with `nanosleep`, resuming after signals until the time has passed.

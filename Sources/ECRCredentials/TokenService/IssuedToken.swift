@@ -1,5 +1,4 @@
 // What the token service answers: a registry password, its expiry, and where it came from.
-import FoundationEssentials
 
 /// An ECR authorization token for one registry, as the token service hands it to a front end.
 public struct IssuedToken: Sendable, Equatable {

@@ -1,5 +1,4 @@
 // The lock files that serialise the changes to a registry's cached tokens and stored logins.
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,4 @@
 // The one way every front end gets an ECR token: cache, single flight, fetch, fallback.
-import FoundationEssentials
 
 /// Turns a registry and an identity into an ECR authorization token, with its expiry.
 ///
@@ -362,9 +361,9 @@ public struct TokenService: Sendable {
         /// The registry.
         public var registry: String
         /// When the token expires.
-        public var expiresAt: Date
+        public var expiresAt: Timestamp
         /// This machine's time.
-        public var now: Date
+        public var now: Timestamp
         /// For example "ECR issued a token for HOST that expired at ..., before this machine's time ...".
         public var description: String {
             "ECR issued a token for \(registry) that expired at \(Timestamp.iso8601(expiresAt)), before this machine's time "
@@ -386,6 +385,6 @@ public struct TokenService: Sendable {
     }
 
     private static func time(_ seconds: Double?) -> String {
-        Timestamp.iso8601(Date(timeIntervalSince1970: seconds ?? 0))
+        Timestamp.iso8601(Timestamp(timeIntervalSince1970: seconds ?? 0))
     }
 }

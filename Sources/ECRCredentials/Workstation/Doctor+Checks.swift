@@ -1,5 +1,4 @@
 // The checks of `doctor`, one per link from docker's config file to a live token.
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -193,7 +192,7 @@ extension Doctor {
         for store in stores.everything {
             do {
                 for record in try store.allRecords() where registry == nil || record.registry == registry?.host {
-                    let expiry = record.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "no expiry"
+                    let expiry = record.expiresAt.map { Timestamp.iso8601(Timestamp(timeIntervalSince1970: $0)) } ?? "no expiry"
                     let state = record.isUsable(at: now, margin: 0) ? (record.kind == .token && !record.isFresh(at: now) ? "past its refresh point" : "valid") : "expired"
                     details.append("\(store.name): \(record.kind.rawValue) for \(record.serverURL), \(state), expires \(expiry)")
                 }
@@ -217,7 +216,7 @@ extension Doctor {
         }
         do {
             let token = try service.token(for: registry)
-            let expiry = token.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "an unknown time"
+            let expiry = token.expiresAt.map { Timestamp.iso8601(Timestamp(timeIntervalSince1970: $0)) } ?? "an unknown time"
             return (Check(name: "token", status: .ok, summary: "ECR issued a token for \(registry.host), valid until \(expiry)",
                           details: details, hint: nil), token)
         } catch {

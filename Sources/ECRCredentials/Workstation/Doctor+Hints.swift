@@ -1,9 +1,8 @@
 // The hint table of `doctor`: what to do about each failure, decided from the error values it carries.
-import FoundationEssentials
 
 extension Doctor {
     /// What to do about `error`, decided from the error values it carries.
-    static func hint(for error: any Error, steps: [CredentialChain.Step], provider: (any CredentialProvider)?, now: Date) -> String? {
+    static func hint(for error: any Error, steps: [CredentialChain.Step], provider: (any CredentialProvider)?, now: Timestamp) -> String? {
         let service = ErrorChain.first(AWSServiceError.self, in: error)
         let credential = ErrorChain.first(CredentialError.self, in: error)
         if let service {

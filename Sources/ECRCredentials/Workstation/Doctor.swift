@@ -1,5 +1,4 @@
 // `docker-credential-ecr doctor`: every link from docker's config file to a live token, explained.
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,4 @@
 // `login` and `logout`: warm the token cache ahead of a pull, or clear it.
-import FoundationEssentials
 
 /// Fetches tokens into the cache ahead of time (`login`) and removes cached tokens (`logout`),
 /// through the same stores and token service as `get`.
@@ -47,7 +46,7 @@ package struct TokenCacheCommands: Sendable {
     package static func report(_ results: [LoginResult]) -> String {
         results.map { result in
             if let token = result.token {
-                let expiry = token.expiresAt.map { Timestamp.iso8601(Date(timeIntervalSince1970: $0)) } ?? "an unknown time"
+                let expiry = token.expiresAt.map { Timestamp.iso8601(Timestamp(timeIntervalSince1970: $0)) } ?? "an unknown time"
                 let source = switch token.source {
                 case .cache: "cached"
                 case .fetched: "fetched"

@@ -63,7 +63,7 @@ final class ManualClock: WallClock {
         state.withLock { $0.now += seconds }
     }
 
-    func now() -> Date { Date(timeIntervalSince1970: state.withLock { $0.now }) }
+    func now() -> Timestamp { Timestamp(timeIntervalSince1970: state.withLock { $0.now }) }
 
     func sleep(seconds: Double) {
         state.withLock {

@@ -1,5 +1,4 @@
 // Amazon ECR and ECR Public GetAuthorizationToken.
-import FoundationEssentials
 
 /// A registry password issued by ECR, with its expiry.
 package struct AuthorizationToken: Sendable, Equatable {
@@ -8,9 +7,9 @@ package struct AuthorizationToken: Sendable, Equatable {
     /// The password docker sends to the registry.
     package var password: String
     /// When ECR stops accepting it (12 hours after issue).
-    package var expiresAt: Date
+    package var expiresAt: Timestamp
 
-    package init(username: String, password: String, expiresAt: Date) {
+    package init(username: String, password: String, expiresAt: Timestamp) {
         self.username = username
         self.password = password
         self.expiresAt = expiresAt
@@ -113,8 +112,8 @@ package struct ECRClient: Sendable {
         } catch {
             throw MalformedReply(service: service, reason: "not the expected JSON")
         }
-        guard let decoded = Data(base64Encoded: data.authorizationToken),
-              let text = String(bytes: decoded, encoding: .utf8),
+        guard let decoded = Base64.decode(data.authorizationToken.utf8),
+              let text = String(validating: decoded, as: UTF8.self),
               let colon = text.firstIndex(of: ":")
         else { throw MalformedReply(service: service, reason: "authorizationToken is not base64 of user:password") }
         let username = String(text[..<colon])
@@ -125,7 +124,7 @@ package struct ECRClient: Sendable {
         guard let expiresAt = EpochSeconds.validated(data.expiresAt) else {
             throw MalformedReply(service: service, reason: "expiresAt is not a time between 1970 and 9999")
         }
-        return AuthorizationToken(username: username, password: password, expiresAt: Date(timeIntervalSince1970: expiresAt))
+        return AuthorizationToken(username: username, password: password, expiresAt: Timestamp(timeIntervalSince1970: expiresAt))
     }
 
     private struct AuthorizationData: Decodable {

@@ -1,5 +1,4 @@
 // Who a Kubernetes service-account token stands for, read from its claims (not verified here).
-import FoundationEssentials
 
 /// The issuer and subject of a service-account token (a JWT), for cache keys and session names.
 ///
@@ -22,7 +21,7 @@ package struct ServiceAccountToken: Sendable, Equatable {
         }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].utf8.count <= 64 * 1024, let payload = Self.base64URLDecode(parts[1]),
-              let claims = try? JSONInput.decode(Claims.self, from: Array(payload))
+              let claims = try? JSONInput.decode(Claims.self, from: payload)
         else { return }
         // Claims with control characters are not a service account's: treat the token as claimless.
         guard let iss = claims.iss, let sub = claims.sub, !(iss + sub).unicodeScalars.contains(where: TerminalText.isUnprintable)
@@ -50,9 +49,9 @@ package struct ServiceAccountToken: Sendable, Equatable {
         return name.count >= 2 ? String(name.prefix(64)) : nil
     }
 
-    static func base64URLDecode(_ text: Substring) -> Data? {
+    static func base64URLDecode(_ text: Substring) -> [UInt8]? {
         var standard = String(text.map { $0 == "-" ? "+" : ($0 == "_" ? "/" : $0) })
         standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
-        return Data(base64Encoded: standard)
+        return Base64.decode(standard.utf8)
     }
 }

@@ -1,5 +1,4 @@
 // What an ECR registry password reveals about itself.
-import FoundationEssentials
 
 /// ECR registry passwords are base64 of a JSON document that includes an `expiration` time.
 package enum ECRPassword {
@@ -9,8 +8,8 @@ package enum ECRPassword {
         struct Envelope: Decodable { var expiration: Double }
         var padded = password
         while padded.utf8.count % 4 != 0 { padded += "=" }
-        guard let data = Data(base64Encoded: padded),
-              let envelope = try? JSONInput.decode(Envelope.self, from: Array(data))
+        guard let data = Base64.decode(padded.utf8),
+              let envelope = try? JSONInput.decode(Envelope.self, from: data)
         else { return nil }
         return EpochSeconds.validated(envelope.expiration)
     }

@@ -1,5 +1,4 @@
 // The pull check: ask an ECR registry, as a pull would, whether an image will pull with a token.
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +89,7 @@ package struct RegistryCheck: Sendable {
     /// The password as a registry could echo it: as is, and the `Basic` credentials it is sent in
     /// (base64 of `AWS:PASSWORD`, with and without the scheme). Pieces of each are redacted too.
     static func sentForms(of password: String) -> [String] {
-        let basic = Data("AWS:\(password)".utf8).base64EncodedString()
+        let basic = Base64.encode("AWS:\(password)".utf8)
         // Longest first: the header as a whole, then its base64, then the password.
         return ["Basic " + basic, basic, password]
     }
@@ -109,7 +108,7 @@ package struct RegistryCheck: Sendable {
     }
 
     private func check(image: ImageReference, password: String) -> PullFinding {
-        let authorization = HTTPHeader("Authorization", "Basic " + Data("AWS:\(password)".utf8).base64EncodedString())
+        let authorization = HTTPHeader("Authorization", "Basic " + Base64.encode("AWS:\(password)".utf8))
         let accept = HTTPHeader("Accept", Self.manifestTypes.joined(separator: ", "))
         let authority = image.address.description
         var notes: [String] = []

@@ -85,7 +85,7 @@ package struct ClientConfigFile: Sendable {
         do {
             parsed = try JSONDocument(parsing: bytes)
         } catch {
-            let encoding = (error as? JSONDocument.ParseError)?.isEncoding ?? false
+            let encoding = error.isEncoding
             throw Problem(path: path, reason: "\(error); it is not valid JSON, so it was not changed", dockerCannotReadIt: !encoding,
                           isEncoding: encoding)
         }

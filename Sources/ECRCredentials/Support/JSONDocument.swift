@@ -1,7 +1,9 @@
 // JSON that keeps what people wrote: key order, number spelling, and where a mistake is.
 
-/// A JSON value whose objects keep their keys in order, for editing files people own
-/// (`~/.docker/config.json`) without reshuffling them.
+/// A JSON value whose objects keep their keys in order: the one JSON parser of this library.
+///
+/// Files people own (`~/.docker/config.json`) are edited through it without reshuffling them,
+/// and `JSONInput` decodes what comes from outside from it (with `JSONDocumentDecoder`).
 package indirect enum JSONDocument: Sendable, Equatable {
     /// An object, keys in file order.
     case object([(key: String, value: JSONDocument)])
@@ -27,6 +29,8 @@ package indirect enum JSONDocument: Sendable, Equatable {
         /// Whether the mistake is one that docker (Go) reads past, turning it into U+FFFD: bytes
         /// that are not UTF-8, or half a surrogate pair.
         package var isEncoding = false
+        /// The key, when the mistake is an object that has it twice.
+        package var duplicateKey: String?
         /// For example "line 3, column 5: expected \",\" or \"}\"".
         package var description: String { "line \(line), column \(column): \(reason)" }
     }
@@ -53,7 +57,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
     /// than read as U+FFFD: the document could not be written back as it was, and a rewrite
     /// would lose what the file held.
     /// - Throws: `ParseError` with the line and column of the first mistake.
-    package init(parsing text: [UInt8]) throws {
+    package init(parsing text: [UInt8]) throws(ParseError) {
         var parser = Parser(bytes: text)
         if let problem = Parser.utf8Problem(in: text) {
             parser.index = problem.index
@@ -71,6 +75,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
     private struct Parser {
         let bytes: [UInt8]
         var index = 0
+        /// The deepest nesting read: deeper documents are refused rather than overflowing the stack.
         static let maximumDepth = 256
 
         func error(_ reason: String) -> ParseError {
@@ -136,7 +141,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             while index < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[index]) { index += 1 }
         }
 
-        mutating func expect(_ word: String) throws {
+        mutating func expect(_ word: String) throws(ParseError) {
             let expected = Array(word.utf8)
             guard bytes.count - index >= expected.count, Array(bytes[index..<index + expected.count]) == expected else {
                 throw error("expected \(word)")
@@ -144,7 +149,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             index += expected.count
         }
 
-        mutating func value(depth: Int) throws -> JSONDocument {
+        mutating func value(depth: Int) throws(ParseError) -> JSONDocument {
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
             guard index < bytes.count else { throw error("unexpected end of the file") }
             switch bytes[index] {
@@ -159,9 +164,11 @@ package indirect enum JSONDocument: Sendable, Equatable {
             }
         }
 
-        mutating func object(depth: Int) throws -> JSONDocument {
+        mutating func object(depth: Int) throws(ParseError) -> JSONDocument {
             index += 1
             var members: [(key: String, value: JSONDocument)] = []
+            // The keys so far, once there are enough that comparing with each costs more.
+            var keys: Set<String>?
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -177,11 +184,21 @@ package indirect enum JSONDocument: Sendable, Equatable {
                 index += 1
                 skipWhitespace()
                 let value = try value(depth: depth + 1)
-                if members.contains(where: { $0.key == key }) {
+                let isDuplicate: Bool
+                if keys != nil {
+                    isDuplicate = !keys!.insert(key).inserted
+                } else {
+                    isDuplicate = members.contains { $0.key == key }
+                    if members.count == 16 { keys = Set(members.map(\.key) + [key]) }
+                }
+                if isDuplicate {
                     // Docker (Go) merges repeated objects, other readers keep the first or the last:
-                    // rewriting such a file could lose what one of them sees.
+                    // rewriting such a file could lose what one of them sees, and two readers of
+                    // one reply could see different credentials.
                     index = keyStart
-                    throw error("the key \"\(key)\" appears twice in this object; keep one")
+                    var duplicate = error("the key \"\(key)\" appears twice in this object; keep one")
+                    duplicate.duplicateKey = key
+                    throw duplicate
                 }
                 members.append((key, value))
                 skipWhitespace()
@@ -196,7 +213,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             }
         }
 
-        mutating func array(depth: Int) throws -> JSONDocument {
+        mutating func array(depth: Int) throws(ParseError) -> JSONDocument {
             index += 1
             var elements: [JSONDocument] = []
             skipWhitespace()
@@ -219,7 +236,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             }
         }
 
-        mutating func number() throws -> String {
+        mutating func number() throws(ParseError) -> String {
             let start = index
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             func digits() -> Int {
@@ -227,7 +244,13 @@ package indirect enum JSONDocument: Sendable, Equatable {
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 return index - from
             }
-            guard digits() > 0 else { throw error("expected a digit") }
+            let integerStart = index
+            let integerDigits = digits()
+            guard integerDigits > 0 else { throw error("expected a digit") }
+            guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else {
+                index = integerStart
+                throw error("a number does not start with 0 unless it is 0")
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
                 guard digits() > 0 else { throw error("expected a digit after \".\"") }
@@ -240,7 +263,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             return String(decoding: bytes[start..<index], as: UTF8.self)
         }
 
-        mutating func string() throws -> String {
+        mutating func string() throws(ParseError) -> String {
             index += 1
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
@@ -305,7 +328,7 @@ package indirect enum JSONDocument: Sendable, Equatable {
             }
         }
 
-        mutating func hex4() throws -> UInt32 {
+        mutating func hex4() throws(ParseError) -> UInt32 {
             // Four hex digits exactly: UInt32(_:radix:) alone would take "+041" or "-000" too.
             let isHexDigit = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte | 0x20) }
             guard bytes.count - index >= 4, bytes[index..<index + 4].allSatisfy(isHexDigit),

@@ -1,5 +1,4 @@
 // Credentials of an IAM Identity Center (SSO) permission set, from the AWS CLI's login.
-import FoundationEssentials
 
 /// IAM Identity Center: the access token `aws sso login` cached, refreshed when it nears
 /// expiry (sso-session profiles), exchanged for role credentials with `GetRoleCredentials`.
@@ -83,7 +82,7 @@ package struct SSOCredentialProvider: CredentialProvider {
         }
         let role = reply.roleCredentials
         return AWSCredentials(accessKeyID: role.accessKeyId, secretAccessKey: role.secretAccessKey, sessionToken: role.sessionToken,
-                              expiration: Date(timeIntervalSince1970: expiration))
+                              expiration: Timestamp(timeIntervalSince1970: expiration))
     }
 
     /// The cached access token, refreshed first when it is about to expire and can be.
@@ -142,26 +141,21 @@ package struct SSOCredentialProvider: CredentialProvider {
     /// or nil when the cached login cannot be refreshed (no refresh token, registration expired).
     /// - Throws: what the OIDC call threw (`AWSServiceError`, `HTTPTransportError`), or
     ///   `MalformedReply` for an answer without a usable token.
-    private func refresh(_ token: inout SSOToken, now: Date) throws -> String? {
+    private func refresh(_ token: inout SSOToken, now: Timestamp) throws -> String? {
         guard let clientID = token.clientId, let clientSecret = token.clientSecret, let refreshToken = token.refreshToken else {
             return nil
         }
         if let registration = token.registrationExpiresAt.flatMap(Timestamp.parseISO8601), registration <= now { return nil }
-        struct Request: Encodable {
-            var grantType = "refresh_token"
-            var clientId: String
-            var clientSecret: String
-            var refreshToken: String
-        }
         struct Reply: Decodable {
             var accessToken: String
             var expiresIn: Double
             var refreshToken: String?
         }
         let endpoint = try context.endpoints(profile: profileName).endpoint(for: .ssoOIDC, standardHost: "oidc.\(ssoRegion).amazonaws.com")
-        let body = try JSONEncoder().encode(Request(clientId: clientID, clientSecret: clientSecret, refreshToken: refreshToken))
+        let body = "{\"grantType\":\"refresh_token\",\"clientId\":\(JSONText.quote(clientID)),"
+            + "\"clientSecret\":\(JSONText.quote(clientSecret)),\"refreshToken\":\(JSONText.quote(refreshToken))}"
         let request = HTTPRequest(method: "POST", endpoint: endpoint, path: "/token",
-                                  headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body))
+                                  headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body.utf8))
         let response = try context.sender.send(request, signer: nil, credentials: nil, service: "SSO OIDC", operation: "CreateToken")
         guard let reply = try? JSONInput.decode(Reply.self, from: response.body), !reply.accessToken.isEmpty,
               reply.expiresIn.isFinite, (1...Self.longestTokenLife).contains(reply.expiresIn)

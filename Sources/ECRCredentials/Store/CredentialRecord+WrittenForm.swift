@@ -1,6 +1,70 @@
-// Reading a credential record file in the one form FileCredentialStore writes, without JSONDecoder.
+// A credential record file in the one form FileCredentialStore writes: writing it, and reading it
+// back without the generic decoder.
 
 extension CredentialRecord {
+    /// The record file's bytes: a JSON object with the keys sorted and no white space, then a
+    /// newline, byte for byte what earlier versions wrote with Foundation's `JSONEncoder` and
+    /// `.sortedKeys` (`/` written as `\/`, `expiresAt` left out when nil). Older and newer
+    /// versions so read each other's files, and `decodeWrittenForm` reads every one.
+    /// - Throws: `EncodingError.invalidValue` for a time that is NaN or infinite, as the encoder did.
+    func writtenForm() throws -> [UInt8] {
+        for (key, value) in [("issuedAt", issuedAt), ("expiresAt", expiresAt ?? 0)] where !value.isFinite {
+            throw EncodingError.invalidValue(value, .init(codingPath: [JSONDocumentDecoder.PathKey(stringValue: key)],
+                                                          debugDescription: "Unable to encode Double.\(value) directly in JSON."))
+        }
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        func member(_ key: StaticString, _ value: [UInt8], last: Bool = false) {
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            output.append(contentsOf: value)
+            if !last { output.append(UInt8(ascii: ",")) }
+        }
+        if let expiresAt { member("expiresAt", Self.number(expiresAt)) }
+        member("identity", Self.string(identity))
+        member("issuedAt", Self.number(issuedAt))
+        member("kind", Self.string(kind.rawValue))
+        member("registry", Self.string(registry))
+        member("secret", Self.string(secret))
+        member("serverURL", Self.string(serverURL))
+        member("username", Self.string(username))
+        member("version", Array(String(version).utf8), last: true)
+        output.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        return output
+    }
+
+    /// `value` as `JSONEncoder` writes a Double: its shortest description, without a final `.0`.
+    private static func number(_ value: Double) -> [UInt8] {
+        var text = Array(value.description.utf8)
+        if text.count > 2, text[text.count - 2] == UInt8(ascii: "."), text[text.count - 1] == UInt8(ascii: "0") {
+            text.removeLast(2)
+        }
+        return text
+    }
+
+    /// `text` quoted as `JSONEncoder` quotes it: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, and
+    /// `\u00XX` for the other control characters.
+    private static func string(_ text: String) -> [UInt8] {
+        var output: [UInt8] = [UInt8(ascii: "\"")]
+        output.reserveCapacity(text.utf8.count + 2)
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output += [UInt8(ascii: "\\"), byte]
+            case 0x08: output += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: output += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x00..<0x20:
+                output += Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+        return output
+    }
+
     /// The record in `bytes` when they are spelled exactly as `FileCredentialStore` writes a
     /// record (JSONEncoder with sorted keys, then a newline); nil for any other spelling, which
     /// the caller then gives to `JSONInput` (and its verdict).

@@ -1,5 +1,4 @@
 // What is kept for a registry: a token fetched from ECR, or a login handed over by `store`.
-import FoundationEssentials
 
 /// A credential kept for one registry.
 package struct CredentialRecord: Codable, Sendable, Equatable {

@@ -1,5 +1,4 @@
 // Credential records as private files, one per registry, kind and identity.
-import FoundationEssentials
 
 /// Keeps each record in its own file `<registry>@<kind>-<identity>.json` in a 0700 directory.
 ///
@@ -76,11 +75,8 @@ package struct FileCredentialStore: CredentialStore {
 
     package func save(_ record: CredentialRecord) throws {
         try PrivateFile.makeDirectory(directory)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = try encoder.encode(record)
         let path = path(kind: record.kind, registry: record.registry, identity: record.identity)
-        try PrivateFile.writeAtomically(Array(bytes) + [0x0A], to: path)
+        try PrivateFile.writeAtomically(try record.writtenForm(), to: path)
         if record.kind == .login, record.identity.isEmpty {
             // The new file is in place: the copy under the old name (this registry's only) can go.
             try removeLegacyLogin(registry: record.registry, except: path)

@@ -188,8 +188,14 @@ public struct RegistryAddress: Hashable, Sendable, CustomStringConvertible {
         guard host.utf8.count <= 39, host.contains(":"),
               host.unicodeScalars.allSatisfy({ $0 == ":" || ($0.isASCII && Character($0).isHexDigit) })
         else { return problem }
-        let halves = host.components(separatedBy: "::")
-        guard halves.count <= 2 else { return problem }
+        // The text around the one `::`, or the whole when there is none.
+        let bytes = Array(host.utf8)
+        func isDoubleColon(_ at: Int) -> Bool { bytes[at] == UInt8(ascii: ":") && bytes[at + 1] == UInt8(ascii: ":") }
+        var halves = [host]
+        if let at = (0..<bytes.count - 1).first(where: isDoubleColon) {
+            guard !(at + 2..<max(at + 2, bytes.count - 1)).contains(where: isDoubleColon) else { return problem }
+            halves = [String(decoding: bytes[..<at], as: UTF8.self), String(decoding: bytes[(at + 2)...], as: UTF8.self)]
+        }
         var groups = 0
         for half in halves where !half.isEmpty {
             for group in half.split(separator: ":", omittingEmptySubsequences: false) {

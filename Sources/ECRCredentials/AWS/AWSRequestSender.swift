@@ -1,5 +1,4 @@
 // Sends signed AWS requests, retrying throttling, server faults and dropped connections.
-import FoundationEssentials
 
 /// Sends requests to AWS APIs: signs each attempt afresh, retries what is retryable, and turns
 /// error answers into `AWSServiceError`.

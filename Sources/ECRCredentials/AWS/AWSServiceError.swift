@@ -1,5 +1,4 @@
 // An error answer from an AWS API, with advice a user can act on.
-import FoundationEssentials
 
 /// An AWS API answered with an error.
 public struct AWSServiceError: Error, Sendable, CustomStringConvertible {

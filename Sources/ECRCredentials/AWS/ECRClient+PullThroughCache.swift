@@ -1,5 +1,4 @@
 // ECR DescribePullThroughCacheRules: an account's pull-through cache rules, as mirrors.
-import FoundationEssentials
 
 /// One pull-through cache rule: images of `upstreamRegistryURL` are cached under `ecrRepositoryPrefix`.
 package struct PullThroughCacheRule: Sendable, Equatable {

@@ -1,5 +1,4 @@
 // AWS STS: AssumeRole (signed) and AssumeRoleWithWebIdentity (unsigned).
-import FoundationEssentials
 
 /// Calls the STS Query API and reads the credentials out of its XML replies.
 package struct STSClient: Sendable {

@@ -1,5 +1,4 @@
 // Credentials from the ECS task or EKS Pod Identity agent endpoint.
-import FoundationEssentials
 
 /// The container credentials endpoint: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or
 /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity, local agents), with the

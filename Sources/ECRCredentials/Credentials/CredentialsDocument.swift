@@ -1,5 +1,4 @@
 // The JSON credentials document that credential endpoints and programs answer with.
-import FoundationEssentials
 
 /// `{"AccessKeyId", "SecretAccessKey", "Token" or "SessionToken", "Expiration", "Version"}`: what
 /// container credential endpoints, the instance metadata service and `credential_process`

@@ -1,5 +1,4 @@
 // Credentials printed by a program the profile names (`credential_process`).
-import FoundationEssentials
 
 /// Runs a profile's `credential_process` (split like a shell would, run without one) and reads
 /// the JSON it prints: `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`.

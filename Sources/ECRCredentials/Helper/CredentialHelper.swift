@@ -1,5 +1,4 @@
 // The docker credential helper actions: get, store, erase, list.
-import FoundationEssentials
 
 /// Carries out the helper protocol's actions for docker, nerdctl, podman and friends.
 ///

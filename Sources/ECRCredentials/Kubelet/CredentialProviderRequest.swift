@@ -1,5 +1,4 @@
 // What the kubelet sends an image credential provider plugin on stdin.
-import FoundationEssentials
 
 /// A `CredentialProviderRequest` of `credentialprovider.kubelet.k8s.io` v1, v1beta1 or v1alpha1.
 package struct CredentialProviderRequest: Sendable, Equatable {

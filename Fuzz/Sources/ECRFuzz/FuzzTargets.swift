@@ -185,7 +185,7 @@ let quietDebug = Diagnostics(level: .debug, sink: { _ in })
 
 /// A clock that never moves and never sleeps: retries cost nothing.
 struct FixedClock: WallClock {
-    func now() -> Date { Date(timeIntervalSince1970: 1_800_000_000) }
+    func now() -> Timestamp { Timestamp(timeIntervalSince1970: 1_800_000_000) }
     func sleep(seconds: Double) {}
 }
 
@@ -340,7 +340,7 @@ func ecrJSON(_ bytes: [UInt8]) {
     let record = CredentialRecord(kind: .token, registry: "r", serverURL: "r", identity: "i", username: token.username,
                                   secret: token.password, issuedAt: 1_800_000_000, expiresAt: token.expiresAt.timeIntervalSince1970)
     _ = record.isFresh(at: 1_800_000_000)
-    _ = try? JSONEncoder().encode(record)
+    _ = try? record.writtenForm()
 }
 
 /// An SSO provider whose token cache is `cache`, with HTTP answers `replies`.
@@ -398,8 +398,8 @@ func processJSON(_ bytes: [UInt8]) {
 @Sendable func kernelPayload(_ bytes: [UInt8]) {
     guard let kept = KernelKeyringStore.kept(from: bytes), case .record(let record) = kept.entry else { return }
     _ = record.isFresh(at: 1_800_000_000)
-    _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.expiresAt ?? 0))
-    _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.issuedAt))
+    _ = Timestamp.iso8601(Timestamp(timeIntervalSince1970: record.expiresAt ?? 0))
+    _ = Timestamp.iso8601(Timestamp(timeIntervalSince1970: record.issuedAt))
     // Written back (times become whole seconds), it reads back as itself, and writes the same bytes.
     guard let written = KernelKeyringStore.payload(record, generation: kept.generation) else { return }
     guard let reread = KernelKeyringStore.kept(from: written), case .record(let again) = reread.entry, reread.generation == kept.generation,
@@ -417,8 +417,12 @@ func cacheRecord(_ bytes: [UInt8]) {
         _ = record.isFresh(at: 1_800_000_000)
         _ = record.isUsable(at: 1_800_000_000, margin: 300)
         // As the helper's debug line on a cache hit.
-        _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.expiresAt ?? 0))
-        _ = Timestamp.iso8601(Date(timeIntervalSince1970: record.issuedAt))
+        _ = Timestamp.iso8601(Timestamp(timeIntervalSince1970: record.expiresAt ?? 0))
+        _ = Timestamp.iso8601(Timestamp(timeIntervalSince1970: record.issuedAt))
+        // Written again, it reads back as itself.
+        guard let written = try? record.writtenForm(),
+              (try? CredentialRecord.decodeWrittenForm(written) ?? JSONInput.decode(CredentialRecord.self, from: written)) == record
+        else { fatalError("a cache record does not read back as itself once written") }
     }
     for record in (try? store.allRecords()) ?? [] { _ = record.isUsable(at: 1_800_000_000, margin: 0) }
     _ = ECRPassword.expiration(of: text(bytes))

@@ -45,6 +45,13 @@ import Testing
         // Four hex digits, not an integer's spelling.
         (bytes(#"["\u+041"]"#), 1, 5, #"expected four hex digits after \u"#),
         (bytes(#"["\u-000"]"#), 1, 5, #"expected four hex digits after \u"#),
+        // Numbers in JSON's grammar only.
+        (bytes(#"{"x":01}"#), 1, 6, "a number does not start with 0 unless it is 0"),
+        (bytes("[1,\n -00.5]"), 2, 3, "a number does not start with 0 unless it is 0"),
+        (bytes(#"[1,]"#), 1, 4, "unexpected character"),
+        // A key twice, also in an object large enough that a set keeps its keys.
+        (bytes(#"{"a":1,"a":2}"#), 1, 8, #"the key "a" appears twice in this object; keep one"#),
+        (bytes("{" + (0..<40).map { "\"k\($0)\":1," }.joined() + #""k3":2}"#), 1, 312, #"the key "k3" appears twice in this object; keep one"#),
     ])
     func refusedWithLineAndColumn(text: [UInt8], line: Int, column: Int, reason: String) {
         #expect {

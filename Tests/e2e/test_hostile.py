@@ -336,3 +336,53 @@ def hostile_reply():
     yield start
     for server in servers:
         server.stop()
+
+
+# --- the record file's bytes ---------------------------------------------------------------------
+
+def foundation_json(record: dict) -> bytes:
+    """A record as Foundation's JSONEncoder with sorted keys wrote it (the form of every earlier
+    version): no white space, `/` escaped, control characters as \\b \\f \\n \\r \\t or \\u00xx,
+    other characters as UTF-8, a whole Double without `.0`; then a newline."""
+    def number(value):
+        text = repr(float(value))
+        return text[:-2] if text.endswith(".0") else text
+    members = []
+    for key in sorted(record):
+        value = record[key]
+        if isinstance(value, str):
+            text = json.dumps(value, ensure_ascii=False).replace("/", "\\/")
+        elif isinstance(value, float):
+            text = number(value)
+        else:
+            text = json.dumps(value)
+        members.append(json.dumps(key) + ":" + text)
+    return ("{" + ",".join(members) + "}\n").encode()
+
+
+HOSTILE_SECRET = 'pa/ss "quoted" \\ back\tslash\nnew\x01line\x7f é 😀 \u2028 </script>'
+
+
+def test_a_stored_login_is_written_byte_for_byte_as_earlier_versions_wrote_it(helper):
+    """Older and newer builds share the files: the new writer keeps JSONEncoder's bytes exactly."""
+    login = {"ServerURL": "https://registry.example/v2/", "Username": "me/you", "Secret": HOSTILE_SECRET}
+    assert helper.run("store", stdin=json.dumps(login)).returncode == 0
+    [path] = list(login_dir(helper).glob("*@login-any.json"))
+    written = path.read_bytes()
+    record = json.loads(written)
+    assert record["secret"] == HOSTILE_SECRET and record["serverURL"] == "https://registry.example/v2/"
+    assert written == foundation_json(record)
+    assert b"https:\\/\\/registry.example\\/v2\\/" in written
+    assert helper.get("registry.example")[0]["Secret"] == HOSTILE_SECRET
+
+
+def test_a_login_file_in_the_form_of_an_earlier_version_is_read(helper):
+    directory = login_dir(helper)
+    directory.mkdir(parents=True, mode=0o700)
+    path = directory / "registry.example@login-any.json"
+    record = {"version": 1, "kind": "login", "registry": "registry.example", "serverURL": "https://registry.example/",
+              "identity": "", "username": "me", "secret": HOSTILE_SECRET, "issuedAt": 1795451224.6770496}
+    path.write_bytes(foundation_json(record))
+    path.chmod(0o600)
+    assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "me", "Secret": HOSTILE_SECRET}
+    assert json.loads(helper.run("list").stdout) == {"https://registry.example/": "me"}

@@ -203,3 +203,30 @@ def test_a_refused_store_leaves_the_keyring_and_the_kernel_keyring_untouched(hel
     assert tree(helper.home) == before
     after_refusal_nothing_changed(helper, request_)
 
+
+
+STORE_USAGE = 'store expects JSON {"ServerURL":...,"Username":...,"Secret":...} on stdin'
+
+
+@pytest.mark.parametrize("text", [
+    '{"ServerURL":"https://registry.example","Username":"u","Secret":"s",}',
+    '{"ServerURL":"https://registry.example","Username":"u","Secret":"s","Extra":[1,]}',
+    '{"ServerURL":"https://registry.example","Username":"u","Secret":"s","Extra":01}',
+    '{"ServerURL":"https://registry.example","Username":"u","Secret":"s","Secret":"t"}',
+], ids=["trailing-comma", "trailing-comma-inside", "leading-zero", "key-twice"])
+def test_store_refuses_text_that_is_not_json_and_keeps_nothing(helper, text):
+    """Foundation's decoder took a comma before } and did not look at a number it was not asked
+    for; the helper reads JSON as RFC 8259 has it, as Go and Python do."""
+    assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
+    before = tree(helper.home)
+    result = helper.run("store", stdin=text + "\n")
+    assert (result.returncode, result.stdout.decode(), result.stderr.decode()) == (1, STORE_USAGE + "\n", "")
+    assert tree(helper.home) == before
+    assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
+
+
+def test_store_takes_a_byte_order_mark_and_white_space_around_the_json(helper):
+    text = "\ufeff \n\t" + json.dumps({"ServerURL": "https://registry.example", "Username": "u", "Secret": "s"}) + " \r\n"
+    result = helper.run("store", stdin=text)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "u", "Secret": "s"}

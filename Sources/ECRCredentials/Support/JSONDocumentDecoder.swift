@@ -27,6 +27,7 @@ package struct JSONDocumentDecoder: Decoder {
         self.codingPath = codingPath
     }
 
+    /// The members of an object; a type error for any other value.
     package func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else {
             throw Self.mismatch([String: JSONDocument].self, value, codingPath)
@@ -34,6 +35,7 @@ package struct JSONDocumentDecoder: Decoder {
         return KeyedDecodingContainer(Keyed<Key>(members: members, codingPath: codingPath))
     }
 
+    /// The elements of an array; a type error for any other value.
     package func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = value else {
             throw Self.mismatch([JSONDocument].self, value, codingPath)
@@ -41,6 +43,7 @@ package struct JSONDocumentDecoder: Decoder {
         return Unkeyed(elements: elements, codingPath: codingPath)
     }
 
+    /// The value itself.
     package func singleValueContainer() throws -> any SingleValueDecodingContainer {
         SingleValue(value: value, codingPath: codingPath)
     }

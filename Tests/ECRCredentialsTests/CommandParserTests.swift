@@ -242,6 +242,8 @@ private func usageError(_ arguments: [String]) -> CommandUsageError? {
         #expect(zsh.contains("'*--tag=[A tag. Repeatable.]:tag:'"))
         #expect(zsh.contains("'--dir=[Where.]:directory:_files -/'"))
         #expect(zsh.contains("'run:Run it.'"))
+        // Autoloaded from $fpath as _tool it completes; sourced, it registers itself.
+        #expect(zsh.contains("if [[ \"${funcstack[1]}\" == _tool ]]; then\n    _tool \"$@\"\nelse\n    compdef _tool tool\nfi\n"))
         let fish = try output(["--generate-completion-script", "fish"])
         #expect(fish.contains("complete -c 'tool' -n 'not __fish_seen_subcommand_from run show help' -a 'run' -d 'Run it.'"))
         #expect(fish.contains("complete -c 'tool' -n '__fish_seen_subcommand_from run' -l 'dry-run' -d 'Say what would happen.'"))

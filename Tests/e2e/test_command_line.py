@@ -157,3 +157,15 @@ def test_the_fish_completion_offers_subcommands_and_options(binary, tmp_path):
     assert {"config", "containerd-hosts", "doctor", "version", "help"} <= set(complete("ecr-credential-provider "))
     assert "--dry-run" in complete("ecr-credential-provider containerd-hosts --")
     assert "--dry-run" not in complete("ecr-credential-provider config --")
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_the_zsh_completion_registers_itself_with_compinit(binary, tmp_path, program):
+    require("zsh", "./install --dev")
+    script = tmp_path / f"_{program}"
+    script.write_text(run(binary, program, "--generate-completion-script", "zsh").stdout)
+    # Sourced after compinit, as a user would from .zshrc, it binds its function to the program.
+    result = subprocess.run(["zsh", "-f", "-c", f"autoload -U compinit; compinit -u -D; source {script}; print -r -- ${{_comps[{program}]}}"],
+                            capture_output=True, text=True, timeout=30, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout == "_" + program.replace("-", "_") + "\n"

@@ -26,7 +26,8 @@ extension CompletionScript {
         }
         return """
         #compdef \(name)
-        # zsh completion for \(name): `\(name) --generate-completion-script zsh`, saved as \(functionName) in $fpath.
+        # zsh completion for \(name): `\(name) --generate-completion-script zsh`, saved as _\(name) in a
+        # directory of $fpath (or sourced after compinit).
 
         \(functionName)() {
             local context state state_descr line
@@ -48,7 +49,11 @@ extension CompletionScript {
             return ret
         }
 
-        \(functionName) "$@"
+        if [[ "${funcstack[1]}" == _\(name) ]]; then
+            \(functionName) "$@"
+        else
+            compdef \(functionName) \(name)
+        fi
 
         """
     }

@@ -16,7 +16,6 @@ let package = Package(
         .library(name: "ECRCredentials", targets: ["ECRCredentials"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // Tests only: BoringSSL's SHA-256, SHA-1 and HMAC, against which the library's own
         // (Support/Digest.swift) are checked.
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
@@ -52,17 +51,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "docker-credential-ecr",
-            dependencies: [
-                "ECRCredentials",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["ECRCredentials"]
         ),
         .executableTarget(
             name: "ecr-credential-provider",
-            dependencies: [
-                "ECRCredentials",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["ECRCredentials"]
         ),
         .testTarget(
             name: "ECRCredentialsTests",

@@ -1,15 +1,15 @@
 // The human-facing command line: help, version and usage errors.
-import ArgumentParser
 import ECRCredentials
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `docker-credential-ecr --help`, `--version`, and the usage error for anything unknown.
-struct Command: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "docker-credential-ecr",
+/// `docker-credential-ecr --help`, `--version`, the subcommands, and the usage error for anything unknown.
+enum Command {
+    /// The program's command line: its texts and subcommands.
+    static let description = CommandDescription(
+        name: "docker-credential-ecr",
         abstract: "Amazon ECR credentials for docker, nerdctl, podman and skopeo.",
         discussion: """
         Docker and the other container tools run this helper with one action and talk to it over stdin and stdout (the docker credential helper protocol):
@@ -26,27 +26,21 @@ struct Command: ParsableCommand {
 
         See docker-credential-ecr(1) for every setting.
         """,
-        version: ToolVersion.line,
-        subcommands: [ConfigureCommand.self, DoctorCommand.self, LoginCommand.self, LogoutCommand.self]
+        subcommands: [ConfigureCommand.description, DoctorCommand.description, LoginCommand.description, LogoutCommand.description],
+        hasShortVersionFlag: true
     )
-
-    @Flag(name: .customShort("v"), help: "Show the version.")
-    var shortVersion = false
-
-    func validate() throws {
-        if shortVersion { throw CleanExit.message(ToolVersion.line) }
-    }
 
     /// The one line helpers print for a wrong command line, as docker-credential-helpers do.
     static let usage = "Usage: docker-credential-ecr <get|store|erase|list|version>"
 
     /// Runs a subcommand, or `--help`/`--version`; anything else is a usage error: one line on
-    /// stdout and exit status 1, as the helper protocol asks.
+    /// stdout and exit status 1, as the helper protocol asks. A subcommand's usage errors are
+    /// said on stderr with its usage, exit status 64.
     static func main(_ arguments: [String]) -> Never {
-        // `--generate-completion-script SHELL` (and the parser's completion callbacks) take a word.
-        let completion = arguments.contains { $0.hasPrefix("--generate-completion-script") || $0 == "---completion" }
+        // `--generate-completion-script SHELL` takes a word.
+        let completion = arguments.first?.hasPrefix("--generate-completion-script") == true
         let words = completion ? [] : arguments.filter { !$0.hasPrefix("-") }
-        let subcommand = words.first.flatMap { name in configuration.subcommands.first { $0._commandName == name } }
+        let subcommand = words.first.flatMap { description.subcommand(named: $0) }
         if subcommand == nil, words.first != "help" {
             if let first = words.first {
                 let problem = HelperAction(rawValue: first) != nil
@@ -59,25 +53,20 @@ struct Command: ParsableCommand {
                 Glibc.exit(1)
             }
         }
-        do {
-            var command = try parseAsRoot(arguments)
-            if command is Command {
-                // Flags alone: only --help and --version mean something.
-                throw CleanExit.helpRequest(command)
-            }
-            try command.run()
-            Glibc.exit(0)
-        } catch {
-            if exitCode(for: error) == .success { exit(withError: error) }
-            if subcommand != nil {
-                // People run these: the parser's own messages and exit codes, without what a
-                // terminal would act on in a mistyped argument it quotes.
-                let message = fullMessage(for: error)
-                if !message.isEmpty { Diagnostics.standardError(TerminalText.printableLines(message) + "\n") }
-                Glibc.exit(exitCode(for: error).rawValue)
-            }
-            print("docker-credential-ecr: \(TerminalText.printable(message(for: error))). \(usage)")
+        let runner = CommandRunner(parser: CommandParser(root: description, version: ToolVersion.line), program: "docker-credential-ecr")
+        runner.main(arguments, rootError: { error in
+            // The message is terminal-safe: the parser quotes what it was given that way.
+            let message = error.message.hasSuffix("?") ? error.message : error.message + "."
+            print("docker-credential-ecr: \(message) \(usage)")
             Glibc.exit(1)
+        }) { parsed in
+            switch parsed.subcommand {
+            case "configure": try ConfigureCommand(parsed).run()
+            case "doctor": try DoctorCommand(parsed).run()
+            case "login": try LoginCommand(parsed).run()
+            case "logout": try LogoutCommand(parsed).run()
+            default: throw parsed.usageError("no such command")
+            }
         }
     }
 }

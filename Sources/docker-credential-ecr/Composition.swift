@@ -1,5 +1,4 @@
 // The composition root: the parts every command of one run shares, built once.
-import ArgumentParser
 import ECRCredentials
 
 /// The environment, the diagnostics, the network and the clock of this run; every command
@@ -36,7 +35,7 @@ struct Composition {
             configuration = try self.configuration()
         } catch {
             Diagnostics(level: .warning, program: program).warning("\(error)")
-            throw ExitCode.failure
+            throw CommandFailure.failure
         }
         return HelperContext(configuration: configuration, environment: environment, transport: transport, clock: clock,
                              diagnostics: diagnostics)

@@ -1,25 +1,35 @@
 // The mirror options `config` and `containerd-hosts` share: --mirror and --pull-through-cache.
-import ArgumentParser
 import ECRCredentials
 
 /// `--mirror UPSTREAM=ECR_HOST/PREFIX` (by hand) and `--pull-through-cache ECR_HOST` (read from the account's rules).
-struct MirrorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Pull UPSTREAM's images (docker.io/library/nginx) through an ECR registry and repository prefix, such as docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub. Repeatable.",
-                               valueName: "upstream=ecr-host/prefix"))
-    var mirror: [String] = []
+struct MirrorOptions {
+    /// The two options, as `config` and `containerd-hosts` declare them.
+    static let parameters: [CommandParameter] = [
+        .option("mirror", value: "upstream=ecr-host/prefix",
+                help: "Pull UPSTREAM's images (docker.io/library/nginx) through an ECR registry and repository prefix, such as docker.io=123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub. Repeatable.",
+                repeating: true),
+        .option("pull-through-cache", value: "ecr-host",
+                help: "Read the pull-through cache rules of this ECR registry (ecr:DescribePullThroughCacheRules, with the identity its tokens are fetched with) and add a mirror for each. Repeatable.",
+                repeating: true),
+    ]
 
-    @Option(help: ArgumentHelp("Read the pull-through cache rules of this ECR registry (ecr:DescribePullThroughCacheRules, with the identity its tokens are fetched with) and add a mirror for each. Repeatable.",
-                               valueName: "ecr-host"))
-    var pullThroughCache: [String] = []
+    /// `--mirror` values, `UPSTREAM=ECR_HOST/PREFIX`.
+    var mirror: [String]
+    /// `--pull-through-cache` registries.
+    var pullThroughCache: [String]
 
-    func validate() throws {
+    /// Reads and checks the two options.
+    /// - Throws: `CommandUsageError` for a mapping that does not read or a registry that is not a private ECR one.
+    init(_ parsed: ParsedCommand) throws(CommandUsageError) {
+        mirror = parsed.values("mirror")
+        pullThroughCache = parsed.values("pull-through-cache")
         do {
             _ = try MirrorMap(arguments: mirror)
         } catch {
-            throw ValidationError("\(error)")
+            throw parsed.usageError("\(error)")
         }
         for host in pullThroughCache where ECRRegistry(host: host.lowercased())?.accountID == nil {
-            throw ValidationError("--pull-through-cache \(host) is not an Amazon ECR private registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com)")
+            throw parsed.usageError("--pull-through-cache \(host) is not an Amazon ECR private registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com)")
         }
     }
 

@@ -77,4 +77,36 @@ import Testing
         #expect(document == .array([.string(expected)]))
         #expect(try JSONDocument(parsing: Array(document.text.utf8)) == document)
     }
+
+    /// Keys that differ only in Unicode normalisation are two keys, as Go and Python read them
+    /// (Swift's `==` calls them equal), in small objects and in those large enough for a set.
+    @Test(arguments: [0, 20])
+    func keysAreComparedByTheirUTF8(padding: Int) throws {
+        let filler = (0..<padding).map { "\"k\($0)\":0," }.joined()
+        let document = try JSONDocument(parsing: Self.bytes("{" + filler + #""caf\u00e9":1,"cafe\u0301":2}"#))
+        guard case .object(let members) = document else { Issue.record("not an object"); return }
+        #expect(members.count == padding + 2)
+        #expect(throws: JSONDocument.ParseError.self) {
+            try JSONDocument(parsing: Self.bytes("{" + filler + #""caf\u00e9":1,"caf\u00E9":2}"#))
+        }
+    }
+
+    /// A string of many escapes is read in time linear in its length: eight times the escapes
+    /// take about eight times as long (the fastest of three tries each), not sixty-four.
+    @Test func manyEscapesCostLinearTime() throws {
+        func fastest(_ escapes: Int) throws -> Double {
+            let text = Self.bytes("[\"" + String(repeating: #"\n\u00e9"#, count: escapes) + "\"]")
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let start = MonotonicTime.seconds()
+                let document = try JSONDocument(parsing: text)
+                best = min(best, MonotonicTime.seconds() - start)
+                #expect(document == .array([.string(String(repeating: "\né", count: escapes))]))
+            }
+            return best
+        }
+        let small = try fastest(20_000)
+        let large = try fastest(160_000)
+        #expect(large < small * 24, "20,000 escapes: \(small) s; 160,000: \(large) s")
+    }
 }

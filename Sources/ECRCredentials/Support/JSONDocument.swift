@@ -167,8 +167,10 @@ package indirect enum JSONDocument: Sendable, Equatable {
         mutating func object(depth: Int) throws(ParseError) -> JSONDocument {
             index += 1
             var members: [(key: String, value: JSONDocument)] = []
-            // The keys so far, once there are enough that comparing with each costs more.
-            var keys: Set<String>?
+            // The keys so far (as UTF-8: keys that differ only in Unicode normalisation are two
+            // keys to Go and Python, though Swift's == calls them equal), once there are enough
+            // that comparing with each costs more.
+            var keys: Set<[UInt8]>?
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -186,10 +188,10 @@ package indirect enum JSONDocument: Sendable, Equatable {
                 let value = try value(depth: depth + 1)
                 let isDuplicate: Bool
                 if keys != nil {
-                    isDuplicate = !keys!.insert(key).inserted
+                    isDuplicate = !keys!.insert(Array(key.utf8)).inserted
                 } else {
-                    isDuplicate = members.contains { $0.key == key }
-                    if members.count == 16 { keys = Set(members.map(\.key) + [key]) }
+                    isDuplicate = members.contains { $0.key.utf8.elementsEqual(key.utf8) }
+                    if members.count == 16 { keys = Set((members.map(\.key) + [key]).map { Array($0.utf8) }) }
                 }
                 if isDuplicate {
                     // Docker (Go) merges repeated objects, other readers keep the first or the last:
@@ -265,11 +267,27 @@ package indirect enum JSONDocument: Sendable, Equatable {
 
         mutating func string() throws(ParseError) -> String {
             index += 1
-            var scalars = String.UnicodeScalarView()
-            var raw: [UInt8] = []
-            func flush() {
-                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
-                raw.removeAll(keepingCapacity: true)
+            // The string's UTF-8, escapes written out, made into a String once at the end: one
+            // buffer, so a string of many escapes costs linear time.
+            var text: [UInt8] = []
+            func append(_ scalar: Unicode.Scalar) {
+                let value = scalar.value
+                switch value {
+                case ..<0x80:
+                    text.append(UInt8(value))
+                case ..<0x800:
+                    text.append(UInt8(0xC0 | value >> 6))
+                    text.append(UInt8(0x80 | value & 0x3F))
+                case ..<0x10000:
+                    text.append(UInt8(0xE0 | value >> 12))
+                    text.append(UInt8(0x80 | value >> 6 & 0x3F))
+                    text.append(UInt8(0x80 | value & 0x3F))
+                default:
+                    text.append(UInt8(0xF0 | value >> 18))
+                    text.append(UInt8(0x80 | value >> 12 & 0x3F))
+                    text.append(UInt8(0x80 | value >> 6 & 0x3F))
+                    text.append(UInt8(0x80 | value & 0x3F))
+                }
             }
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
@@ -277,23 +295,21 @@ package indirect enum JSONDocument: Sendable, Equatable {
                 switch byte {
                 case UInt8(ascii: "\""):
                     index += 1
-                    flush()
-                    return String(scalars)
+                    return String(decoding: text, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    flush()
                     index += 1
                     guard index < bytes.count else { throw error("unterminated string") }
                     let escaped = bytes[index]
                     index += 1
                     switch escaped {
-                    case UInt8(ascii: "\""): scalars.append("\"")
-                    case UInt8(ascii: "\\"): scalars.append("\\")
-                    case UInt8(ascii: "/"): scalars.append("/")
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "\""): append("\"")
+                    case UInt8(ascii: "\\"): append("\\")
+                    case UInt8(ascii: "/"): append("/")
+                    case UInt8(ascii: "b"): append("\u{08}")
+                    case UInt8(ascii: "f"): append("\u{0C}")
+                    case UInt8(ascii: "n"): append("\n")
+                    case UInt8(ascii: "r"): append("\r")
+                    case UInt8(ascii: "t"): append("\t")
                     case UInt8(ascii: "u"):
                         let escape = index - 2
                         var value = try hex4()
@@ -315,14 +331,14 @@ package indirect enum JSONDocument: Sendable, Equatable {
                             value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                         }
                         guard let scalar = Unicode.Scalar(value) else { throw unpaired() }
-                        scalars.append(scalar)
+                        append(scalar)
                     default:
                         index -= 1
                         throw error("invalid escape")
                     }
                 default:
                     guard byte >= 0x20 else { throw error("control character in a string") }
-                    raw.append(byte)
+                    text.append(byte)
                     index += 1
                 }
             }

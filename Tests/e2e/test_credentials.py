@@ -205,6 +205,24 @@ def test_an_expiring_sso_session_is_refreshed_and_written_back(helper, emulator)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_an_sso_cache_file_with_a_byte_order_mark_is_refreshed_and_written_back(helper, emulator):
+    """Read with the mark, the refreshed tokens must be saved too (they were dropped with a warning),
+    and without it: the AWS CLI's own reader refuses a byte order mark."""
+    helper.write_aws_file("config", SSO_CONFIG)
+    path = sso_cache(helper, "corp", startUrl="https://corp.awsapps.com/start", region="eu-west-1",
+                     accessToken="old-token", expiresAt=in_hours(-1), clientId="client-id", clientSecret="client-secret",
+                     refreshToken="refresh-token", registrationExpiresAt=in_hours(24 * 30))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    document, out, err, status = helper.get(HOST, **emulator.credential_env(AWS_PROFILE="dev"))
+    assert status == 0, out + err
+    assert "could not save" not in err
+    [refresh] = emulator.calls("oidc")
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    saved = json.loads(raw)
+    assert saved["accessToken"] == refresh["access"] and saved["refreshToken"] == "refresh-token-2"
+
+
 def test_an_expired_legacy_sso_login_says_how_to_log_in(helper, emulator):
     helper.write_aws_file("config", SSO_CONFIG)
     sso_cache(helper, "https://old.awsapps.com/start", accessToken="sso-access-token", expiresAt=in_hours(-2))

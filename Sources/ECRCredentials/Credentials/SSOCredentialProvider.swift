@@ -110,8 +110,9 @@ package struct SSOCredentialProvider: CredentialProvider {
             do {
                 if let refreshed = try refresh(&cached, now: now) {
                     do {
-                        // Only the refreshed fields change: whatever else the AWS CLI keeps there stays.
-                        var document = try JSONDocument(parsing: bytes)
+                        // Only the refreshed fields change: whatever else the AWS CLI keeps there stays
+                        // (a byte order mark goes: the AWS CLI's own reader refuses one).
+                        var document = try JSONDocument(parsing: JSONInput.withoutByteOrderMark(bytes))
                         document.set("accessToken", to: cached.accessToken.map(JSONDocument.string))
                         document.set("expiresAt", to: cached.expiresAt.map(JSONDocument.string))
                         document.set("refreshToken", to: cached.refreshToken.map(JSONDocument.string))

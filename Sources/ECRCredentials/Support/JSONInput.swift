@@ -22,12 +22,18 @@ package enum JSONInput {
     package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let document: JSONDocument
         do {
-            document = try JSONDocument(parsing: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes)
+            document = try JSONDocument(parsing: withoutByteOrderMark(bytes))
         } catch {
             if let key = error.duplicateKey { throw DuplicateKey(key: key) }
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)",
                                                     underlyingError: error))
         }
         return try T(from: JSONDocumentDecoder(document))
+    }
+
+    /// `bytes` without a leading UTF-8 byte order mark, which some Windows editors and tools
+    /// write and RFC 8259 lets a reader ignore.
+    package static func withoutByteOrderMark(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
     }
 }

@@ -120,6 +120,19 @@ def test_release_binaries_are_hardened_and_start_light():
         assert not [name for name in exported if name.startswith("$s")], f"{executable.name} exports Swift symbols"
 
 
+def test_release_binaries_link_no_foundation_argument_parser_or_regex_modules():
+    """Every start pays for the size of the image (PERFORMANCE.md, "Without FoundationEssentials"):
+    FoundationEssentials with the libdispatch it brings, swift-argument-parser (which brings
+    FoundationEssentials back) and the regular-expression modules (linked by the standard
+    library's `contains(_:)` and `firstRange(of:)` on strings) stay out of both binaries. Their
+    type metadata names would show in the image if any of them were linked."""
+    modules = [b"FoundationEssentials", b"ArgumentParser", b"_StringProcessing", b"_RegexParser", b"dispatch_queue"]
+    for executable in built_executables():
+        image = executable.read_bytes()
+        linked = [module.decode() for module in modules if module in image]
+        assert not linked, f"{executable.name} links {linked}"
+
+
 def test_version_names_the_release_and_the_commit_it_was_built_from():
     line = subprocess.run([RELEASE / "docker-credential-ecr", "version"], capture_output=True, text=True,
                           timeout=30).stdout

@@ -87,11 +87,11 @@ package struct AWSRequestSender: Sendable {
             guard let members = (try? JSONDocument(parsing: request.body))?.members else { return [] }
             return members.compactMap { member in
                 let name = member.key.lowercased()
-                guard name.contains("secret") || name.contains("token") || name.hasSuffix("code") || name.contains("verifier") else { return nil }
+                guard name.containsText("secret") || name.containsText("token") || name.hasSuffix("code") || name.containsText("verifier") else { return nil }
                 return member.value.stringValue
             }
         }
-        guard body.contains("Token=") else { return [] }
+        guard body.containsText("Token=") else { return [] }
         var values: [String] = []
         for pair in body.split(separator: "&") {
             guard let equals = pair.firstIndex(of: "="), pair[..<equals].hasSuffix("Token") else { continue }

@@ -84,7 +84,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         case "UnrecognizedClientException", "InvalidClientTokenId":
             return "AWS does not know this access key id: check the credentials in use (wrong account, deleted key, or a session token missing)"
         case "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature":
-            if message.lowercased().contains("expired") || message.contains("Signature not yet current") {
+            if message.lowercased().containsText("expired") || message.containsText("Signature not yet current") {
                 return "the system clock is wrong: correct it (for example with chrony or systemd-timesyncd)"
             }
             return "the secret access key does not match the access key id"
@@ -135,7 +135,7 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     static func safeMessage(_ message: String) -> String {
         var text = Substring(message)
         for marker in ["\n", "\r", "The Canonical String for this request", "The String-to-Sign should have been"] {
-            if let range = text.firstRange(of: marker) { text = text[..<range.lowerBound] }
+            if let range = text.firstRange(ofText: marker) { text = text[..<range.lowerBound] }
         }
         var safe = SecretRedaction.webTokens(in: TerminalText.printable(String(text))).trimmingASCIIWhitespace()
         if safe.count > maximumMessageLength { safe = String(safe.prefix(maximumMessageLength)) + "..." }
@@ -158,15 +158,15 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
 package enum XMLText {
     /// The unescaped text of the first `<name>...</name>` in `document`, or nil.
     package static func firstElement(_ name: String, in document: String) -> String? {
-        guard let open = document.firstRange(of: "<\(name)>") else { return nil }
+        guard let open = document.firstRange(ofText: "<\(name)>") else { return nil }
         let rest = document[open.upperBound...]
-        guard let close = rest.firstRange(of: "</\(name)>") else { return nil }
+        guard let close = rest.firstRange(ofText: "</\(name)>") else { return nil }
         return unescape(String(rest[..<close.lowerBound]))
     }
 
     /// The text of the first `<name>` element inside the first `<parent>` element.
     package static func firstElement(_ name: String, inside parent: String, in document: String) -> String? {
-        guard let open = document.firstRange(of: "<\(parent)>"), let close = document.firstRange(of: "</\(parent)>"),
+        guard let open = document.firstRange(ofText: "<\(parent)>"), let close = document.firstRange(ofText: "</\(parent)>"),
               open.upperBound <= close.lowerBound
         else { return nil }
         return firstElement(name, in: String(document[open.upperBound..<close.lowerBound]))

@@ -17,7 +17,7 @@ package struct PullThroughCacheRule: Sendable, Equatable {
     /// `registry.gitlab.com`, `NAME.azurecr.io`, ECR hosts of ECR-to-ECR rules).
     package var upstreamHost: String {
         var host = Substring(upstreamRegistryURL)
-        if let scheme = host.firstRange(of: "://") { host = host[scheme.upperBound...] }
+        if let scheme = host.firstRange(ofText: "://") { host = host[scheme.upperBound...] }
         host = host.prefix { $0 != "/" }
         return Mirror.canonicalUpstream(host.lowercased())
     }

@@ -91,7 +91,7 @@ package struct ECRClient: Sendable {
 
     /// The ARN in "User: arn:aws:... is not authorized ...", if present.
     static func principal(in message: String) -> String? {
-        guard let start = message.firstRange(of: "arn:") else { return nil }
+        guard let start = message.firstRange(ofText: "arn:") else { return nil }
         let arn = message[start.lowerBound...].prefix { $0 != " " && $0 != "," && $0 != "\"" }
         return arn.isEmpty ? nil : String(arn)
     }

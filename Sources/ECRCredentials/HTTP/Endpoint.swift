@@ -36,7 +36,7 @@ package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: `ParseError` for another scheme or a missing host.
     package init(parsing url: String) throws {
         let text = url.trimmingASCIIWhitespace()
-        guard let schemeEnd = text.firstRange(of: "://") else {
+        guard let schemeEnd = text.firstRange(ofText: "://") else {
             throw ParseError(url: url, reason: "it must start with http:// or https://")
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()

@@ -298,7 +298,7 @@ package enum ImagePattern {
 
     static func split(_ text: String) -> (host: String, port: String?, path: String)? {
         var rest = Substring(text)
-        if rest.hasPrefix("https://") { rest = rest.dropFirst(8) } else if rest.contains("://") { return nil }
+        if rest.hasPrefix("https://") { rest = rest.dropFirst(8) } else if rest.containsText("://") { return nil }
         let authority = rest.prefix { $0 != "/" }
         var path = String(rest.dropFirst(authority.count))
         // A tag or digest is not part of the path the kubelet compares.

@@ -74,7 +74,7 @@ package struct NodeDoctor: Sendable {
                                   + "KubeletServiceAccountTokenForCredentialProviders) or 1.34+ (beta, on by default)")
             }
         }
-        let candidates = (try? PrivateFile.names(in: binDirectory))?.filter { $0.contains("credential-provider") || $0.contains("ecr") } ?? []
+        let candidates = (try? PrivateFile.names(in: binDirectory))?.filter { $0.containsText("credential-provider") || $0.containsText("ecr") } ?? []
         if !foreign.isEmpty {
             checks.append(Doctor.Check(name: "bin-dir", status: .problem, summary: foreign[0], details: Array(foreign.dropFirst()) + binDetails,
                                        hint: "make it root's alone (chown root, chmod go-w, and the same for every directory above it); "

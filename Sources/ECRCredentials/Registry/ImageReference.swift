@@ -36,7 +36,7 @@ package struct ImageReference: Sendable, Equatable, CustomStringConvertible {
         func fail(_ reason: String) -> ParseError { ParseError(input: input, reason: reason) }
         var rest = Substring(input)
         guard !rest.isEmpty, rest.utf8.count <= 4096 else { throw fail("empty or too long") }
-        if rest.contains("://") { throw fail("a reference has no scheme") }
+        if rest.containsText("://") { throw fail("a reference has no scheme") }
         var digest: String?
         if let at = rest.firstIndex(of: "@") {
             digest = String(rest[rest.index(after: at)...])

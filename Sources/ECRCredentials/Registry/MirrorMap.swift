@@ -93,7 +93,7 @@ package struct Mirror: Sendable, Equatable, CustomStringConvertible {
         }
         guard !text.contains("/"), !text.contains("@"), text == text.trimmingASCIIWhitespace(),
               !address.host.contains(":"), !address.host.hasPrefix("."), !address.host.hasSuffix("."),
-              !address.host.contains(".."), !address.host.contains("_")
+              !address.host.containsText(".."), !address.host.containsText("_")
         else {
             // `_` also keeps out containerd's `_default`, whose hosts.toml would send every
             // registry without its own file to the mirror.
@@ -108,7 +108,7 @@ package struct Mirror: Sendable, Equatable, CustomStringConvertible {
     static func prefixProblem(_ prefix: String) -> String? {
         if prefix.isEmpty { return nil }
         let shown = TerminalText.printable(prefix, limit: 100)
-        if prefix.contains("..") { return "the prefix \"\(shown)\" contains \"..\"" }
+        if prefix.containsText("..") { return "the prefix \"\(shown)\" contains \"..\"" }
         guard prefix.utf8.count <= 30 else { return "the prefix \"\(shown)\" is longer than ECR's 30 characters" }
         for component in prefix.split(separator: "/", omittingEmptySubsequences: false) {
             let bytes = Array(component.utf8)

@@ -55,7 +55,7 @@ package struct ECRDenial: Sendable, Equatable {
     /// Reads ECR's message; every part it does not find is nil.
     package init(message: String) {
         func word(after marker: String) -> String? {
-            guard let range = message.firstRange(of: marker) else { return nil }
+            guard let range = message.firstRange(ofText: marker) else { return nil }
             let value = message[range.upperBound...].prefix { $0 != " " && $0 != "," && $0 != "\"" }
             return value.isEmpty ? nil : String(value)
         }
@@ -63,15 +63,15 @@ package struct ECRDenial: Sendable, Equatable {
         action = word(after: "perform: ")
         resource = word(after: "on resource: ")
         let tail = message.lowercased()
-        if tail.contains("explicit deny in a resource-based policy") {
+        if tail.containsText("explicit deny in a resource-based policy") {
             cause = .resourcePolicyDenies
-        } else if tail.contains("no resource-based policy allows") {
+        } else if tail.containsText("no resource-based policy allows") {
             cause = .noResourcePolicy
-        } else if tail.contains("explicit deny in an identity-based policy") {
+        } else if tail.containsText("explicit deny in an identity-based policy") {
             cause = .identityPolicyDenies
-        } else if tail.contains("no identity-based policy allows") {
+        } else if tail.containsText("no identity-based policy allows") {
             cause = .noIdentityPolicy
-        } else if tail.contains("service control policy") || tail.contains("permissions boundary") || tail.contains("session policy") {
+        } else if tail.containsText("service control policy") || tail.containsText("permissions boundary") || tail.containsText("session policy") {
             cause = .guardrail
         } else {
             cause = .unknown
@@ -329,7 +329,7 @@ package struct PullFinding: Sendable {
 
     /// `arn:...:repository/PREFIX/*` for the repository's first component.
     static func prefixARN(_ repositoryARN: String) -> String {
-        guard let range = repositoryARN.firstRange(of: ":repository/") else { return repositoryARN }
+        guard let range = repositoryARN.firstRange(ofText: ":repository/") else { return repositoryARN }
         let path = repositoryARN[range.upperBound...]
         let first = path.prefix { $0 != "/" }
         return repositoryARN[..<range.upperBound] + first + "/*"

@@ -103,7 +103,7 @@ package struct RegistryCheck: Sendable {
         return environment.filter { name, value in
             let upper = name.uppercased()
             return value.utf8.count >= 8 && !upper.hasSuffix("KEY_ID")
-                && (named.contains(upper) || ["SECRET", "TOKEN", "PASSWORD", "KEY"].contains { upper.contains($0) })
+                && (named.contains(upper) || ["SECRET", "TOKEN", "PASSWORD", "KEY"].contains { upper.containsText($0) })
         }.map(\.value).sorted()
     }
 
@@ -303,7 +303,7 @@ package struct RegistryCheck: Sendable {
 
     /// Whether a URL's authority holds user info (`https://user:password@host/...`).
     static func hasUserInfo(_ location: String) -> Bool {
-        let rest = location.firstRange(of: "://").map { location[$0.upperBound...] } ?? location[...]
+        let rest = location.firstRange(ofText: "://").map { location[$0.upperBound...] } ?? location[...]
         return rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 
@@ -327,7 +327,7 @@ package struct RegistryCheck: Sendable {
     static func downloadMessage(_ body: [UInt8]) -> String? {
         let text = String(decoding: body.prefix(4096), as: UTF8.self)
         func element(_ name: String) -> Substring? {
-            guard let start = text.firstRange(of: "<\(name)>"), let end = text[start.upperBound...].firstRange(of: "</\(name)>") else { return nil }
+            guard let start = text.firstRange(ofText: "<\(name)>"), let end = text[start.upperBound...].firstRange(ofText: "</\(name)>") else { return nil }
             return text[start.upperBound..<end.lowerBound]
         }
         guard let code = element("Code") else { return nil }

@@ -15,7 +15,7 @@ package enum SecretRedaction {
     /// `user:p@ss@host` hides `p@ss`, not just `p`), and the authority at the first `/`, `?` or
     /// `#` after the scheme.
     package static func url(_ text: String) -> String {
-        let schemeEnd = text.firstRange(of: "://")?.upperBound
+        let schemeEnd = text.firstRange(ofText: "://")?.upperBound
         let start = schemeEnd ?? text.startIndex
         let end = text[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
         guard let at = text[start..<end].lastIndex(of: "@") else { return text }
@@ -59,7 +59,7 @@ package enum SecretRedaction {
             // The secret as sent first: a quoted form redacted before it would leave the sent
             // form's last bytes (after its last `/` or `=`) too short a run to be found.
             var forms: [[UInt8]] = []
-            for form in [Array(secret.utf8), percentEncoded(secret), Array(secret.replacing("/", with: "\\/").utf8)] where !forms.contains(form) {
+            for form in [Array(secret.utf8), percentEncoded(secret), secret.utf8.flatMap { $0 == UInt8(ascii: "/") ? [UInt8(ascii: "\\"), $0] : [$0] }] where !forms.contains(form) {
                 forms.append(form)
             }
             for form in forms {
@@ -168,7 +168,7 @@ package enum SecretRedaction {
     /// last possibly empty) replaced: a service-account or OIDC token echoed by a server.
     package static func webTokens(in text: String) -> String {
         let text = bearerTokens(in: text)
-        guard text.contains("eyJ") else { return text }
+        guard text.containsText("eyJ") else { return text }
         let scalars = Array(text.unicodeScalars)
         func isBase64URL(_ scalar: Unicode.Scalar) -> Bool {
             switch scalar {

@@ -121,7 +121,7 @@ extension Doctor {
             return (Check(name: "credentials", status: .ok, summary: summary, details: details, hint: nil), provider, steps, credentials)
         }
         // The cause, naming the source (the chain's errors name it already).
-        summary = "\(error)".contains(provider.name) ? "\(error)" : "\(provider.name): \(error)"
+        summary = "\(error)".containsText(provider.name) ? "\(error)" : "\(provider.name): \(error)"
         return (Check(name: "credentials", status: .problem, summary: summary, details: details,
                       hint: Self.hint(for: error, steps: steps, provider: provider, now: clock.now())), provider, steps, credentials)
     }

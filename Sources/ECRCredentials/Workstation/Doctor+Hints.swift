@@ -15,7 +15,7 @@ extension Doctor {
                 return "AWS does not know the access key id from \(provider?.name ?? "the credentials in use"): it was deleted, belongs to "
                     + "another partition, or is a session key without its session token"
             case "InvalidSignatureException", "SignatureDoesNotMatch":
-                if service.message.lowercased().contains("expired") || service.message.contains("not yet current") {
+                if service.message.lowercased().containsText("expired") || service.message.containsText("not yet current") {
                     if let text = service.responseDate, let theirs = HTTPDate.parse(text) {
                         let skew = Int((now.timeIntervalSince1970 - theirs.timeIntervalSince1970).rounded())
                         return "the clock is off by \(abs(skew)) seconds (\(skew > 0 ? "ahead of" : "behind") AWS, measured from the answer's Date); "

@@ -109,6 +109,11 @@ private func usageError(_ arguments: [String]) -> CommandUsageError? {
     @Test func aFlagTakesNoValue() throws {
         let error = try #require(usageError(["run", "--dry-run=yes"]))
         #expect(error.kind == .unexpectedValue && error.message == "The flag '--dry-run' takes no value")
+        // --help and --version, which every command has, likewise; never "did you mean" the same name.
+        for word in ["--help=yes", "--version=1"] {
+            let builtIn = try #require(usageError(["run", word]))
+            #expect(builtIn.kind == .unexpectedValue && builtIn.message == "The flag '\(word.prefix { $0 != "=" })' takes no value")
+        }
     }
 
     @Test func extraAndMissingArguments() throws {

@@ -114,7 +114,13 @@ package struct CommandParser: Sendable {
                 let equals = word.firstIndex(of: "=")
                 let name = String(word[word.index(word.startIndex, offsetBy: 2)..<(equals ?? word.endIndex)])
                 let written = String(word[..<(equals ?? word.endIndex)])
-                guard let parameter = current.option(named: name) else { throw unknownOption(written, in: chain) }
+                guard let parameter = current.option(named: name) else {
+                    if equals != nil, written == "--help" || written == "--version" {
+                        throw CommandUsageError(kind: .unexpectedValue, message: "The flag '\(written)' takes no value",
+                                                commandPath: chain.map(\.name), usage: HelpText(chain: chain).usage)
+                    }
+                    throw unknownOption(written, in: chain)
+                }
                 if parameter.kind == .flag {
                     if equals != nil {
                         throw CommandUsageError(kind: .unexpectedValue, message: "The flag '\(written)' takes no value",
@@ -196,7 +202,7 @@ package struct CommandParser: Sendable {
         var names = command.parameters.filter { $0.kind != .argument }.map { "--\($0.name)" } + ["--help", "--version"]
         if chain.count == 1 && root.hasShortVersionFlag { names.append("-v") }
         var message = "Unknown option '\(TerminalText.printable(word))'"
-        if let nearest = Self.nearest(to: word, in: names) { message += "; did you mean '\(nearest)'?" }
+        if let nearest = Self.nearest(to: word, in: names), nearest != word { message += "; did you mean '\(nearest)'?" }
         return CommandUsageError(kind: .unknownOption, message: message, commandPath: chain.map(\.name),
                                  usage: HelpText(chain: chain).usage)
     }

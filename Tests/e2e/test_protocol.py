@@ -225,6 +225,16 @@ def test_store_refuses_text_that_is_not_json_and_keeps_nothing(helper, text):
     assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
 
 
+def test_store_reads_keys_that_differ_only_in_unicode_normalisation_as_two_keys(helper):
+    """"caf\u00e9" and "cafe\u0301" are two keys to Go and Python; Swift's == calls them equal, and
+    the keys were once compared that way and the login refused as a key twice."""
+    text = ('{"ServerURL":"https://registry.example","Username":"u","Secret":"s",'
+            '"caf\\u00e9":1,"cafe\\u0301":2}')
+    result = helper.run("store", stdin=text)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "u", "Secret": "s"}
+
+
 def test_store_takes_a_byte_order_mark_and_white_space_around_the_json(helper):
     text = "\ufeff \n\t" + json.dumps({"ServerURL": "https://registry.example", "Username": "u", "Secret": "s"}) + " \r\n"
     result = helper.run("store", stdin=text)

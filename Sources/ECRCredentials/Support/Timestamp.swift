@@ -20,22 +20,22 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     }
 
     /// This time moved by `seconds` (earlier when negative).
-    public func addingTimeInterval(_ seconds: Double) -> Timestamp {
+    package func addingTimeInterval(_ seconds: Double) -> Timestamp {
         Timestamp(timeIntervalSince1970: timeIntervalSince1970 + seconds)
     }
 
     /// The seconds from `other` to this time: positive when this time is later.
-    public func timeIntervalSince(_ other: Timestamp) -> Double {
+    package func timeIntervalSince(_ other: Timestamp) -> Double {
         timeIntervalSince1970 - other.timeIntervalSince1970
     }
 
     /// `time` moved by `seconds`.
-    public static func + (time: Timestamp, seconds: Double) -> Timestamp {
+    package static func + (time: Timestamp, seconds: Double) -> Timestamp {
         time.addingTimeInterval(seconds)
     }
 
     /// `time` moved back by `seconds`.
-    public static func - (time: Timestamp, seconds: Double) -> Timestamp {
+    package static func - (time: Timestamp, seconds: Double) -> Timestamp {
         time.addingTimeInterval(-seconds)
     }
 

@@ -49,13 +49,16 @@ let package = Package(
                 "CYAML",
             ]
         ),
+        // The executables' command line for the static Swift runtime, taken from glibc at start
+        // instead of searched for in /proc/self/maps (see command_line.c).
+        .target(name: "CStartUp"),
         .executableTarget(
             name: "docker-credential-ecr",
-            dependencies: ["ECRCredentials"]
+            dependencies: ["ECRCredentials", "CStartUp"]
         ),
         .executableTarget(
             name: "ecr-credential-provider",
-            dependencies: ["ECRCredentials"]
+            dependencies: ["ECRCredentials", "CStartUp"]
         ),
         .testTarget(
             name: "ECRCredentialsTests",

@@ -133,6 +133,32 @@ def test_release_binaries_link_no_foundation_argument_parser_or_regex_modules():
         assert not linked, f"{executable.name} links {linked}"
 
 
+def test_the_command_line_comes_from_glibc_not_from_a_search_of_proc_self_maps(tmp_path):
+    """Sources/CStartUp takes argv from glibc's call of the executable's constructors, so the static
+    runtime's constructor that reads /proc/self/maps with sscanf at every start is not linked
+    (PERFORMANCE.md, "Start-up without the runtime's argv search"). Every argument still reaches
+    the program whole: one with a space, an empty one, and a long list."""
+    strace = require("strace", "apt-get install strace")
+    for executable in built_executables():
+        log = tmp_path / f"{executable.name}.strace"
+        subprocess.run([strace, "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", str(log), executable, "--help"],
+                       capture_output=True, timeout=60, check=True)
+        opened = log.read_text()
+        assert "openat" in opened or "open(" in opened, f"strace saw no file opened by {executable.name}: {opened!r}"
+        assert "/proc/self/maps" not in opened, f"{executable.name} reads /proc/self/maps at start:\n{opened}"
+    helper = RELEASE / "docker-credential-ecr"
+    spaced = subprocess.run([helper, "bog us"], capture_output=True, text=True, timeout=30)
+    assert spaced.returncode == 1 and 'unknown action "bog us"' in spaced.stdout, spaced
+    empty = subprocess.run([helper, ""], capture_output=True, text=True, timeout=30)
+    assert empty.returncode == 1 and 'unknown action ""' in empty.stdout, empty
+    registries = [f"{account:012d}.dkr.ecr.eu-west-1.amazonaws.com" for account in range(1, 201)]
+    config = tmp_path / "docker"
+    listed = subprocess.run([helper, "configure", "--dry-run", *registries], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DOCKER_CONFIG": str(config)})
+    assert listed.returncode == 0, listed
+    assert all(registry in listed.stdout for registry in (registries[0], registries[99], registries[-1])), listed.stdout
+
+
 def test_version_names_the_release_and_the_commit_it_was_built_from():
     line = subprocess.run([RELEASE / "docker-credential-ecr", "version"], capture_output=True, text=True,
                           timeout=30).stdout

@@ -2,18 +2,21 @@
 
 /// The stores of one helper run.
 ///
+/// A class, so that handing it around a request copies one reference rather than its arrays and
+/// existentials (whose copies build their type metadata at run time, on the cache hit's path).
+///
 /// With the keyring in use, fetched tokens and new logins go to the keyring only, and token
 /// files are not read, so switching backends never serves a stale token from the other one;
 /// logins kept in files earlier are still found. `erase` and `list` reach every backend.
-package struct CredentialStores: Sendable {
+package final class CredentialStores: Sendable {
     /// Where the token service caches tokens.
-    package var tokens: TokenCache
+    package let tokens: TokenCache
     /// Where `store` keeps logins; nil when it cannot (keyring required but unavailable).
-    package var loginTarget: (any CredentialStore)?
+    package let loginTarget: (any CredentialStore)?
     /// Where logins are looked up, in order.
-    package var loginSources: [any CredentialStore]
+    package let loginSources: [any CredentialStore]
     /// Every store that may hold something, for `erase` and `list`.
-    package var everything: [any CredentialStore]
+    package let everything: [any CredentialStore]
     /// Why the keyring is not used, when it was wanted.
     package var keyringProblem: (any Error)? { tokens.problem }
     /// The keyring that was out of reach (locked, hung) and may still hold entries of one of

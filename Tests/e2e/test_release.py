@@ -101,6 +101,96 @@ def test_the_static_unwinder_finds_its_tables_through_the_local_dl_find_object(t
     assert what == "thrown" and int(frames) >= 3, ran.stdout
 
 
+LAZY_MATH_CHECK_MAIN = r"""
+static int same(long double a, long double b) { return a == b || (a != a && b != b); }
+static int read_only(const void *address) {
+    unsigned long page = (unsigned long)address & ~4095UL, start, end;
+    char permissions[8], line[512];
+    FILE *maps = fopen("/proc/self/maps", "r");
+    int found = -1;
+    while (maps && fgets(line, sizeof line, maps))
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, permissions) == 3 && page >= start && page < end)
+            found = permissions[0] == 'r' && permissions[1] == '-';
+    if (maps) fclose(maps);
+    return found;
+}
+static void *first_call(void *unused) { (void)unused; volatile double x = 0.5; return (void *)(long)(sin(x) > 0.47); }
+int main(void) {
+    if (dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD) != NULL) { puts("libm loaded at start"); return 1; }
+    if (read_only(cstartup_math_table) != 1) { puts("table writable at start"); return 1; }
+    pthread_t threads[8];
+    for (int i = 0; i < 8; i++) pthread_create(&threads[i], NULL, first_call, NULL);
+    for (int i = 0; i < 8; i++) { void *result; pthread_join(threads[i], &result); if (!result) { puts("sin in a thread"); return 1; } }
+    void *libm = dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (libm == NULL) { puts("libm not loaded by the first call"); return 1; }
+    int checked = 0, failed = 0;
+    static const double samples[] = {0.5, 2.25, -1.75, 10.0, 0.0};
+    for (unsigned s = 0; s < sizeof samples / sizeof samples[0]; s++) {
+        volatile double x = samples[s], y = 1.25, z = -3.5;
+        int quotient = 0, expected_quotient = 0, sign = 0, expected_sign = 0;
+        (void)y; (void)z; (void)quotient; (void)expected_quotient; (void)sign; (void)expected_sign;
+CALLS
+    }
+    if (read_only(cstartup_math_table) != 1) { puts("table writable after resolving"); return 1; }
+    printf("%d %d\n", checked, failed);
+    return failed != 0;
+}
+"""
+
+
+def lazy_math_call(name: str) -> str:
+    """C that calls `name` through the program's own definition and through libm.so.6's, and compares."""
+    if name in ("jn", "yn"):
+        arguments, real_arguments = "2, x", "2, x"
+    elif name.startswith("remquo"):
+        arguments, real_arguments = "x, y, &quotient", "x, y, &expected_quotient"
+    elif name.startswith("lgamma"):
+        arguments, real_arguments = "x, &sign", "x, &expected_sign"
+    elif name.startswith("nan"):
+        arguments = real_arguments = '""'
+    elif name.startswith(("atan2", "fdim", "fmax", "fmin", "fmod", "hypot", "nextafter", "pow", "remainder")):
+        arguments = real_arguments = "x, y"
+    elif name.startswith("fma"):
+        arguments = real_arguments = "x, y, z"
+    else:
+        arguments = real_arguments = "x"
+    return (f"        {{ __typeof__(&{name}) real = (__typeof__(&{name}))dlsym(libm, \"{name}\");\n"
+            f"          if (real == NULL || real == &{name}) {{ printf(\"{name}: not the program's own\\n\"); return 1; }}\n"
+            f"          long double ours = {name}({arguments}), theirs = real({real_arguments}); checked++;\n"
+            f"          if (!same(ours, theirs) || quotient != expected_quotient || sign != expected_sign) "
+            f"{{ failed++; printf(\"{name}(%g) differs\\n\", (double)x); }} }}\n")
+
+
+def test_libm_is_loaded_on_the_first_call_of_one_of_its_functions(tmp_path):
+    """Sources/CStartUp defines the libm functions the static runtime refers to as jumps through a
+    read-only table filled from libm.so.6 on first use (PERFORMANCE.md, "Start-up without libm and
+    the runtime's argv search"). Linked as scripts/build-release links it (an empty libm.a, PIE,
+    full RELRO): no libm.so.6 at start; the first call, from 8 threads at once, loads it; every one
+    of the functions gives what libm's own gives, through the right argument registers (int,
+    pointer, float, double, long double on the stack); and the table is read-only before and after."""
+    clang = require("clang", "the Swift toolchain's clang (PATH=/opt/swift/usr/bin:$PATH)")
+    source = REPOSITORY / "Sources/CStartUp"
+    names = re.findall(r"^CSTARTUP_MATH\((\d+), (\w+)\)$", (source / "lazy_math_functions.h").read_text(), re.MULTILINE)
+    assert [int(slot) for slot, _ in names] == list(range(len(names))) and len(names) > 50, names
+    header = "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <math.h>\n#include <pthread.h>\n#include <stdio.h>\n" \
+             "extern void *cstartup_math_table[];\n"
+    program_source = header + LAZY_MATH_CHECK_MAIN.replace("CALLS", "".join(lazy_math_call(name) for _, name in names))
+    (tmp_path / "check.c").write_text(program_source)
+    empty = tmp_path / "empty-libm"
+    empty.mkdir()
+    subprocess.run(["ar", "rc", str(empty / "libm.a")], check=True, timeout=30)
+    program = tmp_path / "check"
+    built = subprocess.run([clang, "-O0", "-fno-builtin", "-fPIE", "-pie", "-Wl,-z,relro,-z,now", "-o", str(program),
+                            str(tmp_path / "check.c"), str(source / "lazy_math.c"), str(source / "lazy_math_x86_64.S"),
+                            f"-L{empty}", "-lm", "-lpthread", "-ldl"], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    assert "libm.so" not in subprocess.run(["ldd", program], capture_output=True, text=True, timeout=30).stdout
+    ran = subprocess.run([program], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    checked, failed = map(int, ran.stdout.split()[-2:])
+    assert checked == 5 * len(names) and failed == 0, ran.stdout
+
+
 def test_release_binaries_are_hardened_and_start_light():
     """The link choices of scripts/build-release: position-independent with full RELRO (BIND_NOW
     and a GNU_RELRO segment), and, for start-up, the C++ library and libgcc linked in (neither

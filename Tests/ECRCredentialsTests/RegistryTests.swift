@@ -111,6 +111,79 @@ import Testing
 }
 
 @Suite struct ECRRegistryTests {
+    /// The host grammar as the split-based reader had it: labels split on ".", at least five; a
+    /// 12-digit account; "dkr" "ecr[-fips]" or "dkr-ecr[-fips]"; a region; the rest the suffix.
+    /// Returns (account, region, fips, dual-stack, suffix) or nil.
+    static func referenceParts(_ host: String) -> (String, String, Bool, Bool, String)? {
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 5, labels[0].utf8.count == 12, labels[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let (service, index, dualStack): (Substring, Int, Bool) =
+            labels[1] == "dkr" ? (labels[2], 3, false) : labels[1].hasPrefix("dkr-") ? (labels[1].dropFirst(4), 2, true) : ("", 0, false)
+        guard service == "ecr" || service == "ecr-fips", index < labels.count - 1, referenceIsRegionName(String(labels[index])) else { return nil }
+        return (String(labels[0]), String(labels[index]), service == "ecr-fips", dualStack, labels[(index + 1)...].joined(separator: "."))
+    }
+
+    static func referenceIsRegionName(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, name.utf8.count <= 32, let last = parts.last else { return false }
+        guard !last.isEmpty, last.count <= 3, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return parts.dropLast().allSatisfy { word in !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a } }
+    }
+
+    @Test func regionNamesAreReadAsTheSplitBasedReaderReadThem() {
+        // Every string of up to 7 characters over an alphabet that reaches each rule.
+        let alphabet: [Character] = ["a", "z", "-", "1", "0", "A", "_"]
+        var names = [""]
+        var checked = 0
+        for _ in 1...7 {
+            names = names.flatMap { name in alphabet.map { name + String($0) } }
+            for name in names {
+                #expect(ECRRegistry.isRegionName(name) == Self.referenceIsRegionName(name), "\(name)")
+                checked += 1
+            }
+        }
+        for name in ["us-east-1", "us-gov-west-1", "eu-isoe-west-1", "eusc-de-east-1", "us-east-1000", "us-east-", String(repeating: "a-", count: 16) + "1"] {
+            #expect(ECRRegistry.isRegionName(name) == Self.referenceIsRegionName(name), "\(name)")
+        }
+        #expect(checked > 900_000)
+    }
+
+    @Test func hostsAreReadAsTheSplitBasedReaderReadThem() {
+        let pieces = ["123456789012", "12345678901", "1234567890123", "dkr", "dkr-ecr", "dkr-ecr-fips", "dkr-", "ecr", "ecr-fips",
+                      "us-west-2", "us-gov-west-1", "cn-north-1", "us-west", "", "amazonaws", "com", "cn", "on", "aws", "x"]
+        // Real hosts with labels replaced, dropped or added at random, so most are near misses.
+        let templates = [["123456789012", "dkr", "ecr", "us-west-2", "amazonaws", "com"], ["123456789012", "dkr-ecr", "us-west-2", "on", "aws"],
+                         ["123456789012", "dkr", "ecr-fips", "cn-north-1", "amazonaws", "com", "cn"]]
+        var generator = SystemRandomNumberGenerator()
+        var recognised = 0
+        for _ in 0..<60_000 {
+            var labels = templates.randomElement(using: &generator)!.map { label in
+                Int.random(in: 0..<4, using: &generator) == 0 ? pieces.randomElement(using: &generator)! : label
+            }
+            if Bool.random(using: &generator) { labels = Array(labels.prefix(Int.random(in: 1...labels.count, using: &generator))) }
+            if Int.random(in: 0..<4, using: &generator) == 0 { labels.append(pieces.randomElement(using: &generator)!) }
+            let host = labels.joined(separator: ".")
+            let registry = ECRRegistry(host: host)
+            guard let (account, region, fips, dualStack, suffix) = Self.referenceParts(host) else {
+                #expect(registry == nil, "\(host)")
+                continue
+            }
+            let known = AWSPartition.all.contains { (dualStack ? $0.registryDualStackSuffix : $0.dnsSuffix) == suffix }
+            #expect((registry != nil) == known, "\(host)")
+            if let registry {
+                recognised += 1
+                #expect(registry.accountID == account && registry.region == region && registry.fips == fips
+                        && registry.dualStack == dualStack, "\(host)")
+            }
+        }
+        #expect(recognised > 1_000)
+        for host in ["123456789012.dkr.ecr.us-west-2.amazonaws.com", "123456789012.dkr-ecr.us-west-2.on.aws",
+                     "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "123456789012.dkr.ecr.us-west-2.", "123456789012.dkr-ecr.us-west-2.aws"] {
+            #expect((ECRRegistry(host: host) != nil) == (Self.referenceParts(host).map { parts in
+                AWSPartition.all.contains { (parts.3 ? $0.registryDualStackSuffix : $0.dnsSuffix) == parts.4 } } ?? false), "\(host)")
+        }
+    }
+
     // host, account (nil for public), region, partition id, fips, dual-stack, API host
     @Test(arguments: [
         ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012", "us-east-1", "aws", false, false, "api.ecr.us-east-1.amazonaws.com"),

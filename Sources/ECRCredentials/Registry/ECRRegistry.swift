@@ -55,21 +55,26 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
             self.init(host: host, kind: .publicRegistry, region: "us-east-1", partition: .aws, fips: false, dualStack: false)
             return
         }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 5 else { return nil }
-        let account = labels[0]
-        guard account.utf8.count == 12, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        // The labels are taken one at a time from the front (no array of them: a cache hit parses
+        // a host, and an array of substrings is type metadata built at run time).
+        var rest = host[...]
+        func nextLabel() -> Substring? {
+            guard let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+            let label = rest[..<dot]
+            rest = rest[rest.utf8.index(after: dot)...]
+            return label
+        }
+        guard let account = nextLabel(), account.utf8.count == 12, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let second = nextLabel() else { return nil }
 
         // Either "dkr" "ecr[-fips]" (regional) or "dkr-ecr[-fips]" (dual-stack) before the region.
-        var index = 1
-        var service: Substring
+        let service: Substring
         var dualStack = false
-        if labels[1] == "dkr" {
-            service = labels[2]
-            index = 3
-        } else if labels[1].hasPrefix("dkr-") {
-            service = labels[1].dropFirst(4)
-            index = 2
+        if second == "dkr" {
+            guard let label = nextLabel() else { return nil }
+            service = label
+        } else if second.hasPrefix("dkr-") {
+            service = second.dropFirst(4)
             dualStack = true
         } else {
             return nil
@@ -80,12 +85,11 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
         case "ecr-fips": fips = true
         default: return nil
         }
-        guard index < labels.count - 1 else { return nil }
-        let region = String(labels[index])
+        // The region's label, then at least one more: the partition's suffix, whole.
+        guard let regionLabel = nextLabel() else { return nil }
+        let region = String(regionLabel)
         guard Self.isRegionName(region) else { return nil }
-        // The rest of the host after the region's label (what joining the remaining labels with
-        // "." gives, without the generic `joined`).
-        let suffix = String(host[labels[index + 1].startIndex...])
+        let suffix = String(rest)
 
         let regionPartition = AWSPartition.of(region: region)
         let partition: AWSPartition
@@ -112,11 +116,24 @@ public struct ECRRegistry: Hashable, Sendable, CustomStringConvertible {
     /// Whether `name` looks like an AWS region: lower-case words joined by `-`, ending in a number
     /// (`us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`, `eusc-de-east-1`).
     package static func isRegionName(_ name: String) -> Bool {
-        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, name.utf8.count <= 32, let last = parts.last else { return false }
-        guard !last.isEmpty, last.count <= 3, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-        return parts.dropLast().allSatisfy { word in
-            !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a }
+        guard name.utf8.count <= 32 else { return false }
+        // Words of a-z, each followed by "-", at least two of them; then 1-3 digits.
+        var words = 0
+        var length = 0
+        var digits = 0
+        for byte in name.utf8 {
+            switch byte {
+            case 0x61...0x7a where digits == 0:
+                length += 1
+            case UInt8(ascii: "-") where digits == 0 && length > 0:
+                words += 1
+                length = 0
+            case 0x30...0x39 where length == 0 && words >= 2:
+                digits += 1
+            default:
+                return false
+            }
         }
+        return digits >= 1 && digits <= 3
     }
 }

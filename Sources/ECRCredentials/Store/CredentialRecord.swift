@@ -79,7 +79,11 @@ package struct CredentialRecord: Codable, Sendable, Equatable {
 }
 
 /// A place where credential records are kept: the keyring or private files.
-package protocol CredentialStore: Sendable {
+///
+/// Stores are classes: a store handed around a request, alone or in an optional, is one reference,
+/// which costs a retain to copy; a value type behind `any CredentialStore` is copied through its
+/// type's metadata, built at run time on the first copy.
+package protocol CredentialStore: AnyObject, Sendable {
     /// A short name for messages ("file", "keyring").
     var name: String { get }
     /// The record of a kind for a registry and identity; nil when absent, corrupt or foreign.

@@ -10,7 +10,7 @@
 /// The directory must belong to the user; each file must be a regular file the user owns (not a
 /// symbolic link), so nobody else can plant a record. A file is used only under the name its own
 /// registry, kind and identity give, so a record cannot stand in for another registry's.
-package struct FileCredentialStore: CredentialStore {
+package final class FileCredentialStore: CredentialStore {
     /// The directory.
     package let directory: String
     /// "file".

@@ -11,7 +11,7 @@
 /// not be removed from it would otherwise still be served. Every kernel write carries the
 /// generation read before the Secret Service was read or written (see `KernelKeyringStore`), so
 /// a copy made while another process stored or removed, anywhere, never answers.
-package struct TieredKeyringStore: CredentialStore {
+package final class TieredKeyringStore: CredentialStore {
     /// "keyring".
     package let name = "keyring"
     /// The fast tier.

@@ -12,16 +12,22 @@
 // links libm as usual, and this file defines nothing that is used.
 #if defined(__x86_64__) && defined(__linux__)
 
+#define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CSTARTUP_MATH(slot, name) #name,
+#define CSTARTUP_MATH(slot, name, version) #name,
 static const char *const math_names[] = {
+#include "lazy_math_functions.h"
+};
+#undef CSTARTUP_MATH
+#define CSTARTUP_MATH(slot, name, version) version,
+static const char *const math_versions[] = {
 #include "lazy_math_functions.h"
 };
 #undef CSTARTUP_MATH
@@ -31,14 +37,18 @@ extern void *cstartup_math_table[4096 / sizeof(void *)];
 
 _Static_assert(CSTARTUP_MATH_COUNT * sizeof(void *) <= 4096, "the slots must fit in the table's one page");
 _Static_assert(sizeof math_names / sizeof math_names[0] == CSTARTUP_MATH_COUNT, "one name per slot");
+_Static_assert(sizeof math_versions / sizeof math_versions[0] == CSTARTUP_MATH_COUNT, "one version per slot");
 
 static pthread_mutex_t resolving = PTHREAD_MUTEX_INITIALIZER;
 
-// The program cannot go on without a function it called: say which, on stderr, and abort, as the
-// dynamic loader does for a symbol it cannot bind.
-static _Noreturn void cannot_resolve(const char *name, const char *why) {
-    fprintf(stderr, "docker-credential-ecr: cannot load %s from libm.so.6: %s\n", name, why ? why : "unknown error");
-    abort();
+// The program cannot go on without a function it called: say which on stderr, under the
+// program's own name, and exit with 127, the status the dynamic loader gives a program whose
+// library or symbol it cannot load. Nothing buffered is written and no core is dumped (a core
+// would hold whatever credentials the process had read).
+static _Noreturn void cannot_resolve(const char *name, const char *version, const char *why) {
+    fprintf(stderr, "%s: cannot load %s (%s) from libm.so.6: %s\n", program_invocation_short_name, name, version,
+            why ? why : "unknown error");
+    _exit(127);
 }
 
 // The address of the function in `slot`, from libm.so.6, stored in the slot for the next call.
@@ -47,7 +57,7 @@ static _Noreturn void cannot_resolve(const char *name, const char *why) {
 // the next call looks it up again.
 __attribute__((visibility("hidden"))) void *cstartup_resolve_math(unsigned slot) {
     if (slot >= CSTARTUP_MATH_COUNT) {
-        cannot_resolve("a function", "no such slot");
+        cannot_resolve("a function", "no version", "no such slot");
     }
     void *kept = __atomic_load_n(&cstartup_math_table[slot], __ATOMIC_ACQUIRE);
     if (kept != NULL) {
@@ -58,18 +68,19 @@ __attribute__((visibility("hidden"))) void *cstartup_resolve_math(unsigned slot)
     if (kept == NULL) {
         void *library = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
         if (library == NULL) {
-            cannot_resolve(math_names[slot], dlerror());
+            cannot_resolve(math_names[slot], math_versions[slot], dlerror());
         }
         dlerror();
-        void *function = dlsym(library, math_names[slot]);
+        // The version the static link would have bound, as the dynamic loader would check it.
+        void *function = dlvsym(library, math_names[slot], math_versions[slot]);
         if (function == NULL) {
-            cannot_resolve(math_names[slot], dlerror());
+            cannot_resolve(math_names[slot], math_versions[slot], dlerror());
         }
         if (mprotect(cstartup_math_table, 4096, PROT_READ | PROT_WRITE) == 0) {
             __atomic_store_n(&cstartup_math_table[slot], function, __ATOMIC_RELEASE);
             if (mprotect(cstartup_math_table, 4096, PROT_READ) != 0) {
                 // A table left writable is what RELRO is there to prevent: stop rather than go on.
-                cannot_resolve(math_names[slot], "the function table could not be made read-only again");
+                cannot_resolve(math_names[slot], math_versions[slot], "the function table could not be made read-only again");
             }
         }
         kept = function;

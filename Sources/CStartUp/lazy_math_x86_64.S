@@ -75,7 +75,7 @@ cstartup_math_first_call:
     .size cstartup_math_first_call, .-cstartup_math_first_call
 
 // One function: load its slot; jump to what it holds, or to the first call with the slot number in eax.
-#define CSTARTUP_MATH(slot, name) \
+#define CSTARTUP_MATH(slot, name, version) \
     .p2align 4; .globl name; .hidden name; .type name, @function; \
     name: .cfi_startproc; \
     mov cstartup_math_table+8*(slot)(%rip), %r11; test %r11, %r11; jz 1f; jmp *%r11; \

@@ -3,6 +3,8 @@
 The README ("Installing without a Swift toolchain") promises glibc 2.34 (Amazon Linux 2023, RHEL 9)
 and a `version` that names the release and the git commit the binary was built from.
 """
+import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -170,8 +172,12 @@ def test_libm_is_loaded_on_the_first_call_of_one_of_its_functions(tmp_path):
     pointer, float, double, long double on the stack); and the table is read-only before and after."""
     clang = require("clang", "the Swift toolchain's clang (PATH=/opt/swift/usr/bin:$PATH)")
     source = REPOSITORY / "Sources/CStartUp"
-    names = re.findall(r"^CSTARTUP_MATH\((\d+), (\w+)\)$", (source / "lazy_math_functions.h").read_text(), re.MULTILINE)
-    assert [int(slot) for slot, _ in names] == list(range(len(names))) and len(names) > 50, names
+    entries = re.findall(r'^CSTARTUP_MATH\((\d+), (\w+), "GLIBC_([0-9.]+)"\)$', (source / "lazy_math_functions.h").read_text(),
+                         re.MULTILINE)
+    assert [int(slot) for slot, _, _ in entries] == list(range(len(entries))) and len(entries) > 50, entries
+    newer = [name for _, name, version in entries if tuple(int(part) for part in version.split(".")) > GLIBC_FLOOR]
+    assert not newer, f"libm functions bound at a version newer than glibc 2.34: {newer}"
+    names = [(slot, name) for slot, name, _ in entries]
     header = "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <math.h>\n#include <pthread.h>\n#include <stdio.h>\n" \
              "extern void *cstartup_math_table[];\n"
     program_source = header + LAZY_MATH_CHECK_MAIN.replace("CALLS", "".join(lazy_math_call(name) for _, name in names))
@@ -189,6 +195,29 @@ def test_libm_is_loaded_on_the_first_call_of_one_of_its_functions(tmp_path):
     assert ran.returncode == 0, ran.stdout + ran.stderr
     checked, failed = map(int, ran.stdout.split()[-2:])
     assert checked == 5 * len(names) and failed == 0, ran.stdout
+
+
+def test_a_cache_hit_needs_no_libm_and_a_missing_libm_is_named_when_first_needed(helper, emulator):
+    """The release binaries do not load libm.so.6 at start (Sources/CStartUp). With it unreadable
+    (/dev/null bound over it in a private mount namespace) a cache hit still answers; the first
+    call of a math function (the debug log's timings) stops with the loader's exit status, 127,
+    and a message that names the program, the function and libm.so.6, and nothing on stdout."""
+    unshare = require("unshare", "apt-get install util-linux")
+    libm = Path(os.path.realpath("/lib/x86_64-linux-gnu/libm.so.6"))
+    if not libm.is_file():
+        pytest.fail(f"no libm.so.6 at {libm}")
+    host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    warmed, _, err, status = helper.get(host, DOCKER_CREDENTIAL_ECR_BACKEND="file", **emulator.env())
+    assert status == 0 and warmed["Username"] == "AWS", err
+    without_libm = (unshare, "-m", "sh", "-c", f'mount --bind /dev/null "{libm}" && exec "$@"', "sh")
+
+    hit = helper.run("get", stdin=host, prefix=without_libm, DOCKER_CREDENTIAL_ECR_BACKEND="file", **emulator.env())
+    assert hit.returncode == 0 and json.loads(hit.stdout)["Secret"] == warmed["Secret"], hit
+    logged = helper.run("get", stdin=host, prefix=without_libm, DOCKER_CREDENTIAL_ECR_BACKEND="file",
+                        DOCKER_CREDENTIAL_ECR_LOG="debug", **emulator.env())
+    stderr = logged.stderr.decode()
+    assert logged.returncode == 127 and logged.stdout == b"", (logged.returncode, logged.stdout, stderr)
+    assert re.search(r"^docker-credential-ecr: cannot load \w+ \(GLIBC_[0-9.]+\) from libm\.so\.6: ", stderr, re.MULTILINE), stderr
 
 
 def test_release_binaries_are_hardened_and_start_light():

@@ -148,6 +148,23 @@ private struct WrittenFormReader {
     /// printable text (a `\u` escape is left to the full decoder).
     mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
+        // Most strings (hosts, names, the base64 token of a few thousand bytes) have no escape:
+        // they are the bytes up to the closing quote, found in one pass.
+        let start = index
+        let closing: Int? = bytes.withUnsafeBufferPointer { buffer in
+            var at = start
+            while at < buffer.count {
+                let byte = buffer[at]
+                if byte == UInt8(ascii: "\"") { return at }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                at += 1
+            }
+            return nil
+        }
+        if let closing {
+            index = closing + 1
+            return String(validating: bytes[start..<closing], as: UTF8.self)
+        }
         var text: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]

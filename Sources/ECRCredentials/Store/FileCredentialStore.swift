@@ -32,19 +32,25 @@ package final class FileCredentialStore: CredentialStore {
     /// `.` and `-` stay; every other byte becomes `%XX` (so `host:5000` is `host%3A5000` and
     /// `host_5000` is `host%5F5000`: no two keys share a file).
     static func fileStem(_ registry: String) -> String {
-        var stem = ""
-        for byte in registry.utf8 {
+        func isKept(_ byte: UInt8) -> Bool {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"):
-                stem.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let digits = Array("0123456789ABCDEF".unicodeScalars)
-                stem.unicodeScalars.append("%")
-                stem.unicodeScalars.append(digits[Int(byte >> 4)])
-                stem.unicodeScalars.append(digits[Int(byte & 0xF)])
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"): true
+            default: false
             }
         }
-        return stem
+        // An ECR host (every cache hit's) has nothing to escape: it is its own stem.
+        if registry.utf8.allSatisfy(isKept) { return registry }
+        let digits = Array("0123456789ABCDEF".utf8)
+        var stem: [UInt8] = []
+        stem.reserveCapacity(registry.utf8.count * 3)
+        for byte in registry.utf8 {
+            if isKept(byte) {
+                stem.append(byte)
+            } else {
+                stem += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: stem, as: UTF8.self)
     }
 
     /// The file name stem of earlier versions, which mapped `:` to `_` and `[`, `]`, `/` to `-`

@@ -46,7 +46,10 @@ public struct Environment: Sendable {
     /// The environment of the running process, read from `environ`. An entry without `=` is
     /// skipped; names and values that are not UTF-8 are repaired as `String(cString:)` does.
     public static func current() -> Environment {
+        var count = 0
+        while environ[count] != nil { count += 1 }
         var list: [Variable] = []
+        list.reserveCapacity(count)
         var cursor = environ
         while let entry = cursor.pointee {
             let length = strlen(entry)
@@ -64,7 +67,10 @@ public struct Environment: Sendable {
 
     /// The value of `name`, or nil when it is unset or empty.
     public subscript(_ name: String) -> String? {
-        guard let variable = list.first(where: { $0.name == name }), !variable.value.isEmpty else { return nil }
+        // The length first: it rules out almost every variable without comparing text.
+        let length = name.utf8.count
+        guard let variable = list.first(where: { $0.name.utf8.count == length && $0.name == name }), !variable.value.isEmpty
+        else { return nil }
         return variable.value
     }
 

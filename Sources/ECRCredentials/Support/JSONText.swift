@@ -6,7 +6,7 @@ package enum JSONText {
     package static func quote(_ text: String) -> String {
         // Hosts, user names and base64 tokens need no escape: copied whole, without the walk
         // over every scalar (a token is a few thousand of them).
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+        if !needsEscape(text) {
             return "\"" + text + "\""
         }
         var output = "\""
@@ -25,6 +25,18 @@ package enum JSONText {
             }
         }
         return output + "\""
+    }
+
+    /// Whether `text` has a byte JSON must escape (a quote, a backslash or a control character),
+    /// checked over its UTF-8 storage in one tight pass.
+    private static func needsEscape(_ text: String) -> Bool {
+        func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            for byte in bytes where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                return true
+            }
+            return false
+        }
+        return text.utf8.withContiguousStorageIfAvailable(scan) ?? Array(text.utf8).withUnsafeBufferPointer(scan)
     }
 
     /// A JSON object of string values, keys sorted: `{}` when empty.

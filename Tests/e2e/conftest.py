@@ -514,10 +514,16 @@ class KernelPlants:
                 subprocess.run(victim.command(keyctl, "unlink", str(serial), "@u"), capture_output=True, timeout=30)
         for serial in self.serials:
             subprocess.run(self.owner.command(keyctl, "invalidate", str(serial)), capture_output=True, timeout=30)
-        left = set()
-        for victim in self.victims:
-            left |= planted_keyrings(victim.uid)
-        return left
+        # An invalidated key stays linked, and can no longer be described ("?"), until the
+        # kernel's key garbage collector (a work queue) unlinks it: give it a few seconds.
+        deadline = time.monotonic() + 5
+        while True:
+            left = set()
+            for victim in self.victims:
+                left |= planted_keyrings(victim.uid)
+            if not left or time.monotonic() > deadline or any(owner != "?" for _, _, owner in left):
+                return left
+            time.sleep(0.1)
 
 
 @pytest.fixture

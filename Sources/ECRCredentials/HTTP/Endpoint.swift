@@ -43,15 +43,17 @@ package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         guard scheme == "http" || scheme == "https" else {
             throw ParseError(url: url, reason: "the scheme must be http or https")
         }
+        // The delimiters are ASCII: found byte by byte (an index of one is a character boundary).
         var rest = text[schemeEnd.upperBound...]
-        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        if let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { rest = rest[..<end] }
+        let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
         let authority = String(rest[..<slash])
-        guard !authority.isEmpty, !authority.contains("@") else {
+        guard !authority.isEmpty, !authority.utf8.contains(UInt8(ascii: "@")) else {
             throw ParseError(url: url, reason: authority.isEmpty ? "no host" : "user info is not allowed")
         }
-        var basePath = String(rest[slash...])
-        while basePath.hasSuffix("/") { basePath.removeLast() }
+        var path = rest[slash...]
+        while path.utf8.last == UInt8(ascii: "/") { path = path[..<path.utf8.index(before: path.endIndex)] }
+        let basePath = String(path)
         self.init(scheme: scheme, authority: authority, basePath: basePath)
     }
 

@@ -15,6 +15,10 @@ import Testing
         ("http://h\u{e9}st.example/\u{1F600}/", "http", "h\u{e9}st.example", "/\u{1F600}", "h\u{e9}st.example"),
         ("https://example.com/e\u{301}/", "https", "example.com", "/e\u{301}", "example.com"),
         ("https://example.com///", "https", "example.com", "", "example.com"),
+        // A combining mark after a delimiter does not hide it.
+        ("https://example.com?\u{301}", "https", "example.com", "", "example.com"),
+        ("https://example.com#\u{301}/x", "https", "example.com", "", "example.com"),
+        ("https://example.com/\u{301}", "https", "example.com", "/\u{301}", "example.com"),
     ] as [(String, String, String, String, String)])
     func parses(url: String, scheme: String, authority: String, basePath: String, host: String) throws {
         let endpoint = try Endpoint(parsing: url)
@@ -33,6 +37,7 @@ import Testing
         ("https://?x", "no host"),
         ("https://user:secret@example.com", "user info is not allowed"),
         ("https://@example.com/", "user info is not allowed"),
+        ("https://example.com@\u{301}x", "user info is not allowed"),
     ])
     func refuses(url: String, reason: String) {
         #expect {

@@ -22,6 +22,16 @@ import Testing
         #expect(environment.variables == ["EMPTY": "", "SET": "x=y"])
     }
 
+    @Test func namesAreComparedByteForByteAsGetenvDoes() {
+        // The Kelvin sign is canonically equivalent to "K", and "\u{C5}" to "A\u{30A}": Swift's `==`
+        // would take either for the other, the C library's getenv (and curl, and the AWS CLI) not.
+        let environment = Environment(["DOC\u{212A}ER_CREDENTIAL_ECR_LOG": "debug", "\u{C5}_NAME": "composed"])
+        #expect(environment["DOCKER_CREDENTIAL_ECR_LOG"] == nil)
+        #expect(environment["DOC\u{212A}ER_CREDENTIAL_ECR_LOG"] == "debug")
+        #expect(environment["A\u{30A}_NAME"] == nil)
+        #expect(environment["\u{C5}_NAME"] == "composed")
+    }
+
     @Test func variablesCanBeChangedInPlace() {
         var environment = Environment(["A": "1"])
         environment.variables["B"] = "2"

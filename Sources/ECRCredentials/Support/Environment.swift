@@ -65,7 +65,8 @@ public struct Environment: Sendable {
         return Environment(list: list)
     }
 
-    /// The value of `name`, or nil when it is unset or empty.
+    /// The value of `name`, or nil when it is unset or empty. Names are compared byte for byte, as
+    /// the C library's `getenv` compares them (not by Unicode canonical equivalence).
     public subscript(_ name: String) -> String? {
         // The length first: it rules out almost every variable without comparing text.
         let length = name.utf8.count

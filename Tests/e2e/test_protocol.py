@@ -179,6 +179,17 @@ def test_list_shows_a_login_kept_by_an_earlier_version_without_the_secrets_in_it
     assert helper.get("registry.example")[0] == {"ServerURL": "registry.example", "Username": "me", "Secret": "kept"}
 
 
+def test_a_login_whose_secret_was_emptied_on_disk_is_not_served(helper):
+    """`store` refuses an empty Secret, so a login file that holds one was changed by hand: get
+    treats it as absent (docker then asks the user), as it treats a corrupt file."""
+    assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
+    [login] = list(helper.home.glob(".local/share/docker-credential-ecr/*@login-any.json"))
+    record = json.loads(login.read_text())
+    record["secret"] = ""
+    login.write_text(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    assert helper.get("registry.example")[1:] == (NOT_FOUND + "\n", "", 1)
+
+
 @pytest.mark.parametrize("request_, message", REFUSED, ids=REFUSED_IDS)
 def test_store_refuses_what_is_no_registry_login_and_keeps_nothing(helper, request_, message):
     assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0

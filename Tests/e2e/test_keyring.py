@@ -57,6 +57,27 @@ def test_a_locked_keyring_falls_back_at_once_and_never_prompts(helper, keyring, 
     assert elapsed < timing.limit()
 
 
+def test_a_secret_with_a_nul_is_refused_by_the_keyring_with_the_reason_and_kept_in_the_file(helper, keyring):
+    """libsecret keeps a secret as a C string: one with a NUL (JSON allows \\u0000) cannot be kept
+    there whole. Keyring mode refuses it and says why (not "a prompt"); auto mode keeps the login
+    in the private file, whole, and says so."""
+    login = dict(LOGIN, Secret="s\u0000x")
+    required = helper.run("store", stdin=json.dumps(login), DOCKER_CREDENTIAL_ECR_CACHE="keyring")
+    out = required.stdout.decode()
+    assert required.returncode == 1, out
+    assert "the keyring keeps a secret as text that ends at a NUL character, and this secret has one" in out, out
+    assert "prompt" not in out, out
+    assert login_files(helper) == [] and secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
+
+    kept = helper.run("store", stdin=json.dumps(login))
+    assert kept.returncode == 0, kept
+    assert "kept in the private file, not in the keyring: the keyring keeps a secret as text that ends at a NUL" \
+        in kept.stderr.decode(), kept.stderr
+    assert len(login_files(helper)) == 1
+    document, out, err, status = helper.get("registry.example")
+    assert status == 0 and document["Secret"] == "s\u0000x", out + err
+
+
 def test_required_keyring_that_is_locked_caches_nothing(helper, keyring, emulator):
     keyring.lock_default_collection()
     env = emulator.env(DOCKER_CREDENTIAL_ECR_CACHE="keyring")

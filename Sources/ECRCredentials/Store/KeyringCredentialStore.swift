@@ -323,6 +323,12 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
     /// once the new one reads back is best effort: the newest item is the one read.
     package func save(_ record: CredentialRecord) throws {
         let what = "\(record.registry)'s \(record.kind.rawValue)"
+        // libsecret takes the secret as a C string: a NUL would cut it short, and the shorter
+        // secret would be read back as a different one.
+        guard !record.secret.utf8.contains(0) else {
+            throw NotStored(what: what, cause: "the keyring keeps a secret as text that ends at a NUL character, and this secret has one",
+                            mayAppearLater: false, requiredBy: requiredBy)
+        }
         let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
         do {
             try checkResponsive()
@@ -357,13 +363,18 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
             let stored = try search(values, loadSecrets: true)
             let elsewhere = clibsecret_readable_elsewhere(attributes.table, timeoutMilliseconds, &error)
             guard elsewhere >= 0 else { throw failure("read-back", error) }
-            guard elsewhere == 1, stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
+            guard elsewhere == 1, stored.contains(where: { !$0.locked }) else {
                 throw NeedsConfirmation(operation: "read \(what) back", requiredBy: requiredBy)
+            }
+            guard stored.contains(where: { !$0.locked && $0.secret == record.secret }) else {
+                throw NotStored(what: what, cause: "the keyring gave back a different secret than the one stored",
+                                mayAppearLater: false, requiredBy: requiredBy)
             }
         } catch {
             // Reported as not stored, so not kept either: the new item goes, the old ones stay.
             guard (try? delete(values)) != nil else { return }
             if let refusal = error as? NeedsConfirmation { throw refusal }
+            if let notStored = error as? NotStored { throw notStored }
             throw NotStored(what: what, cause: "\(error)", mayAppearLater: false, requiredBy: requiredBy)
         }
         // The Secret Service replaced any item with exactly these attributes; older ones differ.

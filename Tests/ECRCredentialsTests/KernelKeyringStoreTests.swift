@@ -592,8 +592,10 @@ final class InterleavingStore: CredentialStore, @unchecked Sendable {
         (token(issuedAt: now + 1_000_000, expiresAt: now + 5), false),  // expires before it was issued
         (token(expiresAt: now + 8 * 86_400), false),  // longer than any ECR token
         (token(secret: ""), false),
+        (CredentialRecord(kind: .login, registry: "r", serverURL: "r", identity: "", username: "u", secret: "s",
+                          issuedAt: now, expiresAt: nil), true),  // a login may have no expiry
         (CredentialRecord(kind: .login, registry: "r", serverURL: "r", identity: "", username: "u", secret: "",
-                          issuedAt: now, expiresAt: nil), true),  // a login may have neither
+                          issuedAt: now, expiresAt: nil), false),  // but not an empty secret: `store` refuses one
     ])
     func onlyWhatThisToolCouldHaveWrittenIsATokenRecord(record: CredentialRecord, plausible: Bool) {
         #expect(record.isPlausible == plausible)

@@ -65,17 +65,36 @@ def test_a_secret_with_a_nul_is_refused_by_the_keyring_with_the_reason_and_kept_
     required = helper.run("store", stdin=json.dumps(login), DOCKER_CREDENTIAL_ECR_CACHE="keyring")
     out = required.stdout.decode()
     assert required.returncode == 1, out
-    assert "the keyring keeps a secret as text that ends at a NUL character, and this secret has one" in out, out
+    assert "the keyring keeps a secret and its attributes as text that ends at a NUL character, and this secret has one" in out, out
     assert "prompt" not in out, out
     assert login_files(helper) == [] and secret_tool(keyring, "search", "--all", "registry", "registry.example") == ""
 
     kept = helper.run("store", stdin=json.dumps(login))
     assert kept.returncode == 0, kept
-    assert "kept in the private file, not in the keyring: the keyring keeps a secret as text that ends at a NUL" \
+    assert "kept in the private file, not in the keyring: the keyring keeps a secret and its attributes as text" \
         in kept.stderr.decode(), kept.stderr
     assert len(login_files(helper)) == 1
     document, out, err, status = helper.get("registry.example")
     assert status == 0 and document["Secret"] == "s\u0000x", out + err
+
+
+def test_a_nul_in_the_user_name_or_server_url_keeps_the_login_and_the_older_one(helper, keyring):
+    """A NUL in an attribute would be cut off by libsecret, so the new item would not match what
+    it replaces and the clean-up took both: the keyring refuses such a login with the reason
+    (the older login stays), and auto mode keeps it whole in the private file."""
+    assert helper.run("store", stdin=json.dumps(LOGIN)).returncode == 0
+    for field, value, name in [("Username", "ab\u0000cd", "user name"), ("ServerURL", "https://registry.example/a\u0000b", "server URL")]:
+        login = dict(LOGIN, Secret="new", **{field: value})
+        required = helper.run("store", stdin=json.dumps(login), DOCKER_CREDENTIAL_ECR_CACHE="keyring")
+        out = required.stdout.decode()
+        assert required.returncode == 1 and f"and this {name} has one" in out, out
+        found = secret_tool(keyring, "search", "--all", "registry", "registry.example")
+        assert found.count("secret = ") == 1 and "secret = s3cret" in found, found
+    login = dict(LOGIN, Secret="new", Username="ab\u0000cd")
+    kept = helper.run("store", stdin=json.dumps(login))
+    assert kept.returncode == 0 and "kept in the private file, not in the keyring" in kept.stderr.decode(), kept
+    document, out, err, status = helper.get("registry.example")
+    assert status == 0 and document == {"ServerURL": "registry.example", "Username": "ab\u0000cd", "Secret": "new"}, out + err
 
 
 def test_required_keyring_that_is_locked_caches_nothing(helper, keyring, emulator):

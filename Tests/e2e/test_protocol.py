@@ -180,14 +180,18 @@ def test_list_shows_a_login_kept_by_an_earlier_version_without_the_secrets_in_it
 
 
 def test_a_login_whose_secret_was_emptied_on_disk_is_not_served(helper):
-    """`store` refuses an empty Secret, so a login file that holds one was changed by hand: get
-    treats it as absent (docker then asks the user), as it treats a corrupt file."""
+    """`store` refuses an empty Secret, so a login file that holds one was changed by hand: get and
+    list treat it as absent (docker then asks the user), as they treat a corrupt file; erase
+    removes it."""
     assert helper.run("store", stdin=json.dumps(GOOD)).returncode == 0
     [login] = list(helper.home.glob(".local/share/docker-credential-ecr/*@login-any.json"))
     record = json.loads(login.read_text())
     record["secret"] = ""
     login.write_text(json.dumps(record, sort_keys=True, separators=(",", ":")))
     assert helper.get("registry.example")[1:] == (NOT_FOUND + "\n", "", 1)
+    listed = helper.run("list")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == {}, listed
+    assert helper.run("erase", stdin="registry.example").returncode == 0 and not login.exists()
 
 
 @pytest.mark.parametrize("request_, message", REFUSED, ids=REFUSED_IDS)

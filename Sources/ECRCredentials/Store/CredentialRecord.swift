@@ -54,12 +54,12 @@ package struct CredentialRecord: Codable, Sendable, Equatable {
     /// The longest lifetime a cached token may claim: 7 days (ECR issues 12-hour tokens).
     package static let maximumTokenLifetime: Double = 7 * 86_400
 
-    /// Whether it can be what this tool wrote: plausible times and, for a token, a password, an
-    /// expiry no earlier than its issue and a lifetime of at most `maximumTokenLifetime`. A record
-    /// read from outside that is not is treated as corrupt.
+    /// Whether it can be what this tool wrote: plausible times, a secret (`store` refuses an empty
+    /// one), and, for a token, an expiry no earlier than its issue and a lifetime of at most
+    /// `maximumTokenLifetime`. A record read from outside that is not is treated as corrupt.
     package var isPlausible: Bool {
         guard hasPlausibleTimes else { return false }
-        guard kind == .token else { return true }
+        guard kind == .token else { return !secret.isEmpty }
         guard let expiresAt, !secret.isEmpty else { return false }
         return issuedAt <= expiresAt && expiresAt - issuedAt <= Self.maximumTokenLifetime
     }

@@ -323,10 +323,16 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
     /// once the new one reads back is best effort: the newest item is the one read.
     package func save(_ record: CredentialRecord) throws {
         let what = "\(record.registry)'s \(record.kind.rawValue)"
-        // libsecret takes the secret as a C string: a NUL would cut it short, and the shorter
-        // secret would be read back as a different one.
-        guard !record.secret.utf8.contains(0) else {
-            throw NotStored(what: what, cause: "the keyring keeps a secret as text that ends at a NUL character, and this secret has one",
+        let values = [
+            "registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity,
+            "server_url": record.serverURL, "username": record.username, "issued_at": EpochSeconds.text(record.issuedAt),
+            "expires_at": record.expiresAt.map(EpochSeconds.text) ?? "never", "version": String(record.version),
+        ]
+        // libsecret takes the secret and the attributes as C strings: a NUL would cut one short,
+        // and the item would read back as another record (or not be found to replace the old one).
+        if let field = record.secret.utf8.contains(0) ? "secret" : values.keys.sorted().first(where: { values[$0]!.utf8.contains(0) }) {
+            let name = ["server_url": "server URL", "username": "user name"][field] ?? field
+            throw NotStored(what: what, cause: "the keyring keeps a secret and its attributes as text that ends at a NUL character, and this \(name) has one",
                             mayAppearLater: false, requiredBy: requiredBy)
         }
         let key = ["registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity]
@@ -340,11 +346,6 @@ package final class KeyringCredentialStore: CredentialStore, @unchecked Sendable
         } catch {
             throw NotStored(what: what, cause: "\(error)", mayAppearLater: false, requiredBy: requiredBy)
         }
-        let values = [
-            "registry": record.registry, "kind": record.kind.rawValue, "identity": record.identity,
-            "server_url": record.serverURL, "username": record.username, "issued_at": EpochSeconds.text(record.issuedAt),
-            "expires_at": record.expiresAt.map(EpochSeconds.text) ?? "never", "version": String(record.version),
-        ]
         let attributes = Attributes(values)
         let label = record.kind == .token ? "ECR token for \(record.registry)" : "Registry login for \(record.serverURL)"
         var error: UnsafeMutablePointer<CChar>?

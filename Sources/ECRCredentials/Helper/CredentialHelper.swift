@@ -106,10 +106,7 @@ package struct CredentialHelper: Sendable {
     private func newestLogin(_ key: String, kernelLogin: KernelKeyringStore.LoginState, stores: CredentialStores?,
                              now: Double) -> CredentialRecord? {
         var newest: (login: CredentialRecord, source: String)?
-        // A login without a secret was not made by `store` (which refuses one): it answers nothing.
-        if case .stored(let login) = kernelLogin, stores == nil, login.isUsable(at: now), !login.secret.isEmpty {
-            newest = (login, "kernel keyring")
-        }
+        if case .stored(let login) = kernelLogin, stores == nil, login.isUsable(at: now) { newest = (login, "kernel keyring") }
         func consider(_ source: any CredentialStore) {
             let login: CredentialRecord? = timed(key, "login", source.name, tiered: source is TieredKeyringStore) {
                 do {
@@ -119,7 +116,7 @@ package struct CredentialHelper: Sendable {
                     return nil
                 }
             }
-            if let login, login.isUsable(at: now), !login.secret.isEmpty, login.issuedAt > newest?.login.issuedAt ?? -.infinity {
+            if let login, login.isUsable(at: now), login.issuedAt > newest?.login.issuedAt ?? -.infinity {
                 newest = (login, source.name)
             }
         }

@@ -47,7 +47,9 @@ package final class FileCredentialStore: CredentialStore {
             if isKept(byte) {
                 stem.append(byte)
             } else {
-                stem += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+                stem.append(UInt8(ascii: "%"))
+                stem.append(digits[Int(byte >> 4)])
+                stem.append(digits[Int(byte & 0xF)])
             }
         }
         return String(decoding: stem, as: UTF8.self)
